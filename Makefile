@@ -1,0 +1,40 @@
+# Pactra: `make run` runs the whole platform locally; `make test` runs every test.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+UV_VERSION := 0.13.8
+UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+VENV := .venv
+
+.PHONY: install run test lint docs migrate deadletters clean
+
+$(UV):
+	$(PYTHON) -m venv .tools && .tools/bin/pip install --quiet uv==$(UV_VERSION)
+
+install: $(UV)
+	$(UV) sync --frozen --python $(PYTHON)
+
+# Everything, in the foreground: S3 store, each service's API and worker. Ctrl-C stops all.
+run: install
+	$(VENV)/bin/pactra-dev run
+
+# The whole suite against real PostgreSQL, RabbitMQ and S3. Exit code 5 ("no tests ran")
+# is a failure like any other.
+test: install
+	$(VENV)/bin/pytest
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+migrate: install
+	$(VENV)/bin/pactra-migrate
+
+# AsyncAPI documents of every worker, written to docs/asyncapi/.
+docs: install
+	mkdir -p docs/asyncapi
+	for service in gateway documents signing receipts notify ai; do \
+	  PACTRA_MASTER_KEY=docs-only-docs-only-docs-only-docs PACTRA_INTERNAL_SECRET=docs-only-docs-only-docs-only-docs \
+	  $(VENV)/bin/faststream docs gen --yaml pactra_$$service.entrypoints.worker:app --out docs/asyncapi/$$service.yaml || exit 1; \
+	done
+
+clean:
+	rm -rf $(VENV) .tools

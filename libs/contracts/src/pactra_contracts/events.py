@@ -1,0 +1,281 @@
+"""The event envelope and the catalogue of events.md.
+
+Every message on the bus is the JSON of an :class:`Event`. ``data`` is validated against the
+model registered for the event's ``(type, version)``; a message that fails either check is
+malformed and goes to the dead-letter queue at once.
+"""
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .ids import new_id
+from .times import UtcTime, utcnow
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Actor(_Strict):
+    kind: Literal["signer", "api_key", "system", "user"]
+    id: str
+    ip: str | None = None
+    user_agent: str | None = None
+
+
+SYSTEM = Actor(kind="system", id="system")
+
+
+class Person(_Strict):
+    name: str
+    email: str
+
+
+# --- data of each event type -------------------------------------------------------------
+
+
+class WorkspaceCreated(_Strict):
+    workspace_id: str
+    name: str
+    plan: str
+    owner: Person
+
+
+class WorkspaceUpdated(_Strict):
+    workspace_id: str
+    changes: dict[str, str | bool | int | None]
+
+
+class DocumentUploaded(_Strict):
+    document_id: str
+    sha256: str
+    size: int
+    pages: int
+    filename: str
+
+
+class DocumentDeleted(_Strict):
+    document_id: str
+
+
+class SignerSummary(_Strict):
+    id: str
+    name: str
+    email: str
+    order: int
+
+
+class FieldPlacement(_Strict):
+    id: str
+    signer_id: str
+    type: Literal["signature", "initials", "date", "text", "checkbox"]
+    page: int
+    x: float
+    y: float
+    width: float
+    height: float
+    required: bool = True
+
+
+class AgreementCreated(_Strict):
+    agreement_id: str
+    title: str
+    document_id: str
+    document_sha256: str
+    sender: Person
+    signers: list[SignerSummary]
+    fields: list[FieldPlacement]
+
+
+class AgreementSent(_Strict):
+    agreement_id: str
+    signing_order: Literal["parallel", "sequential"]
+    signer_ids: list[str]
+
+
+class EncryptedLink(_Strict):
+    """A signing link sealed with AES-GCM under notify's key; only notify can open it."""
+
+    nonce: str
+    ciphertext: str
+
+
+class SignerInvited(_Strict):
+    agreement_id: str
+    signer_id: str
+    name: str
+    email: str
+    link: EncryptedLink
+    message: str | None
+    sender: Person
+    title: str
+
+
+class SignerViewed(_Strict):
+    agreement_id: str
+    signer_id: str
+
+
+class Signature(_Strict):
+    type: Literal["typed", "drawn"]
+    text: str | None = None
+    png_base64: str | None = None
+
+
+FieldValue = str | bool
+
+
+class SignerSigned(_Strict):
+    agreement_id: str
+    signer_id: str
+    consent_at: UtcTime
+    document_sha256: str
+    signature: Signature
+    field_values: dict[str, FieldValue]
+
+
+class SignerDeclined(_Strict):
+    agreement_id: str
+    signer_id: str
+    reason: str
+
+
+class SignedBy(_Strict):
+    signer_id: str
+    signature: Signature
+    field_values: dict[str, FieldValue]
+
+
+class AgreementCompleted(_Strict):
+    agreement_id: str
+    signatures: list[SignedBy]
+
+
+class AgreementEnded(_Strict):
+    agreement_id: str
+    reason: str | None
+    notify_signer_ids: list[str]
+
+
+class ReceiptIssued(_Strict):
+    agreement_id: str
+    receipt_id: str
+    outcome: Literal["completed", "declined", "voided", "expired"]
+    sealed_sha256: str | None
+    receipt_sha256: str
+    recipients: list[Person]
+
+
+class AnalysisCompleted(_Strict):
+    document_id: str
+    status: Literal["ready", "failed"]
+    engine: str
+
+
+class NotificationSent(_Strict):
+    kind: str
+    recipient: str
+    agreement_id: str | None
+
+
+class UsageRecorded(_Strict):
+    workspace_id: str
+    metric: str
+    quantity: int
+
+
+# (type, version) -> model of ``data``. Never change a published version's meaning: add one.
+CATALOGUE: dict[tuple[str, int], type[BaseModel]] = {
+    ("workspace.created", 1): WorkspaceCreated,
+    ("workspace.updated", 1): WorkspaceUpdated,
+    ("document.uploaded", 1): DocumentUploaded,
+    ("document.deleted", 1): DocumentDeleted,
+    ("agreement.created", 1): AgreementCreated,
+    ("agreement.sent", 1): AgreementSent,
+    ("signer.invited", 1): SignerInvited,
+    ("signer.reminded", 1): SignerInvited,
+    ("signer.viewed", 1): SignerViewed,
+    ("signer.signed", 1): SignerSigned,
+    ("signer.declined", 1): SignerDeclined,
+    ("agreement.completed", 1): AgreementCompleted,
+    ("agreement.declined", 1): AgreementEnded,
+    ("agreement.voided", 1): AgreementEnded,
+    ("agreement.expired", 1): AgreementEnded,
+    ("receipt.issued", 1): ReceiptIssued,
+    ("analysis.completed", 1): AnalysisCompleted,
+    ("notification.sent", 1): NotificationSent,
+    ("usage.recorded", 1): UsageRecorded,
+}
+EVENT_TYPES = sorted({event_type for event_type, _ in CATALOGUE})
+DATA_MODELS: dict[type[BaseModel], str] = {}
+for (_type, _version), _model in CATALOGUE.items():
+    DATA_MODELS.setdefault(_model, _type)
+
+
+class Event(_Strict):
+    """The envelope of every message on the bus (events.md)."""
+
+    id: str = Field(default_factory=lambda: new_id("evt"), pattern=r"^evt_[0-9a-z]+$")
+    type: str
+    version: int = 1
+    occurred_at: UtcTime = Field(default_factory=utcnow)
+    producer: str
+    workspace_id: str | None
+    correlation_id: str | None = None
+    causation_id: str | None = None
+    actor: Actor = SYSTEM
+    data: dict[str, Any]
+
+    def payload(self) -> BaseModel:
+        """``data`` as its catalogue model (raises ``ValidationError`` when it does not fit)."""
+        return CATALOGUE[(self.type, self.version)].model_validate(self.data)
+
+    def to_json(self) -> bytes:
+        return self.model_dump_json().encode()
+
+
+class MalformedEvent(ValueError):
+    """A message body that is not an event of the catalogue: dead-letter it, never retry."""
+
+
+def make_event(
+    event_type: str,
+    data: BaseModel,
+    *,
+    producer: str,
+    workspace_id: str | None,
+    correlation_id: str | None = None,
+    causation_id: str | None = None,
+    actor: Actor = SYSTEM,
+    occurred_at: datetime | None = None,
+    version: int = 1,
+) -> Event:
+    """Build an event, checking that ``data`` is the model the catalogue names for the type."""
+    expected = CATALOGUE.get((event_type, version))
+    if expected is None or not isinstance(data, expected):
+        raise TypeError(f"{event_type} v{version} does not carry {type(data).__name__}")
+    return Event(
+        type=event_type,
+        version=version,
+        producer=producer,
+        workspace_id=workspace_id,
+        correlation_id=correlation_id,
+        causation_id=causation_id,
+        actor=actor,
+        occurred_at=occurred_at or utcnow(),
+        data=data.model_dump(mode="json"),
+    )
+
+
+def parse_event(body: bytes) -> Event:
+    """Validate a message body as an event of the catalogue, envelope and data both."""
+    try:
+        event = Event.model_validate_json(body)
+        if (event.type, event.version) not in CATALOGUE:
+            raise MalformedEvent(f"unknown event {event.type} v{event.version}")
+        event.payload()
+    except ValidationError as exc:
+        raise MalformedEvent(str(exc)) from exc
+    return event

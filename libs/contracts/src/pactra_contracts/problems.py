@@ -1,0 +1,59 @@
+"""The shared API error shape: RFC 9457 problem documents (api.md, "Errors")."""
+
+from pydantic import BaseModel, ConfigDict
+
+PROBLEM_BASE = "https://pactra.dev/problems/"
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+# Every code the API uses, with its status and a short human title.
+PROBLEM_CODES: dict[str, tuple[int, str]] = {
+    "invalid_json": (400, "Request body is not valid JSON"),
+    "bad_request": (400, "Bad request"),
+    "unauthorized": (401, "Missing or invalid credentials"),
+    "quota_exceeded": (402, "Quota exceeded"),
+    "forbidden": (403, "Forbidden"),
+    "ai_disabled": (403, "AI features are disabled for this workspace"),
+    "not_found": (404, "Not found"),
+    "method_not_allowed": (405, "Method not allowed"),
+    "conflict": (409, "Conflict"),
+    "idempotency_in_progress": (409, "A request with this idempotency key is in progress"),
+    "gone": (410, "Gone"),
+    "payload_too_large": (413, "Payload too large"),
+    "unsupported_media_type": (415, "Unsupported media type"),
+    "validation_error": (422, "Validation failed"),
+    "invalid_pdf": (422, "The file is not a readable PDF"),
+    "encrypted_pdf": (422, "The PDF is encrypted"),
+    "idempotency_key_reused": (422, "Idempotency key reused with a different request"),
+    "rate_limited": (429, "Too many requests"),
+    "internal": (500, "Internal error"),
+    "bad_gateway": (502, "An internal service did not answer"),
+    "unavailable": (503, "Service unavailable"),
+}
+
+
+class FieldError(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    field: str
+    message: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document with Pactra's ``code`` and optional field ``errors``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    errors: list[FieldError] | None = None
+
+    @classmethod
+    def of(cls, code: str, detail: str, errors: list[FieldError] | None = None) -> "Problem":
+        status, title = PROBLEM_CODES[code]
+        return cls(
+            type=PROBLEM_BASE + code, title=title, status=status, detail=detail,
+            code=code, errors=errors,
+        )

@@ -1,0 +1,1 @@
+"""Tools for running Pactra on a development machine and in its tests (not for production)."""

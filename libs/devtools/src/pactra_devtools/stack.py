@@ -1,0 +1,183 @@
+"""The whole platform as real processes, isolated for one test session.
+
+Its own databases (``PACTRA_DB_PREFIX``), its own RabbitMQ vhost, its own S3 store and
+buckets, its own ports: a `make run` on the same machine is never touched. Everything it
+made is removed by :meth:`Stack.close`.
+"""
+
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+from pactra_platform.db import drop_database
+from pactra_platform.migrations import migrate
+from pactra_platform.settings import SERVICES, Settings
+
+from . import local_s3
+
+BIN = Path(sys.executable).parent
+
+
+def _rabbitmqctl(*args: str) -> None:
+    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=60)
+
+
+def app_command(service: str, port: int) -> list[str]:
+    module = "pactra_gateway.app" if service == "gateway" else f"pactra_{service}.entrypoints.app"
+    return [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--worker-class", "gthread",
+            "--workers", "1", "--threads", "16", "--no-control-socket", "--graceful-timeout", "5", f"{module}:create_app()"]
+
+
+def worker_command(service: str) -> list[str]:
+    return [str(BIN / "faststream"), "run", f"pactra_{service}.entrypoints.worker:app"]
+
+
+@dataclass
+class Stack:
+    env: dict[str, str]
+    settings: Settings
+    workdir: Path
+    vhost: str
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    s3: subprocess.Popen | None = None
+
+    @classmethod
+    def create(cls, extra_env: dict[str, str] | None = None) -> "Stack":
+        tag = f"t{secrets.token_hex(4)}"
+        workdir = Path(tempfile.mkdtemp(prefix=f"pactra-{tag}-"))
+        ports = local_s3.free_port_block(5 + len(SERVICES))
+        s3_ports = dict(zip(local_s3.PORT_OPTIONS, ports[:5], strict=True))
+        service_ports = dict(zip(SERVICES, ports[5:], strict=True))
+        amqp_base = os.environ.get("PACTRA_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+        vhost = f"pactra-{tag}"
+        env = {
+            **os.environ,
+            "PACTRA_DB_PREFIX": f"pactra_{tag}_",
+            "PACTRA_BUS_PREFIX": f"pactra-{tag}",
+            "PACTRA_AMQP_URL": amqp_base.rstrip("/") + "/" + vhost,
+            "PACTRA_S3_ENDPOINT": f"127.0.0.1:{s3_ports['s3.port']}",
+            "PACTRA_S3_ACCESS_KEY": "pactra-test",
+            "PACTRA_S3_SECRET_KEY": secrets.token_hex(16),
+            "PACTRA_S3_BUCKET_PREFIX": f"{tag}-",
+            "PACTRA_MASTER_KEY": secrets.token_urlsafe(48),
+            "PACTRA_INTERNAL_SECRET": secrets.token_urlsafe(48),
+            "PACTRA_PUBLIC_URL": f"http://127.0.0.1:{service_ports['gateway']}",
+            "PACTRA_DELIVERY_LIMIT": "3",
+            **{f"PACTRA_{name.upper()}_PORT": str(port) for name, port in service_ports.items()},
+            **(extra_env or {}),
+        }
+        if "PACTRA_REDIS_URL" not in (extra_env or {}):
+            env.pop("PACTRA_REDIS_URL", None)
+        settings = Settings(**{k[len("PACTRA_"):].lower(): v for k, v in env.items()
+                               if k.startswith("PACTRA_")})
+        _rabbitmqctl("add_vhost", vhost)
+        _rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+        stack = cls(env=env, settings=settings, workdir=workdir, vhost=vhost)
+        try:
+            stack.s3 = local_s3.start(workdir / "s3", s3_ports, env["PACTRA_S3_ACCESS_KEY"],
+                                      env["PACTRA_S3_SECRET_KEY"], workdir / "s3.log")
+            saved = dict(os.environ)
+            os.environ.update(env)
+            try:
+                for service in SERVICES:
+                    migrate(settings, service)
+            finally:
+                os.environ.clear()
+                os.environ.update(saved)
+        except BaseException:
+            stack.close()
+            raise
+        return stack
+
+    # --- processes ------------------------------------------------------------------------
+
+    def start(self, name: str) -> subprocess.Popen:
+        """Start ``<service>`` (its HTTP API) or ``<service>-worker``."""
+        service, _, role = name.partition("-")
+        command = worker_command(service) if role == "worker" else app_command(
+            service, self.settings.port_of(service))
+        log = open(self.workdir / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
+        process = subprocess.Popen(command, env=self.env, stdout=log, stderr=log,
+                                   start_new_session=True)
+        self.processes[name] = process
+        return process
+
+    def stop(self, name: str, *, kill: bool = False, timeout: float = 30.0) -> None:
+        process = self.processes.pop(name, None)
+        if process is None or process.poll() is not None:
+            return
+        os.killpg(process.pid, signal.SIGKILL if kill else signal.SIGTERM)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+    def start_all(self) -> None:
+        for service in SERVICES:
+            self.start(service)
+            self.start(f"{service}-worker")
+        for service in SERVICES:
+            self.wait_ready(service)
+        self.wait_workers()
+
+    def wait_ready(self, service: str, timeout: float = 60.0) -> None:
+        url = self.settings.url_of(service) + "/readyz"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            process = self.processes.get(service)
+            if process is not None and process.poll() is not None:
+                raise RuntimeError(f"{service} exited: {self.log(service)[-3000:]}")
+            try:
+                if requests.get(url, timeout=2).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.2)
+        raise TimeoutError(f"{service} not ready within {timeout}s: {self.log(service)[-3000:]}")
+
+    def wait_workers(self, timeout: float = 60.0) -> None:
+        """Wait until every running worker has said FastStream started its consumers."""
+        deadline = time.monotonic() + timeout
+        for name in [n for n in self.processes if n.endswith("-worker")]:
+            while "started" not in self.log(name).lower():
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{name} did not start: {self.log(name)[-3000:]}")
+                if self.processes[name].poll() is not None:
+                    raise RuntimeError(f"{name} exited: {self.log(name)[-3000:]}")
+                time.sleep(0.2)
+
+    def log(self, name: str) -> str:
+        path = self.workdir / f"{name}.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    @property
+    def gateway_url(self) -> str:
+        return self.settings.url_of("gateway")
+
+    def close(self) -> None:
+        for name in list(self.processes):
+            self.stop(name)
+        if self.s3 is not None and self.s3.poll() is None:
+            os.killpg(self.s3.pid, signal.SIGTERM)
+            try:
+                self.s3.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.s3.pid, signal.SIGKILL)
+        for service in SERVICES:
+            drop_database(self.settings, service)
+        try:
+            _rabbitmqctl("delete_vhost", self.vhost)
+        except subprocess.CalledProcessError:
+            pass
+        if not os.environ.get("PACTRA_KEEP_TEST_LOGS"):
+            shutil.rmtree(self.workdir, ignore_errors=True)

@@ -1,0 +1,329 @@
+"""RabbitMQ topology and the worker: consumers with an inbox, dead letters, the outbox relay.
+
+Topology (events.md): one durable topic exchange ``<prefix>.events`` whose routing key is the
+event type; per consuming handler a durable quorum queue ``<prefix>.<service>.<handler>.v1``
+(the version lets a later release change queue arguments without PRECONDITION_FAILED); per
+service a dead-letter queue ``<prefix>.<service>.dead-letters``. Events nobody is bound to
+yet land, through the exchange's alternate exchange, in ``<prefix>.unrouted`` rather than
+vanishing.
+"""
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import aio_pika
+from aio_pika.abc import AbstractChannel, ExchangeType
+from faststream import AckPolicy, FastStream
+from faststream.specification import AsyncAPI
+from faststream.rabbit import (
+    Channel,
+    QueueType,
+    RabbitBroker,
+    RabbitExchange,
+    RabbitQueue,
+)
+from faststream.rabbit.annotations import RabbitMessage
+from sqlalchemy.orm import sessionmaker
+
+from pactra_contracts.events import Event, MalformedEvent, parse_event
+from pactra_contracts.times import utcnow
+
+from . import logs
+from .messaging import claim_unpublished, mark_failed
+from .settings import Settings
+from .unit_of_work import SqlAlchemyUnitOfWork
+
+log = logging.getLogger(__name__)
+
+QUEUE_VERSION = "v1"
+# Seven days: long enough for an operator to notice an unrouted event, short enough not to
+# fill the disk with events nobody will ever consume.
+UNROUTED_TTL_MS = 7 * 24 * 3600 * 1000
+
+
+@dataclass(frozen=True)
+class Periodic:
+    """A housekeeping job the worker runs every ``seconds`` (in a thread; errors logged)."""
+
+    name: str
+    seconds: float
+    run: Callable[[], object]
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A handler and the event types it consumes: ``handle(event, uow)``, run in a thread."""
+
+    name: str
+    event_types: tuple[str, ...]
+    handle: Callable[[Event, Any], None]
+
+
+class Topology:
+    def __init__(self, settings: Settings, service: str) -> None:
+        self.settings = settings
+        self.service = service
+        prefix = settings.bus_prefix
+        self.exchange = f"{prefix}.events"
+        self.unrouted = f"{prefix}.unrouted"
+        self.dead_letters = f"{prefix}.{service}.dead-letters"
+
+    def queue_name(self, handler: str) -> str:
+        return f"{self.settings.bus_prefix}.{self.service}.{handler}.{QUEUE_VERSION}"
+
+    def queue_arguments(self) -> dict[str, Any]:
+        return {
+            "x-queue-type": "quorum",
+            "x-delivery-limit": self.settings.delivery_limit,
+            "x-dead-letter-exchange": "",
+            "x-dead-letter-routing-key": self.dead_letters,
+            # At-least-once dead-lettering (RabbitMQ 3.10+) needs reject-publish overflow;
+            # with it a dead letter is not dropped if the dead-letter queue cannot take it.
+            "x-dead-letter-strategy": "at-least-once",
+            "x-overflow": "reject-publish",
+        }
+
+    def exchange_spec(self) -> RabbitExchange:
+        return RabbitExchange(
+            self.exchange, type=ExchangeType.TOPIC, durable=True,
+            arguments={"alternate-exchange": self.unrouted},
+        )
+
+    async def declare(self, channel: AbstractChannel, subscriptions: Sequence[Subscription]) -> None:
+        """Declare everything this service needs (idempotent; also run by ``pactra-migrate``)."""
+        unrouted = await channel.declare_exchange(self.unrouted, ExchangeType.FANOUT, durable=True)
+        unrouted_queue = await channel.declare_queue(
+            self.unrouted, durable=True,
+            arguments={"x-queue-type": "quorum", "x-message-ttl": UNROUTED_TTL_MS},
+        )
+        await unrouted_queue.bind(unrouted)
+        exchange = await channel.declare_exchange(
+            self.exchange, ExchangeType.TOPIC, durable=True,
+            arguments={"alternate-exchange": self.unrouted},
+        )
+        await channel.declare_queue(
+            self.dead_letters, durable=True, arguments={"x-queue-type": "quorum"}
+        )
+        for sub in subscriptions:
+            queue = await channel.declare_queue(
+                self.queue_name(sub.name), durable=True, arguments=self.queue_arguments()
+            )
+            for event_type in sub.event_types:
+                await queue.bind(exchange, routing_key=event_type)
+
+
+async def declare_topology(settings: Settings, service: str, subs: Sequence[Subscription]) -> None:
+    connection = await aio_pika.connect(settings.amqp_url)
+    try:
+        channel = await connection.channel()
+        await Topology(settings, service).declare(channel, subs)
+    finally:
+        await connection.close()
+
+
+def retry_delay(delivery_count: int) -> float:
+    """Back-off before a failed message goes back to the queue: 0.2 s, 0.4 s ... at most 5 s."""
+    return min(0.2 * 2**delivery_count, 5.0)
+
+
+def run_handler(sub: Subscription, event: Event, make_uow: Callable[[], SqlAlchemyUnitOfWork]) -> bool:
+    """Run ``sub`` for ``event`` exactly once per event id; False when it was a duplicate."""
+    with make_uow() as uow:
+        if not uow.claim(event, sub.name):
+            return False
+        sub.handle(event, uow)
+        uow.commit()
+    return True
+
+
+class OutboxRelay:
+    """Publishes the outbox: persistent messages, publisher confirms, rows marked after confirm.
+
+    The batch runs in a worker thread inside one transaction holding row locks (so a second
+    relay replica skips those rows); each publish is awaited on the event loop. A crash after
+    the broker confirmed but before the commit republishes the same event id, which inboxes
+    discard: at-least-once, never under a new id.
+    """
+
+    def __init__(self, broker: RabbitBroker, topology: Topology, sessions: sessionmaker,
+                 poll_seconds: float, batch: int = 100) -> None:
+        self.broker = broker
+        self.topology = topology
+        self.sessions = sessions
+        self.poll_seconds = poll_seconds
+        self.batch = batch
+        self._stopping = asyncio.Event()
+        self._task: asyncio.Task | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="outbox-relay")
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        if self._task:
+            await self._task
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while not self._stopping.is_set():
+            try:
+                published = await asyncio.to_thread(self.publish_batch, loop)
+            except Exception:  # the relay must outlive any one bad round
+                log.exception("outbox relay round failed")
+                published = 0
+            if published < self.batch:
+                try:
+                    await asyncio.wait_for(self._stopping.wait(), self.poll_seconds)
+                except TimeoutError:
+                    pass
+
+    def publish_batch(self, loop: asyncio.AbstractEventLoop) -> int:
+        published = 0
+        with self.sessions() as session:
+            for row in claim_unpublished(session, self.batch):
+                future = asyncio.run_coroutine_threadsafe(self._publish(row.body), loop)
+                try:
+                    future.result(timeout=30)
+                except Exception as exc:
+                    session.rollback()
+                    with self.sessions() as failed:
+                        mark_failed(failed, row.id, repr(exc))
+                        failed.commit()
+                    log.warning("publish failed; will retry", extra={"event_id": row.id})
+                    return published
+                row.published_at = utcnow()
+                published += 1
+            session.commit()
+        return published
+
+    async def _publish(self, body: dict) -> None:
+        event = Event.model_validate(body)
+        await self.broker.publish(
+            event.to_json(),
+            exchange=self.topology.exchange_spec(),
+            routing_key=event.type,
+            persist=True,
+            mandatory=True,
+            message_id=event.id,
+            correlation_id=event.correlation_id,
+            content_type="application/json",
+            message_type=event.type,
+            timeout=10,
+        )
+
+
+def build_worker(
+    settings: Settings,
+    service: str,
+    subscriptions: Sequence[Subscription],
+    make_uow: Callable[[], SqlAlchemyUnitOfWork],
+    sessions: sessionmaker,
+    *,
+    relay: bool = True,
+    periodic: Sequence[Periodic] = (),
+    graceful_timeout: float = 20.0,
+) -> FastStream:
+    """The service's FastStream app: its consumers and (when it produces events) its relay."""
+    logs.configure_logging(service, settings.log_level)
+    topology = Topology(settings, service)
+    broker = RabbitBroker(
+        settings.amqp_url,
+        graceful_timeout=graceful_timeout,
+        reconnect_interval=1.0,
+        # Confirms make publish() wait for the broker to take the message; a return (no
+        # queue, no alternate exchange) raises instead of being silently dropped.
+        default_channel=Channel(publisher_confirms=True, on_return_raises=True, prefetch_count=16),
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        logger=logging.getLogger(f"pactra.{service}.bus"),
+        description=f"Pactra {service} service events",
+    )
+    exchange = topology.exchange_spec()
+    for sub in subscriptions:
+        _subscribe(broker, topology, exchange, sub, make_uow)
+
+    app = FastStream(
+        broker,
+        specification=AsyncAPI(title=f"pactra-{service}", version="1.0.0",
+                               description=f"Events the {service} service consumes and publishes."),
+    )
+    outbox = OutboxRelay(broker, topology, sessions, settings.outbox_poll_seconds)
+
+    @app.on_startup
+    async def declare() -> None:
+        await declare_topology(settings, service, subscriptions)
+
+    stopping = asyncio.Event()
+    jobs: list[asyncio.Task] = []
+
+    @app.after_startup
+    async def start_background() -> None:
+        if relay:
+            outbox.start()
+        jobs.extend(asyncio.create_task(_every(job, stopping), name=job.name) for job in periodic)
+
+    @app.on_shutdown
+    async def stop_background() -> None:
+        stopping.set()
+        if relay:
+            await outbox.stop()
+        await asyncio.gather(*jobs)
+
+    return app
+
+
+async def _every(job: Periodic, stopping: asyncio.Event) -> None:
+    while not stopping.is_set():
+        try:
+            await asyncio.to_thread(job.run)
+        except Exception:
+            log.exception("periodic job failed", extra={"job": job.name})
+        try:
+            await asyncio.wait_for(stopping.wait(), job.seconds)
+        except TimeoutError:
+            pass
+
+
+def _subscribe(broker: RabbitBroker, topology: Topology, exchange: RabbitExchange,
+               sub: Subscription, make_uow: Callable[[], SqlAlchemyUnitOfWork]) -> None:
+    queue = RabbitQueue(
+        topology.queue_name(sub.name),
+        queue_type=QueueType.QUORUM,
+        durable=True,
+        arguments=topology.queue_arguments(),
+        routing_key=sub.event_types[0],
+    )
+
+    async def consume(message: RabbitMessage) -> None:
+        try:
+            event = parse_event(message.body)
+        except MalformedEvent as exc:
+            # Retrying cannot fix a message that does not fit the contract: dead-letter it now.
+            log.error("malformed message dead-lettered", extra={"error": str(exc)[:500]})
+            await message.reject(requeue=False)
+            return
+        token = logs.request_id.set(event.correlation_id)
+        try:
+            handled = await asyncio.to_thread(run_handler, sub, event, make_uow)
+            log.info(
+                "event handled" if handled else "duplicate event ignored",
+                extra={"event_id": event.id, "event_type": event.type, "handler": sub.name},
+            )
+        except Exception:
+            deliveries = int((message.headers or {}).get("x-delivery-count", 0) or 0)
+            log.exception(
+                "handler failed", extra={"event_id": event.id, "handler": sub.name,
+                                         "delivery_count": deliveries},
+            )
+            await asyncio.sleep(retry_delay(deliveries))
+            raise
+        finally:
+            logs.request_id.reset(token)
+
+    consume.__name__ = sub.name
+    consume.__doc__ = f"Handles {', '.join(sub.event_types)}."
+    broker.subscriber(
+        queue, exchange, ack_policy=AckPolicy.NACK_ON_ERROR, title=topology.queue_name(sub.name)
+    )(consume)

@@ -1,0 +1,145 @@
+"""The HTTP skeleton every service shares: request ids, internal-signature checks, problem
+documents for every error, JSON logs, and ``/healthz``, ``/readyz``, ``/metrics``."""
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask import Flask, Response, g, request
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from werkzeug.exceptions import HTTPException
+
+from pactra_contracts.problems import Problem
+
+from . import internal_auth, logs
+from .problems import ProblemError, problem_response
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+OPERATIONS_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+REQUESTS = Counter(
+    "pactra_http_requests_total", "HTTP requests answered", ["service", "method", "route", "status"]
+)
+LATENCY = Histogram(
+    "pactra_http_request_seconds", "HTTP request latency", ["service", "method", "route"]
+)
+HTTP_CODES = {
+    400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+    405: "method_not_allowed", 409: "conflict", 410: "gone", 413: "payload_too_large",
+    415: "unsupported_media_type", 422: "validation_error", 429: "rate_limited",
+}
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who is calling, as the gateway (or a peer service) vouched for it."""
+
+    workspace_id: str | None
+    api_key_id: str | None
+    caller: str | None
+    client_ip: str | None
+    user_agent: str | None
+
+
+def current_identity() -> Identity:
+    return g.identity
+
+
+def require_workspace() -> str:
+    workspace_id = current_identity().workspace_id
+    if not workspace_id:
+        raise ProblemError("unauthorized", "This route needs a workspace's API key.")
+    return workspace_id
+
+
+def new_request_id() -> str:
+    return f"req_{uuid.uuid4().hex}"
+
+
+def create_service_app(
+    service: str,
+    settings: Settings,
+    readiness: dict[str, Callable[[], None]],
+    *,
+    verify_signature: bool = True,
+) -> Flask:
+    """A Flask app with Pactra's conventions; the service adds its blueprints to it."""
+    logs.configure_logging(service, settings.log_level)
+    app = Flask(f"pactra_{service}")
+    app.config["SETTINGS"] = settings
+    app.json.sort_keys = False
+
+    @app.before_request
+    def start() -> None:
+        g.started = time.perf_counter()
+        supplied = request.headers.get(internal_auth.REQUEST_ID, "")
+        g.request_id = supplied if 0 < len(supplied) <= 200 and supplied.isprintable() else new_request_id()
+        logs.request_id.set(g.request_id)
+        if request.path in OPERATIONS_PATHS or not verify_signature:
+            g.identity = Identity(None, None, None, None, None)
+            return
+        path = request.full_path if request.query_string else request.path
+        if not internal_auth.verify(settings.internal_secret, request.method, path, request.headers):
+            raise ProblemError("unauthorized", "Internal calls must carry a valid signature.")
+        g.identity = Identity(
+            workspace_id=request.headers.get(internal_auth.WORKSPACE) or None,
+            api_key_id=request.headers.get(internal_auth.API_KEY_ID) or None,
+            caller=request.headers.get(internal_auth.CALLER) or None,
+            client_ip=request.headers.get(internal_auth.CLIENT_IP) or None,
+            user_agent=request.headers.get(internal_auth.USER_AGENT) or None,
+        )
+
+    @app.after_request
+    def finish(response: Response) -> Response:
+        response.headers.setdefault(internal_auth.REQUEST_ID, g.get("request_id") or "")
+        route = request.url_rule.rule if request.url_rule else "<unmatched>"
+        REQUESTS.labels(service, request.method, route, response.status_code).inc()
+        if "started" in g:
+            LATENCY.labels(service, request.method, route).observe(time.perf_counter() - g.started)
+        return response
+
+    @app.errorhandler(ProblemError)
+    def on_problem(exc: ProblemError) -> Response:
+        return problem_response(exc.problem, exc.headers)
+
+    @app.errorhandler(HTTPException)
+    def on_http_error(exc: HTTPException) -> Response:
+        code = HTTP_CODES.get(exc.code or 500, "bad_request" if (exc.code or 500) < 500 else "internal")
+        problem = Problem.of(code, exc.description or "")
+        problem.status = exc.code or problem.status
+        headers = {}
+        if getattr(exc, "valid_methods", None):
+            headers["Allow"] = ", ".join(exc.valid_methods)
+        return problem_response(problem, headers)
+
+    @app.errorhandler(Exception)
+    def on_unexpected(exc: Exception) -> Response:
+        log.exception("unhandled error")
+        return problem_response(
+            Problem.of("internal", f"Something went wrong on our side (request {g.get('request_id')}).")
+        )
+
+    @app.get("/healthz")
+    def healthz() -> dict:
+        return {"status": "ok", "service": service}
+
+    @app.get("/readyz")
+    def readyz() -> tuple[dict, int]:
+        results = {}
+        for name, check in readiness.items():
+            try:
+                check()
+                results[name] = "ok"
+            except Exception as exc:
+                results[name] = f"failing: {type(exc).__name__}"
+        ready = all(value == "ok" for value in results.values())
+        return {"status": "ready" if ready else "not_ready", "checks": results}, 200 if ready else 503
+
+    @app.get("/metrics")
+    def metrics() -> Response:
+        return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
+
+    return app

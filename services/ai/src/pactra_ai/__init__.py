@@ -1,0 +1,1 @@
+"""Pactra ai service."""

@@ -1,0 +1,18 @@
+"""The documents service's worker: its event handlers and its outbox relay.
+
+Run with ``faststream run pactra_documents.entrypoints.worker:app``.
+"""
+
+from pactra_platform.bus import build_worker
+from pactra_platform.db import session_factory
+from pactra_platform.settings import get_settings
+from pactra_platform.unit_of_work import SqlAlchemyUnitOfWork
+
+from .app import SERVICE, USES_STORAGE
+
+SUBSCRIPTIONS = ()
+__all__ = ["SUBSCRIPTIONS", "USES_STORAGE", "app"]
+
+settings = get_settings()
+sessions = session_factory(settings, SERVICE)
+app = build_worker(settings, SERVICE, SUBSCRIPTIONS, lambda: SqlAlchemyUnitOfWork(sessions), sessions)

@@ -1,0 +1,202 @@
+"""Workspaces, users and API keys: signup, settings, key life-cycle, authentication."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from pactra_contracts.api import (
+    ApiKeyOut,
+    NewApiKeyOut,
+    SignupOut,
+    SignupRequest,
+    UserOut,
+    WorkspaceOut,
+    WorkspacePatch,
+)
+from pactra_contracts.events import Actor, Person, WorkspaceCreated, WorkspaceUpdated, make_event
+from pactra_contracts.ids import new_id
+from pactra_contracts.times import utcnow
+from pactra_platform.crypto import constant_time_equal
+from pactra_platform.unit_of_work import SqlAlchemyUnitOfWork
+
+from . import api_keys
+from .models import PLANS, ApiKey, User, Workspace
+
+# Writing last_used_at on every request would turn each read into a write; a minute's
+# precision is what a key list needs.
+LAST_USED_PRECISION = timedelta(minutes=1)
+
+
+class EmailTaken(Exception):
+    pass
+
+
+class NotFound(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Caller:
+    workspace_id: str
+    api_key_id: str
+
+
+def workspace_out(workspace: Workspace, max_upload_bytes: int) -> WorkspaceOut:
+    limits = dict(PLANS[workspace.plan], max_upload_bytes=max_upload_bytes)
+    return WorkspaceOut(
+        id=workspace.id, name=workspace.name, plan=workspace.plan, limits=limits,
+        ai_enabled=workspace.ai_enabled, ai_engine=workspace.ai_engine,
+        ai_auto_analyze=workspace.ai_auto_analyze, retention_days=workspace.retention_days,
+        created_at=workspace.created_at,
+    )
+
+
+def key_out(key: ApiKey) -> ApiKeyOut:
+    return ApiKeyOut(
+        id=key.id, name=key.name, prefix=key.prefix, created_at=key.created_at,
+        last_used_at=key.last_used_at, revoked_at=key.revoked_at,
+    )
+
+
+def _new_key(uow: SqlAlchemyUnitOfWork, workspace_id: str, name: str) -> NewApiKeyOut:
+    secret = api_keys.generate()
+    key = ApiKey(
+        id=new_id("key"), workspace_id=workspace_id, name=name,
+        prefix=api_keys.display_prefix(secret), key_hash=api_keys.hash_key(secret),
+        created_at=utcnow(),
+    )
+    uow.session.add(key)
+    return NewApiKeyOut(id=key.id, name=key.name, key=secret, prefix=key.prefix,
+                        created_at=key.created_at)
+
+
+def signup(cmd: SignupRequest, uow: SqlAlchemyUnitOfWork, *, max_upload_bytes: int,
+           request_id: str | None, actor: Actor) -> SignupOut:
+    email = cmd.email.lower()
+    now = utcnow()
+    with uow:
+        if uow.session.scalar(select(User.id).where(User.email == email)):
+            raise EmailTaken(email)
+        workspace = Workspace(id=new_id("ws"), name=cmd.workspace_name, plan="free",
+                              ai_enabled=True, ai_engine="offline", ai_auto_analyze=False,
+                              created_at=now)
+        user = User(id=new_id("usr"), workspace_id=workspace.id, name=cmd.name, email=email,
+                    role="owner", created_at=now)
+        uow.session.add(workspace)
+        uow.session.flush()  # the workspace row must exist before rows that reference it
+        uow.session.add(user)
+        uow.session.flush()
+        key = _new_key(uow, workspace.id, "Default key")
+        uow.publish(make_event(
+            "workspace.created",
+            WorkspaceCreated(workspace_id=workspace.id, name=workspace.name, plan=workspace.plan,
+                             owner=Person(name=user.name, email=user.email)),
+            producer="gateway", workspace_id=workspace.id, correlation_id=request_id, actor=actor,
+        ))
+        try:
+            uow.commit()
+        except IntegrityError as exc:
+            # Two signups with one address raced past the check above; the unique index
+            # decided, and this one lost.
+            raise EmailTaken(email) from exc
+        return SignupOut(
+            workspace=workspace_out(workspace, max_upload_bytes),
+            user=UserOut(id=user.id, name=user.name, email=user.email, role=user.role,
+                         created_at=user.created_at),
+            api_key=key,
+        )
+
+
+def get_workspace(workspace_id: str, uow: SqlAlchemyUnitOfWork, *, max_upload_bytes: int) -> WorkspaceOut:
+    with uow:
+        workspace = uow.session.get(Workspace, workspace_id)
+        if workspace is None:
+            raise NotFound(workspace_id)
+        return workspace_out(workspace, max_upload_bytes)
+
+
+def update_workspace(workspace_id: str, patch: WorkspacePatch, uow: SqlAlchemyUnitOfWork, *,
+                     max_upload_bytes: int, request_id: str | None, actor: Actor) -> WorkspaceOut:
+    changes = patch.model_dump(exclude_unset=True)
+    with uow:
+        workspace = uow.session.get(Workspace, workspace_id, with_for_update=True)
+        if workspace is None:
+            raise NotFound(workspace_id)
+        changed = {}
+        for name, value in changes.items():
+            if value is None and name != "retention_days":
+                continue  # null means "leave as is" for settings that cannot be empty
+            if getattr(workspace, name) != value:
+                setattr(workspace, name, value)
+                changed[name] = value
+        if changed:
+            uow.publish(make_event(
+                "workspace.updated", WorkspaceUpdated(workspace_id=workspace_id, changes=changed),
+                producer="gateway", workspace_id=workspace_id, correlation_id=request_id,
+                actor=actor,
+            ))
+        uow.commit()
+        return workspace_out(workspace, max_upload_bytes)
+
+
+def create_api_key(workspace_id: str, name: str, uow: SqlAlchemyUnitOfWork) -> NewApiKeyOut:
+    with uow:
+        key = _new_key(uow, workspace_id, name)
+        uow.commit()
+        return key
+
+
+def list_api_keys(workspace_id: str, uow: SqlAlchemyUnitOfWork, *, limit: int,
+                  starting_after: str | None) -> tuple[list[ApiKeyOut], bool]:
+    with uow:
+        query = select(ApiKey).where(ApiKey.workspace_id == workspace_id)
+        if starting_after:
+            cursor = uow.session.scalar(
+                select(ApiKey).where(ApiKey.id == starting_after, ApiKey.workspace_id == workspace_id)
+            )
+            if cursor is None:
+                raise NotFound(starting_after)
+            query = query.where(
+                (ApiKey.created_at < cursor.created_at)
+                | ((ApiKey.created_at == cursor.created_at) & (ApiKey.id < cursor.id))
+            )
+        rows = list(uow.session.scalars(
+            query.order_by(ApiKey.created_at.desc(), ApiKey.id.desc()).limit(limit + 1)
+        ))
+        return [key_out(key) for key in rows[:limit]], len(rows) > limit
+
+
+def revoke_api_key(workspace_id: str, key_id: str, uow: SqlAlchemyUnitOfWork) -> None:
+    with uow:
+        key = uow.session.scalar(
+            select(ApiKey).where(ApiKey.id == key_id, ApiKey.workspace_id == workspace_id)
+        )
+        if key is None:
+            raise NotFound(key_id)  # another workspace's key is as unknown as a made-up one
+        if key.revoked_at is None:
+            key.revoked_at = utcnow()
+        uow.commit()
+
+
+def authenticate(presented: str, uow: SqlAlchemyUnitOfWork) -> Caller | None:
+    """The workspace behind an API key, or None for a malformed, unknown or revoked key."""
+    if not api_keys.well_formed(presented):
+        return None
+    digest = api_keys.hash_key(presented)
+    with uow:
+        key = uow.session.scalar(select(ApiKey).where(ApiKey.key_hash == digest))
+        if key is None or key.revoked_at is not None:
+            return None
+        if not constant_time_equal(key.key_hash, digest):
+            return None
+        now = utcnow()
+        if key.last_used_at is None or now - key.last_used_at > LAST_USED_PRECISION:
+            uow.session.execute(
+                update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now)
+            )
+            uow.commit()
+        return Caller(workspace_id=key.workspace_id, api_key_id=key.id)
+
+

@@ -1,0 +1,36 @@
+"""``/v1/openapi.json`` and ``/docs`` (Swagger UI served from the installed package, so
+nothing is fetched from the internet)."""
+
+from pathlib import Path
+
+import swagger_ui_bundle
+from flask import Blueprint, current_app, send_from_directory
+
+from .openapi import document
+
+bp = Blueprint("docs", __name__)
+SWAGGER_DIR = Path(swagger_ui_bundle.swagger_ui_path)
+
+PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Pactra API</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="stylesheet" href="/docs/static/swagger-ui.css"></head>
+<body><div id="swagger-ui"></div>
+<script src="/docs/static/swagger-ui-bundle.js"></script>
+<script>SwaggerUIBundle({url: "/v1/openapi.json", dom_id: "#swagger-ui"});</script>
+</body></html>"""
+
+
+@bp.get("/v1/openapi.json")
+def openapi_json() -> dict:
+    return document(current_app.config["SETTINGS"].public_url)
+
+
+@bp.get("/docs")
+def docs_page() -> tuple[str, int, dict]:
+    return PAGE, 200, {"Content-Type": "text/html; charset=utf-8"}
+
+
+@bp.get("/docs/static/<path:filename>")
+def docs_static(filename: str):
+    return send_from_directory(SWAGGER_DIR, filename)

@@ -1,0 +1,140 @@
+"""What the gateway does to every public request before routing it: authenticate, rate
+limit, bound the body, and apply ``Idempotency-Key``."""
+
+import hashlib
+import tempfile
+from typing import IO
+
+from flask import Flask, Response, g, request
+
+from pactra_contracts.events import Actor
+from pactra_platform.problems import ProblemError
+
+from . import accounts, routing
+from .bootstrap import Gateway
+from .idempotency import MAX_KEY_LENGTH, Claim, InProgress, KeyReused, Replay
+
+EDGE_PREFIXES = ("/v1", "/s/", "/verify", "/docs")
+SPOOL_IN_MEMORY = 1024 * 1024  # uploads above this spool to disk, never whole in memory
+
+
+def install(app: Flask, gw: Gateway) -> None:
+    @app.before_request
+    def guard() -> Response | None:
+        if not request.path.startswith(EDGE_PREFIXES):
+            return None
+        g.caller = None
+        g.claim = None
+        g.body = None
+        public = routing.is_public(request.method, request.path)
+        if not public:
+            g.caller = _authenticate(gw)
+        verdict = (gw.rate_limits.check_key(g.caller.api_key_id) if g.caller
+                   else gw.rate_limits.check_ip(client_ip()))
+        g.rate_verdict = verdict
+        if not verdict.allowed:
+            raise ProblemError("rate_limited", "Too many requests; retry after the window resets.",
+                               headers=verdict.headers())
+        _bound_body(gw)
+        if g.caller and request.method == "POST" and "Idempotency-Key" in request.headers:
+            return _idempotency(gw)
+        return None
+
+    @app.after_request
+    def finish(response: Response) -> Response:
+        verdict = g.get("rate_verdict")
+        if verdict is not None:
+            response.headers.update(verdict.headers())
+        claim = g.get("claim")
+        if claim is not None:
+            if response.status_code >= 500:
+                gw.idempotency.release(claim)
+            else:
+                response.direct_passthrough = False
+                gw.idempotency.complete(claim, response.status_code, dict(response.headers),
+                                        response.get_data())
+        return response
+
+    @app.teardown_request
+    def close_spool(_exc: BaseException | None) -> None:
+        body = g.get("body")
+        if hasattr(body, "close"):
+            body.close()
+
+
+def client_ip() -> str:
+    return request.remote_addr or "unknown"
+
+
+def actor() -> Actor:
+    caller = g.get("caller")
+    if caller:
+        return Actor(kind="api_key", id=caller.api_key_id, ip=client_ip(),
+                     user_agent=request.user_agent.string or None)
+    return Actor(kind="user", id="anonymous", ip=client_ip(), user_agent=request.user_agent.string or None)
+
+
+def _authenticate(gw: Gateway) -> accounts.Caller:
+    header = request.headers.get("Authorization", "")
+    scheme, _, presented = header.partition(" ")
+    if scheme.lower() != "bearer" or not presented.strip():
+        raise ProblemError("unauthorized", "Send your API key as `Authorization: Bearer <key>`.",
+                           headers={"WWW-Authenticate": 'Bearer realm="pactra"'})
+    caller = accounts.authenticate(presented.strip(), gw.uow())
+    if caller is None:
+        raise ProblemError("unauthorized", "The API key is invalid or has been revoked.",
+                           headers={"WWW-Authenticate": 'Bearer realm="pactra", error="invalid_token"'})
+    return caller
+
+
+def _bound_body(gw: Gateway) -> None:
+    limit = (gw.settings.max_upload_bytes if routing.is_upload(request.method, request.path)
+             else gw.settings.max_json_bytes)
+    length = request.content_length
+    if length is not None and length > limit:
+        raise ProblemError("payload_too_large", f"The body is larger than {limit} bytes.")
+
+
+def _idempotency(gw: Gateway) -> Response | None:
+    key = request.headers["Idempotency-Key"]
+    if not 0 < len(key) <= MAX_KEY_LENGTH or not key.isprintable():
+        raise ProblemError("validation_error", "Idempotency-Key must be 1 to 255 printable characters.")
+    g.body, digest, size = _read_body(gw)
+    fingerprint = hashlib.sha256(
+        "\n".join([request.method, request.path, request.query_string.decode(errors="replace"),
+                   request.mimetype or "", str(size), digest]).encode()
+    ).hexdigest()
+    try:
+        outcome = gw.idempotency.begin(g.caller.workspace_id, key, request.method, request.path,
+                                       fingerprint)
+    except KeyReused as exc:
+        raise ProblemError("idempotency_key_reused",
+                           "This Idempotency-Key was used with a different request.") from exc
+    except InProgress as exc:
+        raise ProblemError("idempotency_in_progress",
+                           "A request with this Idempotency-Key is still being processed.") from exc
+    if isinstance(outcome, Replay):
+        response = Response(outcome.body, status=outcome.status, headers=outcome.headers)
+        response.headers["Idempotent-Replayed"] = "true"
+        return response
+    assert isinstance(outcome, Claim)
+    g.claim = outcome
+    return None
+
+
+def _read_body(gw: Gateway) -> tuple[IO[bytes], str, int]:
+    """Spool the body (memory up to 1 MiB, then disk) while hashing it, within the limit."""
+    limit = (gw.settings.max_upload_bytes if routing.is_upload(request.method, request.path)
+             else gw.settings.max_json_bytes)
+    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)
+    digest = hashlib.sha256()
+    size = 0
+    while chunk := request.stream.read(64 * 1024):
+        size += len(chunk)
+        if size > limit:
+            spool.close()
+            raise ProblemError("payload_too_large", f"The body is larger than {limit} bytes.")
+        digest.update(chunk)
+        spool.write(chunk)
+    spool.seek(0)
+    return spool, digest.hexdigest(), size

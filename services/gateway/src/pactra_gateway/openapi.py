@@ -1,0 +1,65 @@
+"""The OpenAPI 3.1 document of the public API, built from the contract's pydantic models."""
+
+from functools import lru_cache
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from pactra_contracts import api
+from pactra_contracts.problems import Problem
+
+# (method, path, summary, request model, response status, response model, public)
+OPERATIONS: tuple[tuple[str, str, str, type[BaseModel] | None, int, type[BaseModel] | None, bool], ...] = (
+    ("post", "/v1/signup", "Create a workspace, its owner and a first API key",
+     api.SignupRequest, 201, api.SignupOut, True),
+    ("get", "/v1/workspace", "The caller's workspace", None, 200, api.WorkspaceOut, False),
+    ("patch", "/v1/workspace", "Change workspace settings", api.WorkspacePatch, 200,
+     api.WorkspaceOut, False),
+    ("post", "/v1/api-keys", "Create an API key (the key is shown only here)", api.ApiKeyCreate,
+     201, api.NewApiKeyOut, False),
+    ("get", "/v1/api-keys", "List API keys (never the keys themselves)", None, 200,
+     api.ApiKeyList, False),
+    ("delete", "/v1/api-keys/{id}", "Revoke an API key", None, 204, None, False),
+)
+
+
+@lru_cache
+def document(public_url: str) -> dict:
+    models = {model for op in OPERATIONS for model in (op[3], op[5]) if model} | {Problem}
+    keys = [(model, "validation") for model in models]
+    refs, schemas = models_json_schema(keys, ref_template="#/components/schemas/{model}")
+    paths: dict[str, dict] = {}
+    for method, path, summary, request_model, status, response_model, public in OPERATIONS:
+        operation: dict = {"summary": summary, "responses": {}}
+        if public:
+            operation["security"] = []
+        if request_model:
+            operation["requestBody"] = {"required": True, "content": {
+                "application/json": {"schema": refs[(request_model, "validation")]}}}
+        response: dict = {"description": summary}
+        if response_model:
+            response["content"] = {"application/json": {"schema": refs[(response_model, "validation")]}}
+        operation["responses"][str(status)] = response
+        operation["responses"]["default"] = {
+            "description": "An RFC 9457 problem document",
+            "content": {"application/problem+json": {"schema": refs[(Problem, "validation")]}},
+        }
+        if method == "post" and not public:
+            operation["parameters"] = [{
+                "name": "Idempotency-Key", "in": "header", "required": False,
+                "schema": {"type": "string", "maxLength": 255},
+            }]
+        paths.setdefault(path, {})[method] = operation
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Pactra API", "version": "1.0.0",
+                 "description": "Send agreements for signature; verify the evidence offline."},
+        "servers": [{"url": public_url}],
+        "security": [{"apiKey": []}],
+        "paths": paths,
+        "components": {
+            "schemas": schemas.get("$defs", {}),
+            "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer",
+                                           "description": "pct_live_... API key"}},
+        },
+    }

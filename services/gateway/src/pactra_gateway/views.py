@@ -1,0 +1,115 @@
+"""The gateway's own routes (accounts and keys) and the forwarding of everything else."""
+
+from flask import Blueprint, Response, current_app, g, request
+
+from pactra_contracts.api import ApiKeyCreate, ApiKeyList, SignupRequest, WorkspacePatch
+from pactra_platform import internal_auth
+from pactra_platform.problems import ProblemError, parse_json_body
+
+from . import accounts, routing
+from .bootstrap import Gateway
+from .edge import actor, client_ip
+from .proxy import request_body_stream
+
+bp = Blueprint("gateway", __name__)
+
+
+def gateway() -> Gateway:
+    return current_app.extensions["pactra_gateway"]
+
+
+def json_body() -> bytes:
+    """The request body, whether the idempotency check already spooled it or not."""
+    if g.get("body") is not None:
+        return g.body.read()
+    limit = gateway().settings.max_json_bytes
+    data = request.stream.read(limit + 1)
+    if len(data) > limit:
+        raise ProblemError("payload_too_large", f"The body is larger than {limit} bytes.")
+    return data
+
+
+def page_params() -> tuple[int, str | None]:
+    raw = request.args.get("limit", "20")
+    if not raw.isdigit() or not 1 <= int(raw) <= 100:
+        raise ProblemError("validation_error", "limit must be an integer from 1 to 100.")
+    return int(raw), request.args.get("starting_after") or None
+
+
+@bp.post("/v1/signup")
+def signup() -> tuple[dict, int]:
+    cmd = parse_json_body(SignupRequest, json_body())
+    gw = gateway()
+    try:
+        out = accounts.signup(cmd, gw.uow(), max_upload_bytes=gw.settings.max_upload_bytes,
+                              request_id=g.request_id, actor=actor())
+    except accounts.EmailTaken as exc:
+        raise ProblemError("conflict", "An account with this email already exists.") from exc
+    return out.model_dump(mode="json"), 201
+
+
+@bp.get("/v1/workspace")
+def get_workspace() -> dict:
+    gw = gateway()
+    return accounts.get_workspace(g.caller.workspace_id, gw.uow(),
+                                  max_upload_bytes=gw.settings.max_upload_bytes).model_dump(mode="json")
+
+
+@bp.patch("/v1/workspace")
+def patch_workspace() -> dict:
+    patch = parse_json_body(WorkspacePatch, json_body())
+    gw = gateway()
+    out = accounts.update_workspace(
+        g.caller.workspace_id, patch, gw.uow(), max_upload_bytes=gw.settings.max_upload_bytes,
+        request_id=g.request_id, actor=actor(),
+    )
+    return out.model_dump(mode="json")
+
+
+@bp.post("/v1/api-keys")
+def create_api_key() -> tuple[dict, int]:
+    cmd = parse_json_body(ApiKeyCreate, json_body())
+    key = accounts.create_api_key(g.caller.workspace_id, cmd.name, gateway().uow())
+    return key.model_dump(mode="json"), 201
+
+
+@bp.get("/v1/api-keys")
+def list_api_keys() -> dict:
+    limit, starting_after = page_params()
+    try:
+        keys, has_more = accounts.list_api_keys(g.caller.workspace_id, gateway().uow(),
+                                                limit=limit, starting_after=starting_after)
+    except accounts.NotFound as exc:
+        raise ProblemError("validation_error", "starting_after is not a key of this workspace.") from exc
+    page = ApiKeyList(data=keys, has_more=has_more, next_cursor=keys[-1].id if has_more else None)
+    return page.model_dump(mode="json")
+
+
+@bp.delete("/v1/api-keys/<key_id>")
+def revoke_api_key(key_id: str) -> tuple[str, int]:
+    try:
+        accounts.revoke_api_key(g.caller.workspace_id, key_id, gateway().uow())
+    except accounts.NotFound as exc:
+        raise ProblemError("not_found", f"No API key {key_id}.") from exc
+    return "", 204
+
+
+@bp.route("/v1/<path:_rest>", methods=["GET", "POST", "PATCH", "PUT", "DELETE"])
+@bp.route("/s/<path:_rest>", methods=["GET", "POST"])
+@bp.route("/verify", methods=["GET"], defaults={"_rest": ""})
+def forward(_rest: str) -> Response:
+    service = routing.owner_of(request.path)
+    if service is None:
+        raise ProblemError("not_found", f"No route {request.method} {request.path}.")
+    caller = g.get("caller")
+    identity = {
+        internal_auth.WORKSPACE: caller.workspace_id if caller else "",
+        internal_auth.API_KEY_ID: caller.api_key_id if caller else "",
+        internal_auth.REQUEST_ID: g.request_id,
+        internal_auth.CALLER: "gateway",
+        internal_auth.CLIENT_IP: client_ip(),
+        internal_auth.USER_AGENT: (request.user_agent.string or "")[:500],
+    }
+    body = g.get("body") if g.get("body") is not None else request_body_stream()
+    return gateway().forwarder.forward(service, identity, body,
+                                       buffer_response=g.get("claim") is not None)

@@ -1,0 +1,1 @@
+"""Pactra receipts service."""
