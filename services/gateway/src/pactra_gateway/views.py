@@ -94,7 +94,7 @@ def revoke_api_key(key_id: str) -> tuple[str, int]:
     return "", 204
 
 
-@bp.route("/v1/<path:_rest>", methods=["GET", "POST", "PATCH", "PUT", "DELETE"])
+@bp.route("/v1/<path:_rest>", methods=["GET", "POST", "PATCH", "DELETE"])
 @bp.route("/s/<path:_rest>", methods=["GET", "POST"])
 @bp.route("/verify", methods=["GET"], defaults={"_rest": ""})
 def forward(_rest: str) -> Response:

@@ -1,0 +1,37 @@
+"""Helpers for tests that drive the platform from outside: poll, sign up, authenticate."""
+
+import itertools
+import time
+from collections.abc import Callable
+
+import requests
+
+_counter = itertools.count()
+
+
+def wait_until(probe: Callable[[], object], timeout: float = 20.0, interval: float = 0.1) -> object:
+    """Poll ``probe`` until it returns something truthy; fail with its last value."""
+    deadline = time.monotonic() + timeout
+    value = probe()
+    while not value:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s (last value {value!r})")
+        time.sleep(interval)
+        value = probe()
+    return value
+
+
+def unique_email(stem: str = "user") -> str:
+    return f"{stem}{next(_counter)}.{time.time_ns()}@example.com"
+
+
+def signup(gateway_url: str, name: str = "Ada Lovelace") -> dict:
+    """A fresh workspace; returns the signup response with its API key."""
+    response = requests.post(gateway_url + "/v1/signup", json={
+        "name": name, "email": unique_email(), "workspace_name": f"{name}'s workspace"}, timeout=10)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def auth(account: dict) -> dict[str, str]:
+    return {"Authorization": f"Bearer {account['api_key']['key']}"}

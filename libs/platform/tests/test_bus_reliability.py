@@ -1,0 +1,448 @@
+"""The delivery guarantees of events.md, proven against real PostgreSQL and RabbitMQ.
+
+1. outbox: a producer that dies between commit and publish publishes on restart, once per id;
+2. inbox: one event delivered twice (to two replicas) has one effect;
+3. poison and malformed messages end in the dead-letter queue, the worker keeps serving, and
+   replay works;
+4. a broker restart mid-stream loses nothing and duplicates nothing.
+
+Run them under ``flock /tmp/pactra-test.lock``: the broker-restart test stops RabbitMQ.
+"""
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aio_pika
+import requests
+from sqlalchemy import text
+
+from pactra_contracts.events import Event, Person, WorkspaceCreated, make_event
+from pactra_devtools.stack import Stack, worker_command
+from pactra_platform.bus import Subscription, Topology, build_worker, run_handler
+from pactra_platform.deadletters import list_dead_letters, replay_dead_letters
+from pactra_platform.messaging import claim_inbox
+from pactra_platform.unit_of_work import SqlAlchemyUnitOfWork
+
+CONSUMER = "on_workspace_created"
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float, *, interval: float = 0.2,
+               message: str = "condition", describe: Callable[[], Any] | None = None) -> Any:
+    """Poll ``predicate`` until it is truthy; fail with ``message`` after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        last = predicate()
+        if last:
+            return last
+        if time.monotonic() > deadline:
+            state = describe() if describe else last
+            raise AssertionError(f"timed out after {timeout}s waiting for {message} ({state!r})")
+        time.sleep(interval)
+
+
+async def async_wait_until(predicate: Callable[[], Awaitable[Any]], timeout: float, *,
+                           interval: float = 0.2, message: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        last = await predicate()
+        if last:
+            return last
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {message} (last: {last!r})")
+        await asyncio.sleep(interval)
+
+
+def rabbitmqctl(*args: str, timeout: float = 120) -> str:
+    return subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True,
+                          text=True, timeout=timeout).stdout
+
+
+def signup(stack: Stack, n: int, label: str) -> list[str]:
+    """``n`` signups through the gateway's HTTP API; returns the new workspace ids."""
+    ids = []
+    for i in range(n):
+        response = requests.post(
+            stack.gateway_url + "/v1/signup",
+            json={"name": f"Owner {label} {i}", "email": f"owner-{label}-{i}@example.com",
+                  "workspace_name": f"Workspace {label} {i}"},
+            timeout=15,
+        )
+        assert response.status_code == 201, response.text
+        ids.append(response.json()["workspace"]["id"])
+    return ids
+
+
+def workspace_created(workspace_id: str) -> Event:
+    return make_event(
+        "workspace.created",
+        WorkspaceCreated(workspace_id=workspace_id, name=f"Workspace {workspace_id}", plan="free",
+                         owner=Person(name="Owner", email=f"{workspace_id}@example.com")),
+        producer="gateway", workspace_id=workspace_id,
+    )
+
+
+async def publish_raw(amqp_url: str, exchange: str, routing_key: str, body: bytes,
+                      message_id: str, times: int = 1) -> None:
+    """Publish straight to the events exchange, as the relay would (persistent, confirmed)."""
+    connection = await aio_pika.connect(amqp_url)
+    try:
+        channel = await connection.channel(publisher_confirms=True)
+        target = await channel.get_exchange(exchange)
+        for _ in range(times):
+            await target.publish(
+                aio_pika.Message(body, message_id=message_id, content_type="application/json",
+                                 type=routing_key, delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
+                routing_key=routing_key,
+            )
+    finally:
+        await connection.close()
+
+
+def log_records(*logs: str) -> list[dict]:
+    records = []
+    for log in logs:
+        for line in log.splitlines():
+            if line.startswith("{"):
+                try:
+                    records.append(json.loads(line))
+                except json.JSONDecodeError:
+                    pass
+    return records
+
+
+def delivery_state(db_of: Callable) -> dict[str, int]:
+    gateway, signing = db_of("gateway"), db_of("signing")
+    return {
+        "outbox": gateway.scalar("SELECT count(*) FROM outbox WHERE type = 'workspace.created'"),
+        "unpublished": gateway.scalar("SELECT count(*) FROM outbox WHERE published_at IS NULL"),
+        "senders": signing.scalar("SELECT count(*) FROM senders"),
+        "inbox": signing.scalar("SELECT count(*) FROM inbox WHERE consumer = :c", c=CONSUMER),
+    }
+
+
+def assert_delivered_once(db_of: Callable, expected_workspaces: list[str]) -> None:
+    """Every workspace's event was published under its outbox id and handled exactly once."""
+    gateway, signing = db_of("gateway"), db_of("signing")
+    outbox = gateway.rows("SELECT id, body->>'workspace_id', published_at FROM outbox"
+                          " WHERE type = 'workspace.created'")
+    assert len(outbox) == len(expected_workspaces)
+    assert all(published_at is not None for _, _, published_at in outbox)
+    assert {workspace for _, workspace, _ in outbox} == set(expected_workspaces)
+    inbox = signing.rows("SELECT event_id FROM inbox WHERE consumer = :c", c=CONSUMER)
+    assert len(inbox) == len(expected_workspaces)
+    assert {event_id for (event_id,) in inbox} == {event_id for event_id, _, _ in outbox}
+    senders = signing.rows("SELECT workspace_id FROM senders")
+    assert sorted(w for (w,) in senders) == sorted(expected_workspaces)
+
+
+# --- 1. outbox ----------------------------------------------------------------------------
+
+
+def test_outbox_survives_a_producer_that_dies_before_publishing(stack: Stack, db_of) -> None:
+    n = 30
+    stack.start("gateway")
+    stack.start("signing-worker")
+    stack.wait_ready("gateway")
+    stack.wait_workers()
+
+    # The gateway committed N workspaces and their events, but its relay is not running:
+    # the state a producer is in when it dies after the commit and before the publish.
+    workspaces = signup(stack, n, "outbox")
+    gateway = db_of("gateway")
+    assert gateway.scalar("SELECT count(*) FROM outbox WHERE type = 'workspace.created'") == n
+    assert gateway.scalar("SELECT count(*) FROM outbox WHERE published_at IS NOT NULL") == 0
+    assert db_of("signing").scalar("SELECT count(*) FROM senders") == 0
+
+    # The relay starts, and is killed -9 as soon as anything reached the consumer (most
+    # likely in the middle of its first batch: published but not yet marked), then restarts.
+    stack.start("gateway-worker")
+    wait_until(lambda: db_of("signing").scalar("SELECT count(*) FROM inbox") > 0, 60,
+               interval=0.02, message="the relay to publish something")
+    stack.stop("gateway-worker", kill=True)
+    stack.start("gateway-worker")
+
+    wait_until(
+        lambda: delivery_state(db_of) == {"outbox": n, "unpublished": 0, "senders": n, "inbox": n},
+        90, message="every event published and handled", describe=lambda: delivery_state(db_of),
+    )
+    assert_delivered_once(db_of, workspaces)
+    # No straggling duplicate that would add a second effect later: the queue is drained.
+    queue = Topology(stack.settings, "signing").queue_name(CONSUMER)
+    wait_until(lambda: _queue_depth(stack.vhost, queue) == 0, 30, message="queue drained")
+    assert delivery_state(db_of)["inbox"] == n
+
+
+def _queue_depth(vhost: str, queue: str) -> int | None:
+    out = rabbitmqctl("list_queues", "-p", vhost, "name", "messages", "--no-table-headers")
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[0] == queue:
+            return int(parts[1])
+    return None
+
+
+# --- 2. inbox -----------------------------------------------------------------------------
+
+
+def test_inbox_one_effect_for_a_duplicate_delivered_to_two_replicas(stack: Stack, db_of) -> None:
+    stack.start("signing-worker")
+    log_path = stack.workdir / "signing-worker-2.log"
+    with open(log_path, "ab") as log:
+        replica = subprocess.Popen(worker_command("signing"), env=stack.env, stdout=log,
+                                   stderr=log, start_new_session=True)
+    try:
+        stack.wait_workers()
+        wait_until(lambda: "started" in log_path.read_text(errors="replace").lower(), 60,
+                   message="the second replica to start")
+        assert replica.poll() is None, log_path.read_text(errors="replace")[-3000:]
+
+        event = workspace_created("ws_duplicate1")
+        asyncio.run(publish_raw(stack.settings.amqp_url, Topology(stack.settings, "signing").exchange,
+                                event.type, event.to_json(), event.id, times=2))
+
+        def outcomes() -> list[str]:
+            records = log_records(stack.log("signing-worker"), log_path.read_text(errors="replace"))
+            return sorted(r["message"] for r in records if r.get("event_id") == event.id)
+
+        # Both deliveries were processed (one handled, one recognised as a duplicate)...
+        assert wait_until(lambda: len(outcomes()) >= 2 and outcomes(), 60,
+                          message="both deliveries processed") == [
+            "duplicate event ignored", "event handled"]
+        # ...and there is exactly one effect.
+        signing = db_of("signing")
+        assert signing.rows("SELECT event_id, consumer FROM inbox") == [(event.id, CONSUMER)]
+        assert signing.rows("SELECT workspace_id, email FROM senders") == [
+            ("ws_duplicate1", "ws_duplicate1@example.com")]
+        queue = Topology(stack.settings, "signing").queue_name(CONSUMER)
+        wait_until(lambda: _queue_depth(stack.vhost, queue) == 0, 30, message="queue drained")
+    finally:
+        if replica.poll() is None:
+            os.killpg(replica.pid, signal.SIGTERM)
+            try:
+                replica.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(replica.pid, signal.SIGKILL)
+                replica.wait()
+
+
+def _record(event: Event, uow: SqlAlchemyUnitOfWork) -> None:
+    uow.session.execute(text("INSERT INTO handled (event_id, workspace_id) VALUES (:e, :w)"),
+                        {"e": event.id, "w": event.workspace_id})
+
+
+def test_claim_inbox_lets_exactly_one_concurrent_handler_run(scratch) -> None:
+    event = workspace_created("ws_race")
+
+    # Two transactions claim one event: the second waits for the first and then loses.
+    first, second = scratch.sessions(), scratch.sessions()
+    claimed = threading.Event()
+    result: dict[str, Any] = {}
+
+    def late_claim() -> None:
+        claimed.wait(10)
+        started = time.monotonic()
+        result["second"] = claim_inbox(second, event, "race")
+        result["waited"] = time.monotonic() - started
+        second.commit()
+
+    thread = threading.Thread(target=late_claim)
+    thread.start()
+    try:
+        assert claim_inbox(first, event, "race") is True
+        claimed.set()
+        time.sleep(0.5)  # give the second claim time to block on our uncommitted row
+        assert thread.is_alive(), "the second claim did not wait for the first transaction"
+        first.commit()
+        thread.join(10)
+    finally:
+        first.close()
+        second.close()
+    assert result["second"] is False
+    assert result["waited"] >= 0.4
+
+    # Many replicas racing through run_handler: one effect.
+    sub = Subscription("race_handler", ("workspace.created",), _record)
+    event = workspace_created("ws_race2")
+    barrier = threading.Barrier(8)
+    outcomes: list[bool] = []
+
+    def replica() -> None:
+        barrier.wait(10)
+        outcomes.append(run_handler(sub, event, lambda: SqlAlchemyUnitOfWork(scratch.sessions)))
+
+    threads = [threading.Thread(target=replica) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(outcomes) == [False] * 7 + [True]
+    assert scratch.db.scalar("SELECT count(*) FROM handled WHERE event_id = :e", e=event.id) == 1
+    assert scratch.db.scalar("SELECT count(*) FROM inbox WHERE consumer = 'race_handler'") == 1
+
+
+# --- 3. poison and malformed messages ------------------------------------------------------
+
+POISON = "ws_poison"
+
+
+def test_poison_and_malformed_messages_are_dead_lettered_and_replayable(scratch) -> None:
+    settings = scratch.settings
+    state = {"fail": True, "poison_attempts": 0}
+    lock = threading.Lock()
+
+    def handle(event: Event, uow: SqlAlchemyUnitOfWork) -> None:
+        if event.workspace_id == POISON:
+            with lock:
+                state["poison_attempts"] += 1
+            if state["fail"]:
+                raise RuntimeError("this handler cannot handle the poison workspace")
+        _record(event, uow)
+
+    sub = Subscription("on_workspace_created", ("workspace.created",), handle)
+    topology = Topology(settings, scratch.service)
+    queue = topology.queue_name(sub.name)
+
+    import logging
+
+    root = logging.getLogger()
+    saved_handlers, saved_level = root.handlers[:], root.level
+    try:
+        app = build_worker(settings, scratch.service, [sub],
+                           lambda: SqlAlchemyUnitOfWork(scratch.sessions), scratch.sessions,
+                           relay=False, graceful_timeout=5.0)
+    finally:
+        # build_worker sets up JSON logging for a process of its own; give pytest its root back.
+        root.handlers[:] = saved_handlers
+        root.setLevel(saved_level)
+
+    def handled(workspace_id: str | None = None) -> int:
+        if workspace_id is None:
+            return scratch.db.scalar("SELECT count(*) FROM handled")
+        return scratch.db.scalar("SELECT count(*) FROM handled WHERE workspace_id = :w",
+                                 w=workspace_id)
+
+    poison = workspace_created(POISON)
+    good = [workspace_created(f"ws_good{i}") for i in range(4)]
+
+    async def scenario() -> None:
+        await app.start()
+        try:
+            await publish_raw(settings.amqp_url, topology.exchange, poison.type, poison.to_json(),
+                              poison.id)
+            for event in good[:2]:
+                await publish_raw(settings.amqp_url, topology.exchange, event.type,
+                                  event.to_json(), event.id)
+            await publish_raw(settings.amqp_url, topology.exchange, "workspace.created",
+                              b'{"this is": "not an event"}', "bad-message-1")
+            for event in good[2:]:
+                await publish_raw(settings.amqp_url, topology.exchange, event.type,
+                                  event.to_json(), event.id)
+
+            # The worker keeps serving the others while the poison message is retried.
+            await async_wait_until(lambda: asyncio.to_thread(handled), 30,
+                                   message="the good events handled")
+
+            async def both_dead() -> list:
+                letters = await list_dead_letters(settings, scratch.service)
+                return letters if len(letters) == 2 else []
+
+            letters = await async_wait_until(both_dead, 60, interval=0.5,
+                                             message="two dead letters")
+            by_id = {letter.message_id: letter for letter in letters}
+            assert set(by_id) == {poison.id, "bad-message-1"}
+            # Malformed: dead-lettered at the first delivery, never retried.
+            assert by_id["bad-message-1"].reason == "rejected"
+            assert by_id["bad-message-1"].count == 1
+            assert by_id["bad-message-1"].queue == queue
+            # Poison: dead-lettered after the bounded number of deliveries.
+            assert by_id[poison.id].reason == "delivery_limit"
+            assert by_id[poison.id].queue == queue
+            assert by_id[poison.id].routing_key == "workspace.created"
+            assert settings.delivery_limit <= state["poison_attempts"] <= settings.delivery_limit + 1
+            assert await asyncio.to_thread(handled) == len(good)
+            assert await asyncio.to_thread(handled, POISON) == 0
+
+            # Listing leaves them in place; the CLI sees them too.
+            cli = await asyncio.to_thread(
+                subprocess.run, ["pactra-deadletters", scratch.service, "list", "--json"],
+                env=scratch.env, capture_output=True, text=True, timeout=60, check=True,
+            )
+            listed = {json.loads(line)["event_id"] for line in cli.stdout.splitlines()}
+            assert listed == {poison.id, "bad-message-1"}
+
+            # The bug is fixed; the operator replays the poison event only.
+            state["fail"] = False
+            attempts_before = state["poison_attempts"]
+            assert await replay_dead_letters(settings, scratch.service, poison.id) == 1
+            await async_wait_until(lambda: asyncio.to_thread(handled, POISON), 30,
+                                   message="the replayed event handled")
+
+            async def drained() -> bool:
+                depths = await asyncio.to_thread(_queue_depth, scratch.vhost, queue)
+                return depths == 0
+
+            await async_wait_until(drained, 30, message="the queue drained")
+            assert state["poison_attempts"] == attempts_before + 1
+            assert await asyncio.to_thread(handled, POISON) == 1
+            assert await asyncio.to_thread(handled) == len(good) + 1
+            remaining = await list_dead_letters(settings, scratch.service)
+            assert [letter.message_id for letter in remaining] == ["bad-message-1"]
+        finally:
+            await app.stop()
+
+    asyncio.run(scenario())
+    inbox = scratch.db.rows("SELECT event_id FROM inbox ORDER BY event_id")
+    assert sorted(e for (e,) in inbox) == sorted([poison.id, *(e.id for e in good)])
+
+
+# --- 4. broker restart ----------------------------------------------------------------------
+
+
+def test_broker_restart_mid_stream_loses_and_duplicates_nothing(stack: Stack, db_of) -> None:
+    per_phase = 8
+    for name in ("gateway", "gateway-worker", "signing-worker"):
+        stack.start(name)
+    stack.wait_ready("gateway")
+    stack.wait_workers()
+
+    workspaces = signup(stack, per_phase, "before")
+    wait_until(lambda: delivery_state(db_of)["inbox"] == per_phase, 60,
+               message="the events before the outage handled")
+    workspaces += signup(stack, per_phase // 2, "racing")  # in flight as the broker stops
+
+    try:
+        rabbitmqctl("stop_app")
+        # The API does not need the broker: these commit into the outbox.
+        workspaces += signup(stack, per_phase, "during")
+        # Let the relay hit the outage (a failed publish is recorded on its row).
+        wait_until(lambda: db_of("gateway").scalar(
+            "SELECT count(*) FROM outbox WHERE published_at IS NULL AND attempts > 0"), 60,
+            message="the relay to notice the outage")
+    finally:
+        rabbitmqctl("start_app")
+        rabbitmqctl("await_startup")
+
+    workspaces += signup(stack, per_phase, "after")
+    n = len(workspaces)
+    wait_until(
+        lambda: delivery_state(db_of) == {"outbox": n, "unpublished": 0, "senders": n,
+                                          "inbox": n},
+        120, interval=0.5, message=f"all {n} events published and handled",
+        describe=lambda: delivery_state(db_of),
+    )
+    assert_delivered_once(db_of, workspaces)
+    queue = Topology(stack.settings, "signing").queue_name(CONSUMER)
+    wait_until(lambda: _queue_depth(stack.vhost, queue) == 0, 30, message="queue drained")
+    assert delivery_state(db_of)["inbox"] == n
+    for name in ("gateway-worker", "signing-worker"):
+        assert stack.processes[name].poll() is None, stack.log(name)[-3000:]
