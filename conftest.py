@@ -3,6 +3,7 @@
 from collections.abc import Iterator
 
 import pytest
+
 from pactra_devtools.stack import Stack
 
 

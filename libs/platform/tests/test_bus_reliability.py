@@ -14,9 +14,11 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import aio_pika
@@ -374,7 +376,7 @@ def test_poison_and_malformed_messages_are_dead_lettered_and_replayable(scratch)
 
             # Listing leaves them in place; the CLI sees them too.
             cli = await asyncio.to_thread(
-                subprocess.run, ["pactra-deadletters", scratch.service, "list", "--json"],
+                subprocess.run, [str(Path(sys.executable).parent / "pactra-deadletters"), scratch.service, "list", "--json"],
                 env=scratch.env, capture_output=True, text=True, timeout=60, check=True,
             )
             listed = {json.loads(line)["event_id"] for line in cli.stdout.splitlines()}

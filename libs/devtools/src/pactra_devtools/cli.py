@@ -39,7 +39,8 @@ def s3(_: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="pactra-dev")
     commands = parser.add_subparsers(required=True)
-    commands.add_parser("run", help="migrate, then run every service in the foreground").set_defaults(func=run)
+    commands.add_parser("run", help="migrate, then run every service in the foreground").set_defaults(
+        func=run)
     commands.add_parser("s3", help="run the local S3 store in the foreground").set_defaults(func=s3)
     args = parser.parse_args(argv)
     return args.func(args)

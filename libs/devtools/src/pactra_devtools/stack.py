@@ -5,6 +5,7 @@ buckets, its own ports: a `make run` on the same machine is never touched. Every
 made is removed by :meth:`Stack.close`.
 """
 
+import contextlib
 import os
 import secrets
 import shutil
@@ -34,7 +35,8 @@ def _rabbitmqctl(*args: str) -> None:
 def app_command(service: str, port: int) -> list[str]:
     module = "pactra_gateway.app" if service == "gateway" else f"pactra_{service}.entrypoints.app"
     return [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--worker-class", "gthread",
-            "--workers", "1", "--threads", "16", "--no-control-socket", "--graceful-timeout", "5", f"{module}:create_app()"]
+            "--workers", "1", "--threads", "16", "--no-control-socket", "--graceful-timeout", "5",
+            f"{module}:create_app()"]
 
 
 def worker_command(service: str) -> list[str]:
@@ -175,9 +177,7 @@ class Stack:
                 os.killpg(self.s3.pid, signal.SIGKILL)
         for service in SERVICES:
             drop_database(self.settings, service)
-        try:
+        with contextlib.suppress(subprocess.CalledProcessError):
             _rabbitmqctl("delete_vhost", self.vhost)
-        except subprocess.CalledProcessError:
-            pass
         if not os.environ.get("PACTRA_KEEP_TEST_LOGS"):
             shutil.rmtree(self.workdir, ignore_errors=True)

@@ -9,6 +9,7 @@ vanishing.
 """
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -17,7 +18,6 @@ from typing import Any
 import aio_pika
 from aio_pika.abc import AbstractChannel, ExchangeType
 from faststream import AckPolicy, FastStream
-from faststream.specification import AsyncAPI
 from faststream.rabbit import (
     Channel,
     QueueType,
@@ -26,6 +26,7 @@ from faststream.rabbit import (
     RabbitQueue,
 )
 from faststream.rabbit.annotations import RabbitMessage
+from faststream.specification import AsyncAPI
 from sqlalchemy.orm import sessionmaker
 
 from pactra_contracts.events import Event, MalformedEvent, parse_event
@@ -175,10 +176,7 @@ class OutboxRelay:
                 log.exception("outbox relay round failed")
                 published = 0
             if published < self.batch:
-                try:
-                    await asyncio.wait_for(self._stopping.wait(), self.poll_seconds)
-                except TimeoutError:
-                    pass
+                await _pause(self._stopping, self.poll_seconds)
 
     def publish_batch(self, loop: asyncio.AbstractEventLoop) -> int:
         published = 0
@@ -280,10 +278,13 @@ async def _every(job: Periodic, stopping: asyncio.Event) -> None:
             await asyncio.to_thread(job.run)
         except Exception:
             log.exception("periodic job failed", extra={"job": job.name})
-        try:
-            await asyncio.wait_for(stopping.wait(), job.seconds)
-        except TimeoutError:
-            pass
+        await _pause(stopping, job.seconds)
+
+
+async def _pause(stopping: asyncio.Event, seconds: float) -> None:
+    """Sleep ``seconds``, or less if ``stopping`` is set meanwhile."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stopping.wait(), seconds)
 
 
 def _subscribe(broker: RabbitBroker, topology: Topology, exchange: RabbitExchange,

@@ -8,7 +8,6 @@ from pydantic import BaseModel, ValidationError
 
 from pactra_contracts.problems import PROBLEM_CONTENT_TYPE, FieldError, Problem
 
-
 M = TypeVar("M", bound=BaseModel)
 
 

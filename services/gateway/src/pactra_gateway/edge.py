@@ -126,7 +126,8 @@ def _read_body(gw: Gateway) -> tuple[IO[bytes], str, int]:
     """Spool the body (memory up to 1 MiB, then disk) while hashing it, within the limit."""
     limit = (gw.settings.max_upload_bytes if routing.is_upload(request.method, request.path)
              else gw.settings.max_json_bytes)
-    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)
+    # Handed to the request (g.body) and closed in teardown, not here.
+    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115
     digest = hashlib.sha256()
     size = 0
     while chunk := request.stream.read(64 * 1024):

@@ -28,8 +28,9 @@ class Forwarder:
         # gunicorn threads as long as no per-request state is set on it.
         self.http = requests.Session()
 
-    def forward(self, service: str, identity: dict[str, str], body: bytes | IO[bytes] | Iterable[bytes] | None,
-                *, buffer_response: bool = False) -> Response:
+    def forward(self, service: str, identity: dict[str, str],
+                body: bytes | IO[bytes] | Iterable[bytes] | None, *,
+                buffer_response: bool = False) -> Response:
         path = request.full_path if request.query_string else request.path
         headers = {name: request.headers[name] for name in FORWARDED_REQUEST_HEADERS
                    if name in request.headers}
