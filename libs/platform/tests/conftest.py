@@ -4,6 +4,7 @@ Every fixture isolates what it makes (its own database prefix, bus prefix and vh
 removes it afterwards, so tests can run next to a `make run` or another engineer's tests.
 """
 
+import contextlib
 import os
 import secrets
 import subprocess
@@ -132,7 +133,5 @@ def scratch() -> Iterator[Scratch]:
         finally:
             drop_database(settings, SCRATCH_SERVICE)
     finally:
-        try:
+        with contextlib.suppress(subprocess.CalledProcessError):
             rabbitmqctl("delete_vhost", vhost)
-        except subprocess.CalledProcessError:
-            pass

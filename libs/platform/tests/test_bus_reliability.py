@@ -10,7 +10,9 @@ Run them under ``flock /tmp/pactra-test.lock``: the broker-restart test stops Ra
 """
 
 import asyncio
+import contextlib
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -52,15 +54,16 @@ def wait_until(predicate: Callable[[], Any], timeout: float, *, interval: float 
         time.sleep(interval)
 
 
-async def async_wait_until(predicate: Callable[[], Awaitable[Any]], timeout: float, *,
+async def async_wait_until(predicate: Callable[[], Awaitable[Any]], seconds: float, *,
                            interval: float = 0.2, message: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
+    """:func:`wait_until` for code running on the event loop (the worker shares it)."""
+    deadline = time.monotonic() + seconds
     while True:
         last = await predicate()
         if last:
             return last
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {message} (last: {last!r})")
+            raise AssertionError(f"timed out after {seconds}s waiting for {message} ({last!r})")
         await asyncio.sleep(interval)
 
 
@@ -115,10 +118,8 @@ def log_records(*logs: str) -> list[dict]:
     for log in logs:
         for line in log.splitlines():
             if line.startswith("{"):
-                try:
+                with contextlib.suppress(json.JSONDecodeError):
                     records.append(json.loads(line))
-                except json.JSONDecodeError:
-                    pass
     return records
 
 
@@ -209,8 +210,9 @@ def test_inbox_one_effect_for_a_duplicate_delivered_to_two_replicas(stack: Stack
         assert replica.poll() is None, log_path.read_text(errors="replace")[-3000:]
 
         event = workspace_created("ws_duplicate1")
-        asyncio.run(publish_raw(stack.settings.amqp_url, Topology(stack.settings, "signing").exchange,
-                                event.type, event.to_json(), event.id, times=2))
+        exchange = Topology(stack.settings, "signing").exchange
+        asyncio.run(publish_raw(stack.settings.amqp_url, exchange, event.type, event.to_json(),
+                                event.id, times=2))
 
         def outcomes() -> list[str]:
             records = log_records(stack.log("signing-worker"), log_path.read_text(errors="replace"))
@@ -314,8 +316,6 @@ def test_poison_and_malformed_messages_are_dead_lettered_and_replayable(scratch)
     topology = Topology(settings, scratch.service)
     queue = topology.queue_name(sub.name)
 
-    import logging
-
     root = logging.getLogger()
     saved_handlers, saved_level = root.handlers[:], root.level
     try:
@@ -370,13 +370,16 @@ def test_poison_and_malformed_messages_are_dead_lettered_and_replayable(scratch)
             assert by_id[poison.id].reason == "delivery_limit"
             assert by_id[poison.id].queue == queue
             assert by_id[poison.id].routing_key == "workspace.created"
-            assert settings.delivery_limit <= state["poison_attempts"] <= settings.delivery_limit + 1
+            limit = settings.delivery_limit
+            assert limit <= state["poison_attempts"] <= limit + 1
             assert await asyncio.to_thread(handled) == len(good)
             assert await asyncio.to_thread(handled, POISON) == 0
 
             # Listing leaves them in place; the CLI sees them too.
+            command = [str(Path(sys.executable).parent / "pactra-deadletters"), scratch.service,
+                       "list", "--json"]
             cli = await asyncio.to_thread(
-                subprocess.run, [str(Path(sys.executable).parent / "pactra-deadletters"), scratch.service, "list", "--json"],
+                subprocess.run, command,
                 env=scratch.env, capture_output=True, text=True, timeout=60, check=True,
             )
             listed = {json.loads(line)["event_id"] for line in cli.stdout.splitlines()}

@@ -35,6 +35,7 @@ from pactra_contracts.times import utcnow
 from . import logs
 from .messaging import claim_unpublished, mark_failed
 from .settings import Settings
+from .storage import ensure_bucket
 from .unit_of_work import SqlAlchemyUnitOfWork
 
 log = logging.getLogger(__name__)
@@ -221,6 +222,7 @@ def build_worker(
     sessions: sessionmaker,
     *,
     relay: bool = True,
+    uses_storage: bool = False,
     periodic: Sequence[Periodic] = (),
     graceful_timeout: float = 20.0,
 ) -> FastStream:
@@ -252,6 +254,8 @@ def build_worker(
     @app.on_startup
     async def declare() -> None:
         await declare_topology(settings, service, subscriptions)
+        if uses_storage:
+            await _ensure_bucket(settings, service)
 
     stopping = asyncio.Event()
     jobs: list[asyncio.Task] = []
@@ -270,6 +274,20 @@ def build_worker(
         await asyncio.gather(*jobs)
 
     return app
+
+
+async def _ensure_bucket(settings: Settings, service: str, timeout: float = 120.0) -> None:
+    """Create the service's bucket, waiting for an object store that is still starting."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        try:
+            await asyncio.to_thread(ensure_bucket, settings, service)
+            return
+        except Exception:
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+            log.warning("object store not reachable yet; retrying", extra={"service": service})
+            await asyncio.sleep(1.0)
 
 
 async def _every(job: Periodic, stopping: asyncio.Event) -> None:

@@ -1,7 +1,8 @@
-"""``pactra-migrate``: bring a service's database, queues and bucket up to date.
+"""``pactra-migrate``: bring a service's database and queues up to date.
 
 Each service keeps its Alembic scripts in ``pactra_<service>/migrations``; its
-``entrypoints/worker.py`` lists its ``SUBSCRIPTIONS`` (queues) and ``BUCKETS``.
+``entrypoints/worker.py`` lists its ``SUBSCRIPTIONS`` (queues). Buckets are created by the
+service's worker at start, since the object store may start after the migrations ran.
 Safe to run repeatedly and from several replicas at once (Alembic's version table and
 idempotent declarations).
 """
@@ -18,7 +19,6 @@ from sqlalchemy import MetaData, engine_from_config, pool
 from .bus import declare_topology
 from .db import ensure_database
 from .settings import SERVICES, Settings, get_settings
-from .storage import ensure_bucket
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +50,6 @@ def migrate(settings: Settings, service: str) -> None:
     command.upgrade(alembic_config(settings, service), "head")
     worker = importlib.import_module(f"pactra_{service}.entrypoints.worker")
     asyncio.run(declare_topology(settings, service, getattr(worker, "SUBSCRIPTIONS", ())))
-    if getattr(worker, "USES_STORAGE", False):
-        ensure_bucket(settings, service)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -64,4 +62,4 @@ def main(argv: list[str] | None = None) -> None:
     settings = get_settings()
     for service in args.services or SERVICES:
         migrate(settings, service)
-        print(f"migrated {service}: database {settings.database_name(service)}, queues, storage")
+        print(f"migrated {service}: database {settings.database_name(service)} and queues")

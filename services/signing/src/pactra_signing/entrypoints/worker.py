@@ -19,4 +19,5 @@ __all__ = ["SUBSCRIPTIONS", "USES_STORAGE", "app"]
 
 settings = get_settings()
 sessions = session_factory(settings, SERVICE)
-app = build_worker(settings, SERVICE, SUBSCRIPTIONS, lambda: SqlAlchemyUnitOfWork(sessions), sessions)
+app = build_worker(settings, SERVICE, SUBSCRIPTIONS, lambda: SqlAlchemyUnitOfWork(sessions), sessions,
+                   uses_storage=USES_STORAGE)
