@@ -33,7 +33,7 @@ docs: install
 	mkdir -p docs/asyncapi
 	for service in gateway documents signing receipts notify ai; do \
 	  PACTRA_MASTER_KEY=docs-only-docs-only-docs-only-docs PACTRA_INTERNAL_SECRET=docs-only-docs-only-docs-only-docs \
-	  $(VENV)/bin/faststream docs gen --yaml pactra_$$service.entrypoints.worker:app --out docs/asyncapi/$$service.yaml || exit 1; \
+	  $(VENV)/bin/faststream docs gen pactra_$$service.entrypoints.worker:app --out docs/asyncapi/$$service.json || exit 1; \
 	done
 
 clean:
