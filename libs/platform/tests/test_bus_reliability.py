@@ -166,14 +166,22 @@ def test_outbox_survives_a_producer_that_dies_before_publishing(stack: Stack, db
     assert gateway.scalar("SELECT count(*) FROM outbox WHERE published_at IS NOT NULL") == 0
     assert db_of("signing").scalar("SELECT count(*) FROM senders") == 0
 
-    # The relay starts, and is killed -9 as soon as anything reached the consumer (most
-    # likely in the middle of its first batch: published but not yet marked), then restarts.
-    stack.start("gateway-worker")
-    wait_until(lambda: db_of("signing").scalar("SELECT count(*) FROM inbox") > 0, 60,
-               interval=0.02, message="the relay to publish something")
-    stack.stop("gateway-worker", kill=True)
-    stack.start("gateway-worker")
+    # The relay starts and publishes, but cannot mark the rows published: this test holds a
+    # SHARE lock on the outbox, which lets the relay's SELECT ... FOR UPDATE through and
+    # blocks its UPDATE. Once the consumer has everything, the relay is killed -9: the worst
+    # moment, every event out on the bus and none of them marked.
+    with gateway.engine.connect() as locker:
+        locker.execute(text("LOCK TABLE outbox IN SHARE MODE"))
+        stack.start("gateway-worker")
+        wait_until(lambda: db_of("signing").scalar("SELECT count(*) FROM inbox") == n, 60,
+                   message="the relay to publish every event", describe=lambda: delivery_state(db_of))
+        assert gateway.scalar("SELECT count(*) FROM outbox WHERE published_at IS NOT NULL") == 0
+        stack.stop("gateway-worker", kill=True)
+        locker.rollback()
+    assert gateway.scalar("SELECT count(*) FROM outbox WHERE published_at IS NOT NULL") == 0
 
+    # On restart it publishes them all again, under the same ids: the inbox absorbs them.
+    stack.start("gateway-worker")
     wait_until(
         lambda: delivery_state(db_of) == {"outbox": n, "unpublished": 0, "senders": n, "inbox": n},
         90, message="every event published and handled", describe=lambda: delivery_state(db_of),
@@ -183,6 +191,10 @@ def test_outbox_survives_a_producer_that_dies_before_publishing(stack: Stack, db
     queue = Topology(stack.settings, "signing").queue_name(CONSUMER)
     wait_until(lambda: _queue_depth(stack.vhost, queue) == 0, 30, message="queue drained")
     assert delivery_state(db_of)["inbox"] == n
+    outcomes = [r["message"] for r in log_records(stack.log("signing-worker"))
+                if r.get("handler") == CONSUMER]
+    assert outcomes.count("event handled") == n
+    assert outcomes.count("duplicate event ignored") == n
 
 
 def _queue_depth(vhost: str, queue: str) -> int | None:
