@@ -276,9 +276,9 @@ def build_worker(
     return app
 
 
-async def _ensure_bucket(settings: Settings, service: str, timeout: float = 120.0) -> None:
+async def _ensure_bucket(settings: Settings, service: str, patience: float = 120.0) -> None:
     """Create the service's bucket, waiting for an object store that is still starting."""
-    deadline = asyncio.get_running_loop().time() + timeout
+    deadline = asyncio.get_running_loop().time() + patience
     while True:
         try:
             await asyncio.to_thread(ensure_bucket, settings, service)
