@@ -346,3 +346,15 @@ def _subscribe(broker: RabbitBroker, topology: Topology, exchange: RabbitExchang
     broker.subscriber(
         queue, exchange, ack_policy=AckPolicy.NACK_ON_ERROR, title=topology.queue_name(sub.name)
     )(consume)
+
+
+def service_worker(service: str, subscriptions: Sequence[Subscription], *,
+                   uses_storage: bool = False, periodic: Sequence[Periodic] = ()) -> FastStream:
+    """The worker of a service whose handlers need only the plain unit of work."""
+    from .db import session_factory
+    from .settings import get_settings
+
+    settings = get_settings()
+    sessions = session_factory(settings, service)
+    return build_worker(settings, service, subscriptions, lambda: SqlAlchemyUnitOfWork(sessions),
+                        sessions, uses_storage=uses_storage, periodic=periodic)

@@ -143,3 +143,16 @@ def create_service_app(
         return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
 
     return app
+
+
+def create_internal_app(service: str, settings: Settings, *, uses_storage: bool) -> Flask:
+    """An internal service's app: signed calls only, ready when its database, the broker and
+    (where it stores objects) its bucket answer."""
+    from . import readiness
+    from .storage import bucket_name
+
+    settings.require_secrets()
+    checks = {"database": readiness.database(settings, service), "broker": readiness.broker(settings)}
+    if uses_storage:
+        checks["storage"] = readiness.storage(settings, bucket_name(settings, service))
+    return create_service_app(service, settings, readiness=checks)

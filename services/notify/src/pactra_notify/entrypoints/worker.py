@@ -3,17 +3,10 @@
 Run with ``faststream run pactra_notify.entrypoints.worker:app``.
 """
 
-from pactra_platform.bus import build_worker
-from pactra_platform.db import session_factory
-from pactra_platform.settings import get_settings
-from pactra_platform.unit_of_work import SqlAlchemyUnitOfWork
+from pactra_platform.bus import service_worker
 
 from .app import SERVICE, USES_STORAGE
 
-SUBSCRIPTIONS = ()
-__all__ = ["SUBSCRIPTIONS", "USES_STORAGE", "app"]
+SUBSCRIPTIONS = ()  # none yet: its handlers come with the features that need them
 
-settings = get_settings()
-sessions = session_factory(settings, SERVICE)
-app = build_worker(settings, SERVICE, SUBSCRIPTIONS, lambda: SqlAlchemyUnitOfWork(sessions), sessions,
-                   uses_storage=USES_STORAGE)
+app = service_worker(SERVICE, SUBSCRIPTIONS, uses_storage=USES_STORAGE)
