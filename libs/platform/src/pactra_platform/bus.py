@@ -187,7 +187,9 @@ class OutboxRelay:
                 try:
                     future.result(timeout=30)
                 except Exception as exc:
-                    session.rollback()
+                    # Keep the rows already confirmed in this batch marked, so a broker
+                    # outage mid-batch does not republish them; retry the rest later.
+                    session.commit()
                     with self.sessions() as failed:
                         mark_failed(failed, row.id, repr(exc))
                         failed.commit()
