@@ -19,7 +19,7 @@ CATALOGUE_OF_EVENTS_MD = {
     "workspace.created", "workspace.updated", "document.uploaded", "document.deleted",
     "agreement.created", "agreement.sent", "signer.invited", "signer.reminded", "signer.viewed",
     "signer.signed", "signer.declined", "agreement.completed", "agreement.declined",
-    "agreement.voided", "agreement.expired", "receipt.issued", "analysis.completed",
+    "agreement.voided", "agreement.expired", "receipt.issued", "receipt.failed", "analysis.completed",
     "notification.sent", "usage.recorded",
 }
 

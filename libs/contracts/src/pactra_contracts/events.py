@@ -84,6 +84,10 @@ class AgreementCreated(_Strict):
     title: str
     document_id: str
     document_sha256: str
+    document_pages: int
+    message: str | None
+    signing_order: Literal["parallel", "sequential"]
+    expires_at: UtcTime
     sender: Person
     signers: list[SignerSummary]
     fields: list[FieldPlacement]
@@ -95,11 +99,12 @@ class AgreementSent(_Strict):
     signer_ids: list[str]
 
 
-class EncryptedLink(_Strict):
-    """A signing link sealed with AES-GCM under notify's key; only notify can open it."""
+class SealedLink(_Strict):
+    """A signing link sealed with AES-256-GCM under the signing-link key (derived from the
+    master key; see ``pactra_platform.crypto.seal_link``), bound to its signer id. Only notify
+    opens it; outbox rows, messages, dead letters and audit entries never hold it in clear."""
 
-    nonce: str
-    ciphertext: str
+    sealed: str
 
 
 class SignerInvited(_Strict):
@@ -107,10 +112,11 @@ class SignerInvited(_Strict):
     signer_id: str
     name: str
     email: str
-    link: EncryptedLink
+    link: SealedLink
     message: str | None
     sender: Person
     title: str
+    expires_at: UtcTime | None
 
 
 class SignerViewed(_Strict):
@@ -159,13 +165,29 @@ class AgreementEnded(_Strict):
     notify_signer_ids: list[str]
 
 
+class Recipient(_Strict):
+    """Who is told that an agreement ended: each signer (``signer_id`` set) and the sender."""
+
+    name: str
+    email: str
+    signer_id: str | None
+
+
 class ReceiptIssued(_Strict):
     agreement_id: str
     receipt_id: str
+    title: str
     outcome: Literal["completed", "declined", "voided", "expired"]
     sealed_sha256: str | None
     receipt_sha256: str
-    recipients: list[Person]
+    recipients: list[Recipient]
+
+
+class ReceiptFailed(_Strict):
+    """Evidence could not be made (yet); it is retried. ``reason`` is for the operator."""
+
+    agreement_id: str
+    reason: str
 
 
 class AnalysisCompleted(_Strict):
@@ -204,6 +226,7 @@ CATALOGUE: dict[tuple[str, int], type[BaseModel]] = {
     ("agreement.voided", 1): AgreementEnded,
     ("agreement.expired", 1): AgreementEnded,
     ("receipt.issued", 1): ReceiptIssued,
+    ("receipt.failed", 1): ReceiptFailed,
     ("analysis.completed", 1): AnalysisCompleted,
     ("notification.sent", 1): NotificationSent,
     ("usage.recorded", 1): UsageRecorded,
