@@ -85,3 +85,61 @@ class ApiKeyList(BaseModel):
     data: list[ApiKeyOut]
     has_more: bool
     next_cursor: str | None
+
+
+# --- agreements (signing) ------------------------------------------------------------------
+
+FieldType = Literal["signature", "initials", "date", "text", "checkbox"]
+
+
+class SignerIn(_Request):
+    name: str = Field(min_length=1, max_length=200)
+    email: EmailStr = Field(max_length=254)
+    order: int | None = Field(default=None, ge=1, le=100)
+
+
+class FieldIn(_Request):
+    signer_email: EmailStr
+    type: FieldType
+    page: int = Field(ge=1)
+    x: float = Field(ge=0, le=14400)
+    y: float = Field(ge=0, le=14400)
+    width: float = Field(gt=0, le=14400)
+    height: float = Field(gt=0, le=14400)
+    required: bool = True
+
+
+class AgreementCreate(_Request):
+    title: str = Field(min_length=1, max_length=300)
+    document_id: str = Field(min_length=1, max_length=40)
+    message: str | None = Field(default=None, max_length=5000)
+    signing_order: Literal["parallel", "sequential"] = "parallel"
+    expires_in_days: int | None = Field(default=None, ge=1, le=365)
+    expires_at: str | None = Field(default=None, max_length=40)
+    signers: list[SignerIn] = Field(min_length=1, max_length=50)
+    fields: list[FieldIn] = Field(default_factory=list, max_length=500)
+    metadata: dict[str, str] = Field(default_factory=dict, max_length=50)
+
+
+class VoidRequest(_Request):
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class TypedSignature(_Request):
+    type: Literal["typed"]
+    text: str = Field(min_length=1, max_length=200)
+
+
+class DrawnSignature(_Request):
+    type: Literal["drawn"]
+    png_base64: str = Field(min_length=1, max_length=1_500_000)
+
+
+class SignRequest(_Request):
+    consent: bool
+    signature: TypedSignature | DrawnSignature = Field(discriminator="type")
+    fields: dict[str, str | bool] = Field(default_factory=dict, max_length=500)
+
+
+class DeclineRequest(_Request):
+    reason: str = Field(min_length=1, max_length=1000)

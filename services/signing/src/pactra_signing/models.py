@@ -1,9 +1,14 @@
-"""The signing service's tables."""
+"""The signing service's tables: senders, agreements, signers and their fields."""
 
-from sqlalchemy import String
-from sqlalchemy.orm import Mapped, mapped_column
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pactra_platform.db import Base
+
+ENDED = ("completed", "declined", "voided", "expired")
 
 
 class Sender(Base):
@@ -16,3 +21,90 @@ class Sender(Base):
     workspace_name: Mapped[str] = mapped_column(String(200))
     name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str] = mapped_column(String(254))
+
+
+class Agreement(Base):
+    __tablename__ = "agreements"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(300))
+    document_id: Mapped[str] = mapped_column(String(40))
+    document_sha256: Mapped[str] = mapped_column(String(64))
+    document_pages: Mapped[int]
+    message: Mapped[str | None] = mapped_column(Text)
+    signing_order: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    sender_name: Mapped[str] = mapped_column(String(200))
+    sender_email: Mapped[str] = mapped_column(String(254))
+    expires_at: Mapped[datetime]
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    end_reason: Mapped[str | None] = mapped_column(Text)
+    evidence_status: Mapped[str] = mapped_column(String(20), default="none")
+    evidence_reason: Mapped[str | None] = mapped_column(Text)
+    receipt_id: Mapped[str | None] = mapped_column(String(40))
+    metadata_: Mapped[dict] = mapped_column("metadata", JSONB, default=dict)
+
+    signers: Mapped[list["Signer"]] = relationship(
+        back_populates="agreement", order_by="Signer.order", lazy="selectin",
+        cascade="all, delete-orphan")
+    fields: Mapped[list["Field"]] = relationship(
+        back_populates="agreement", order_by="Field.position", lazy="selectin",
+        cascade="all, delete-orphan")
+
+    __table_args__ = (
+        Index("ix_agreements_workspace_created", "workspace_id", "created_at"),
+        Index("ix_agreements_expiring", "expires_at", postgresql_where="status = 'sent'"),
+    )
+
+    @property
+    def ended(self) -> bool:
+        return self.status in ENDED
+
+
+class Signer(Base):
+    __tablename__ = "signers"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    agreement_id: Mapped[str] = mapped_column(ForeignKey("agreements.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(254))
+    order: Mapped[int]
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    invited_at: Mapped[datetime | None]
+    viewed_at: Mapped[datetime | None]
+    signed_at: Mapped[datetime | None]
+    declined_at: Mapped[datetime | None]
+    decline_reason: Mapped[str | None] = mapped_column(Text)
+    consent_at: Mapped[datetime | None]
+    # The token itself is never stored: its SHA-256 finds the signer, and an AES-GCM copy
+    # (under a key derived from the master key) lets reminders resend the same link.
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    token_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    signature: Mapped[dict | None] = mapped_column(JSONB)
+    ip: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(500))
+
+    agreement: Mapped[Agreement] = relationship(back_populates="signers")
+
+
+class Field(Base):
+    __tablename__ = "fields"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    agreement_id: Mapped[str] = mapped_column(ForeignKey("agreements.id", ondelete="CASCADE"), index=True)
+    signer_id: Mapped[str] = mapped_column(String(40))
+    position: Mapped[int]
+    type: Mapped[str] = mapped_column(String(20))
+    page: Mapped[int]
+    x: Mapped[float]
+    y: Mapped[float]
+    width: Mapped[float]
+    height: Mapped[float]
+    required: Mapped[bool] = mapped_column(default=True)
+    value: Mapped[str | bool | None] = mapped_column(JSONB)
+
+    agreement: Mapped[Agreement] = relationship(back_populates="fields")

@@ -1,16 +1,31 @@
-"""The signing service's worker: its event handlers and its outbox relay.
+"""The signing service's worker: its event handlers, its outbox relay, and expiry.
 
 Run with ``faststream run pactra_signing.entrypoints.worker:app``.
 """
 
-from pactra_platform.bus import Subscription, service_worker
+from pactra_contracts.events import SYSTEM
+from pactra_platform.bus import Periodic, Subscription, service_worker
+from pactra_platform.settings import get_settings
 
-from .. import handlers
-from .app import SERVICE, USES_STORAGE
+from .. import agreements, handlers
+from ..bootstrap import SERVICE, bootstrap
+from .app import USES_STORAGE
 
 SUBSCRIPTIONS = (
     Subscription("on_workspace_created", ("workspace.created",), handlers.on_workspace_created),
     Subscription("on_workspace_updated", ("workspace.updated",), handlers.on_workspace_updated),
+    Subscription("on_receipt_issued", ("receipt.issued",), handlers.on_receipt_issued),
+    Subscription("on_receipt_failed", ("receipt.failed",), handlers.on_receipt_failed),
 )
+# Expiry is checked every second: an agreement ends within about a second of its time.
+EXPIRY_INTERVAL_SECONDS = 1.0
 
-app = service_worker(SERVICE, SUBSCRIPTIONS, uses_storage=USES_STORAGE)
+
+def expire_due_agreements() -> None:
+    signing = bootstrap(get_settings())
+    while agreements.expire_due(signing.context(None, SYSTEM), signing.uow()) > 0:
+        pass
+
+
+app = service_worker(SERVICE, SUBSCRIPTIONS, uses_storage=USES_STORAGE, periodic=(
+    Periodic("expire-agreements", EXPIRY_INTERVAL_SECONDS, expire_due_agreements),))

@@ -1,0 +1,56 @@
+"""Wires the signing service's dependencies; the only module that knows them all."""
+
+import time
+from dataclasses import dataclass
+
+from sqlalchemy.orm import sessionmaker
+
+from pactra_contracts.events import Actor
+from pactra_platform.db import session_factory
+from pactra_platform.problems import ProblemError
+from pactra_platform.settings import Settings
+from pactra_platform.unit_of_work import SqlAlchemyUnitOfWork
+
+from .agreements import Context
+from .models import Sender
+from .peers import Peers
+from .tokens import TokenVault
+
+SERVICE = "signing"
+# A workspace's sender arrives by event moments after signup; an API call that races it
+# waits this long before giving up.
+SENDER_PATIENCE_SECONDS = 5.0
+
+
+@dataclass
+class Signing:
+    settings: Settings
+    sessions: sessionmaker
+    vault: TokenVault
+    peers: Peers
+
+    def uow(self) -> SqlAlchemyUnitOfWork:
+        return SqlAlchemyUnitOfWork(self.sessions)
+
+    def context(self, request_id: str | None, actor: Actor) -> Context:
+        return Context(master_key=self.settings.master_key, public_url=self.settings.public_url,
+                       vault=self.vault, request_id=request_id, actor=actor)
+
+    def sender(self, workspace_id: str) -> Sender:
+        deadline = time.monotonic() + SENDER_PATIENCE_SECONDS
+        while True:
+            with self.sessions() as session:
+                sender = session.get(Sender, workspace_id)
+                if sender is not None:
+                    session.expunge(sender)
+                    return sender
+            if time.monotonic() > deadline:
+                raise ProblemError("unavailable", "This workspace is still being set up; retry shortly.",
+                                   headers={"Retry-After": "1"})
+            time.sleep(0.1)
+
+
+def bootstrap(settings: Settings) -> Signing:
+    settings.require_secrets()
+    return Signing(settings=settings, sessions=session_factory(settings, SERVICE),
+                   vault=TokenVault(settings.master_key), peers=Peers(settings))

@@ -1,0 +1,111 @@
+"""Agreements, as the API (through the gateway) sees them."""
+
+from flask import Blueprint, current_app, g, request
+from sqlalchemy import select
+
+from pactra_contracts.api import AgreementCreate, VoidRequest
+from pactra_contracts.events import Actor
+from pactra_contracts.times import format_time
+from pactra_platform.problems import ProblemError, parse_json_body
+from pactra_platform.web import current_identity, require_workspace
+
+from . import agreements
+from .bootstrap import Signing
+from .models import Agreement
+from .presenters import agreement_json
+
+bp = Blueprint("agreements", __name__)
+STATUSES = ("draft", "sent", "completed", "declined", "voided", "expired")
+
+
+def signing() -> Signing:
+    return current_app.extensions["pactra_signing"]
+
+
+def context() -> agreements.Context:
+    identity = current_identity()
+    actor = Actor(kind="api_key", id=identity.api_key_id or identity.caller or "unknown",
+                  ip=identity.client_ip, user_agent=identity.user_agent)
+    return signing().context(g.request_id, actor)
+
+
+def _body(model):
+    return parse_json_body(model, request.get_data(cache=False))
+
+
+@bp.post("/v1/agreements")
+def create_agreement():
+    workspace_id = require_workspace()
+    cmd = _body(AgreementCreate)
+    svc = signing()
+    document = svc.peers.document(workspace_id, cmd.document_id)
+    sender = svc.sender(workspace_id)
+    agreement = agreements.create(cmd, workspace_id, document, sender, context(), svc.uow())
+    return agreement_json(agreement), 201
+
+
+@bp.get("/v1/agreements")
+def list_agreements():
+    workspace_id = require_workspace()
+    raw_limit = request.args.get("limit", "20")
+    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= 100:
+        raise ProblemError("validation_error", "limit must be an integer from 1 to 100.")
+    limit = int(raw_limit)
+    status = request.args.get("status")
+    if status is not None and status not in STATUSES:
+        raise ProblemError("validation_error", f"status must be one of {', '.join(STATUSES)}.")
+    with signing().uow() as uow:
+        query = select(Agreement).where(Agreement.workspace_id == workspace_id)
+        if status:
+            query = query.where(Agreement.status == status)
+        if after := request.args.get("starting_after"):
+            cursor = uow.session.scalar(select(Agreement).where(
+                Agreement.id == after, Agreement.workspace_id == workspace_id))
+            if cursor is None:
+                raise ProblemError("validation_error",
+                                   "starting_after is not an agreement of this workspace.")
+            query = query.where((Agreement.created_at < cursor.created_at)
+                                | ((Agreement.created_at == cursor.created_at) & (Agreement.id < cursor.id)))
+        rows = list(uow.session.scalars(
+            query.order_by(Agreement.created_at.desc(), Agreement.id.desc()).limit(limit + 1)))
+        page = rows[:limit]
+        return {"data": [agreement_json(a) for a in page], "has_more": len(rows) > limit,
+                "next_cursor": page[-1].id if len(rows) > limit else None}
+
+
+@bp.get("/v1/agreements/<agreement_id>")
+def get_agreement(agreement_id: str):
+    with signing().uow() as uow:
+        return agreement_json(agreements.load(uow, require_workspace(), agreement_id))
+
+
+@bp.delete("/v1/agreements/<agreement_id>")
+def delete_agreement(agreement_id: str):
+    agreements.delete_draft(require_workspace(), agreement_id, signing().uow())
+    return "", 204
+
+
+@bp.post("/v1/agreements/<agreement_id>/send")
+def send_agreement(agreement_id: str):
+    agreement = agreements.send(require_workspace(), agreement_id, context(), signing().uow())
+    return agreement_json(agreement)
+
+
+@bp.post("/v1/agreements/<agreement_id>/remind")
+def remind_signers(agreement_id: str):
+    agreement = agreements.remind(require_workspace(), agreement_id, context(), signing().uow())
+    return agreement_json(agreement)
+
+
+@bp.post("/v1/agreements/<agreement_id>/void")
+def void_agreement(agreement_id: str):
+    cmd = _body(VoidRequest)
+    agreement = agreements.void(require_workspace(), agreement_id, cmd.reason, context(), signing().uow())
+    return agreement_json(agreement)
+
+
+@bp.post("/v1/agreements/<agreement_id>/signers/<signer_id>/link")
+def embedded_link(agreement_id: str, signer_id: str):
+    url, expires_at = agreements.signer_link(require_workspace(), agreement_id, signer_id, context(),
+                                             signing().uow())
+    return {"url": url, "expires_at": format_time(expires_at)}

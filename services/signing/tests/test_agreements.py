@@ -1,0 +1,115 @@
+"""The agreement's state machine, its events and its tokens (service layer, real database)."""
+
+import pytest
+
+from pactra_contracts.api import AgreementCreate, SignRequest
+from pactra_platform.crypto import open_link
+from pactra_signing import agreements, signer_actions
+from pactra_signing.agreements import DocumentInfo
+
+DOC = DocumentInfo(id="doc_1", sha256="ab" * 32, pages=3)
+
+
+def _create(ctx, uow_factory, sender, order="parallel", count=2, workspace="ws_test"):
+    cmd = AgreementCreate.model_validate({
+        "title": "NDA", "document_id": "doc_1", "signing_order": order,
+        "signers": [{"name": f"Signer {i}", "email": f"s{i}@example.com"} for i in range(count)],
+        "fields": [{"signer_email": "s0@example.com", "type": "text", "page": 2, "x": 1, "y": 2,
+                    "width": 50, "height": 10}],
+    })
+    return agreements.create(cmd, workspace, DOC, sender, ctx, uow_factory())
+
+
+def _token(settings, outbox, signer_id):
+    invite = next(e for e in reversed(outbox("signer.invited")) if e["data"]["signer_id"] == signer_id)
+    link = open_link(settings.master_key, invite["data"]["link"]["sealed"], signer_id)
+    return link.rsplit("/", 1)[1]
+
+
+def _sign(token, ctx, uow_factory, fields=None):
+    cmd = SignRequest.model_validate({"consent": True, "signature": {"type": "typed", "text": "X"},
+                                      "fields": fields or {}})
+    return signer_actions.sign(token, cmd, ctx, uow_factory(), "203.0.113.9", "pytest")
+
+
+def test_sending_invites_everyone_in_parallel_and_keeps_no_token_in_clear(settings, ctx, uow_factory,
+                                                                        sender, outbox):
+    agreement = _create(ctx, uow_factory, sender)
+    sent = agreements.send("ws_test", agreement.id, ctx, uow_factory())
+    assert sent.status == "sent"
+    invited = [e for e in outbox("signer.invited") if e["data"]["agreement_id"] == agreement.id]
+    assert len(invited) == 2
+    token = _token(settings, outbox, agreement.signers[0].id)
+    assert len(token) == 43
+    everything = str(outbox()) + str([(s.token_hash, s.token_sealed) for s in sent.signers])
+    assert token not in everything
+
+
+def test_sequential_signers_are_invited_one_after_another(settings, ctx, uow_factory, sender, outbox):
+    agreement = _create(ctx, uow_factory, sender, order="sequential", count=3)
+    agreements.send("ws_test", agreement.id, ctx, uow_factory())
+    first, second, third = agreement.signers
+    assert [e["data"]["signer_id"] for e in outbox("signer.invited")
+            if e["data"]["agreement_id"] == agreement.id] == [first.id]
+    _sign(_token(settings, outbox, first.id), ctx, uow_factory, {agreement.fields[0].id: "hello"})
+    _sign(_token(settings, outbox, second.id), ctx, uow_factory)
+    outcome = _sign(_token(settings, outbox, third.id), ctx, uow_factory)
+    assert outcome.agreement_status == "completed"
+    completed = [e for e in outbox("agreement.completed") if e["data"]["agreement_id"] == agreement.id]
+    assert len(completed) == 1
+    assert len(completed[0]["data"]["signatures"]) == 3
+    signed = [e for e in outbox("signer.signed") if e["data"]["agreement_id"] == agreement.id]
+    assert signed[0]["actor"] == {"kind": "signer", "id": first.id, "ip": "203.0.113.9",
+                                  "user_agent": "pytest"}
+
+
+def test_a_finished_signer_and_an_ended_agreement_are_gone(settings, ctx, uow_factory, sender, outbox):
+    agreement = _create(ctx, uow_factory, sender)
+    agreements.send("ws_test", agreement.id, ctx, uow_factory())
+    token = _token(settings, outbox, agreement.signers[1].id)
+    _sign(token, ctx, uow_factory)
+    with pytest.raises(agreements.Gone):
+        _sign(token, ctx, uow_factory)
+    agreements.void("ws_test", agreement.id, "changed my mind", ctx, uow_factory())
+    with pytest.raises(agreements.Gone):
+        signer_actions.decline(_token(settings, outbox, agreement.signers[0].id), "no", ctx,
+                               uow_factory(), None, None)
+
+
+def test_required_fields_and_consent(settings, ctx, uow_factory, sender, outbox):
+    agreement = _create(ctx, uow_factory, sender)
+    agreements.send("ws_test", agreement.id, ctx, uow_factory())
+    token = _token(settings, outbox, agreement.signers[0].id)
+    with pytest.raises(agreements.Invalid, match="required"):
+        _sign(token, ctx, uow_factory)
+    with pytest.raises(agreements.Invalid):
+        _sign(token, ctx, uow_factory, {"fld_not_mine": "x", agreement.fields[0].id: "y"})
+    cmd = SignRequest.model_validate({"consent": False, "signature": {"type": "typed", "text": "X"},
+                                      "fields": {agreement.fields[0].id: "y"}})
+    with pytest.raises(agreements.Invalid, match="Consent"):
+        signer_actions.sign(token, cmd, ctx, uow_factory(), None, None)
+
+
+def test_other_workspaces_see_nothing(ctx, uow_factory, sender):
+    agreement = _create(ctx, uow_factory, sender)
+    with pytest.raises(agreements.NotFound):
+        agreements.send("ws_other", agreement.id, ctx, uow_factory())
+
+
+def test_expiry_job_ends_overdue_agreements(settings, ctx, uow_factory, sender, outbox):
+    from datetime import timedelta
+
+    from pactra_contracts.times import utcnow
+    from pactra_signing.models import Agreement
+
+    agreement = _create(ctx, uow_factory, sender)
+    agreements.send("ws_test", agreement.id, ctx, uow_factory())
+    with uow_factory() as uow:
+        uow.session.get(Agreement, agreement.id).expires_at = utcnow() - timedelta(seconds=1)
+        uow.commit()
+    assert agreements.expire_due(ctx, uow_factory()) >= 1
+    expired = [e for e in outbox("agreement.expired") if e["data"]["agreement_id"] == agreement.id]
+    assert len(expired) == 1
+    with uow_factory() as uow:
+        stored = uow.session.get(Agreement, agreement.id)
+        assert (stored.status, stored.evidence_status) == ("expired", "issuing")
