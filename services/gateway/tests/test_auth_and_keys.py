@@ -82,19 +82,23 @@ def test_key_list_pages_newest_first(gateway):
 def test_workspace_settings_change_and_reach_the_services_that_need_them(stack, gateway):
     account = signup(gateway)
     response = requests.patch(gateway + "/v1/workspace", headers=auth(account), timeout=10,
-                              json={"name": "Renamed", "ai_enabled": False, "ai_engine": "llm"})
+                              json={"name": "Renamed", "ai_enabled": False, "ai_auto_analyze": True})
     assert response.status_code == 200, response.text
     assert response.json()["name"] == "Renamed" and response.json()["ai_enabled"] is False
+
+    llm = requests.patch(gateway + "/v1/workspace", headers=auth(account), timeout=10,
+                         json={"ai_engine": "llm"})
+    assert llm.status_code == 422  # no provider is configured on this platform
 
     workspace_id = account["workspace"]["id"]
     engine = create_engine(stack.settings.database_url_of("ai"))
 
     def ai_settings():
         with engine.connect() as conn:
-            return conn.execute(text("SELECT ai_enabled, ai_engine FROM workspace_ai_settings "
+            return conn.execute(text("SELECT ai_enabled, ai_auto_analyze FROM workspace_ai_settings "
                                      "WHERE workspace_id = :w"), {"w": workspace_id}).first()
 
     try:
-        assert tuple(wait_until(lambda: (row := ai_settings()) and row[0] is False and row)) == (False, "llm")
+        assert tuple(wait_until(lambda: (row := ai_settings()) and row[0] is False and row)) == (False, True)
     finally:
         engine.dispose()

@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     internal_secret: str = Field(default="", repr=False)
     rate_limit_per_key: str = "100/second"
     rate_limit_per_ip: str = "300/minute"
+    # Set when the platform has an LLM provider; without it only the offline engine exists.
+    ai_base_url: str | None = None
     max_upload_bytes: int = 25 * 1024 * 1024
     max_json_bytes: int = 1024 * 1024
     gateway_host: str = "127.0.0.1"

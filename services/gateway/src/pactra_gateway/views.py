@@ -3,6 +3,7 @@
 from flask import Blueprint, Response, current_app, g, request
 
 from pactra_contracts.api import ApiKeyCreate, ApiKeyList, SignupRequest, WorkspacePatch
+from pactra_contracts.problems import FieldError
 from pactra_platform import internal_auth
 from pactra_platform.problems import ProblemError, parse_json_body
 
@@ -59,6 +60,9 @@ def get_workspace() -> dict:
 def patch_workspace() -> dict:
     patch = parse_json_body(WorkspacePatch, json_body())
     gw = gateway()
+    if patch.ai_engine == "llm" and not gw.settings.ai_base_url:
+        raise ProblemError("validation_error", "This platform has no LLM provider configured.",
+                           [FieldError(field="ai_engine", message="only \"offline\" is available")])
     out = accounts.update_workspace(
         g.caller.workspace_id, patch, gw.uow(), max_upload_bytes=gw.settings.max_upload_bytes,
         request_id=g.request_id, actor=actor(),

@@ -1,0 +1,9 @@
+"""Offline verification of Pactra's evidence, step by step as receipts.md gives it.
+
+Nothing here talks to Pactra: a receipt, the published keys (JWKS), the audit trail, the
+original document, the sealed PDF and the sealing chain are enough.
+"""
+
+from .checks import Report, verify
+
+__all__ = ["Report", "verify"]
