@@ -1,0 +1,149 @@
+"""Making an ended agreement's evidence (receipts.md, "Order of making the evidence"):
+certificate of completion, signed.pdf (then sealing), the signed receipt, its trail entry and
+the ``receipt.issued`` event."""
+
+import hashlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session
+
+from pactra_contracts.events import Event, ReceiptIssued, Recipient, make_event
+from pactra_contracts.ids import new_id
+from pactra_contracts.times import format_time, utcnow
+
+from .canonical import jcs, jcs_sha256
+from .certificate import CertificateFacts, CertificateSigner, render_certificate
+from .keys import ReceiptSigner
+from .models import EvidenceFailure, Receipt, SignerEvidence, TrackedAgreement
+from .recorder import append, signers_of
+from .stamping import SignerMarks, stamp
+
+SERVICE = "receipts"
+
+
+class ObjectStore(Protocol):
+    def put(self, name: str, chunks: Iterable[bytes]) -> int: ...
+
+    def get(self, name: str) -> Iterator[bytes]: ...
+
+
+class EvidenceError(Exception):
+    """Evidence cannot be made right now (the reason is for the operator); it is retried."""
+
+
+def seal_unsealed(pdf: bytes) -> bytes:
+    """The sealing step's place: PAdES comes in a later issue, until then signed.pdf is as made."""
+    return pdf
+
+
+@dataclass
+class EvidenceMaker:
+    fetch_document: Callable[[str, str], bytes]  # (workspace_id, document_id) -> original bytes
+    store: ObjectStore
+    signer: Callable[[Session], ReceiptSigner]
+    verify_url: str
+    seal: Callable[[bytes], bytes] = seal_unsealed
+
+    def issue(self, session: Session, agreement: TrackedAgreement, cause: Event,
+              publish: Callable[[Event], None]) -> dict[str, Any]:
+        created = agreement.created
+        assert created is not None
+        # 1. What the receipt commits to: the trail as it stands, before receipt.issued.
+        entries, head = agreement.entries, agreement.head
+        evidence = signers_of(session, agreement.id)
+        key = self.signer(session)
+        receipt_id = new_id("rcpt")
+        signers = [_receipt_signer(s, evidence.get(s["id"])) for s in created["signers"]]
+        sealed_sha256 = signed_name = certificate_name = None
+        if agreement.outcome == "completed":
+            original = self.fetch_document(agreement.workspace_id, created["document_id"])
+            if hashlib.sha256(original).hexdigest() != created["document_sha256"]:
+                raise EvidenceError("the documents service returned bytes that do not match "
+                                    "the agreement's document_sha256")
+            # 2. the certificate; 3. signed.pdf, sealed.
+            certificate = render_certificate(CertificateFacts(
+                title=created["title"], agreement_id=agreement.id,
+                workspace_id=agreement.workspace_id, receipt_id=receipt_id,
+                outcome=agreement.outcome, document_sha256=created["document_sha256"],
+                document_pages=created["document_pages"],
+                signers=[_certificate_signer(s, evidence.get(s["id"])) for s in created["signers"]],
+                audit_head=head, audit_entries=entries, key_id=key.kid, verify_url=self.verify_url,
+            ))
+            marks = {sid: SignerMarks(e.signature, e.field_values or {}, _day(e.signed_at))
+                     for sid, e in evidence.items() if e.signature is not None}
+            signed_pdf = self.seal(stamp(original, created["fields"], marks, certificate))
+            sealed_sha256 = hashlib.sha256(signed_pdf).hexdigest()
+            signed_name = f"{agreement.id}/signed.pdf"
+            certificate_name = f"{agreement.id}/certificate.pdf"
+            self.store.put(certificate_name, [certificate])
+            self.store.put(signed_name, [signed_pdf])
+        # 4. the receipt, signed; then its trail entry and the event.
+        issued_at = format_time(utcnow())
+        receipt: dict[str, Any] = {
+            "receipt_version": 1, "receipt_id": receipt_id, "agreement_id": agreement.id,
+            "workspace_id": agreement.workspace_id, "title": created["title"],
+            "outcome": agreement.outcome, "issued_at": issued_at,
+            "document": {"sha256": created["document_sha256"], "pages": created["document_pages"],
+                         "sealed_sha256": sealed_sha256},
+            "signers": signers,
+            "audit": {"entries": entries, "head": head},
+            "timestamp": None,
+        }
+        receipt["signature"] = {"alg": "EdDSA", "crv": "Ed25519", "kid": key.kid,
+                                "value": key.sign(jcs(receipt))}
+        receipt_sha256 = jcs_sha256(receipt)
+        session.add(Receipt(agreement_id=agreement.id, id=receipt_id,
+                            workspace_id=agreement.workspace_id, body=receipt, sha256=receipt_sha256,
+                            signed_pdf=signed_name, certificate_pdf=certificate_name))
+        append(session, agreement, "receipt.issued", issued_at,
+               {"kind": "system", "id": "system", "ip": None, "user_agent": None},
+               {"agreement_id": agreement.id, "receipt_id": receipt_id,
+                "receipt_sha256": receipt_sha256, "outcome": agreement.outcome,
+                "sealed_sha256": sealed_sha256})
+        failure = session.get(EvidenceFailure, agreement.id)
+        if failure is not None:
+            session.delete(failure)
+        sender = created["sender"]
+        recipients = [Recipient(name=s["name"], email=s["email"], signer_id=s["id"])
+                      for s in created["signers"]]
+        recipients.append(Recipient(name=sender["name"], email=sender["email"], signer_id=None))
+        publish(make_event(
+            "receipt.issued",
+            ReceiptIssued(agreement_id=agreement.id, receipt_id=receipt_id, title=created["title"],
+                          outcome=agreement.outcome, sealed_sha256=sealed_sha256,
+                          receipt_sha256=receipt_sha256, recipients=recipients),
+            producer=SERVICE, workspace_id=agreement.workspace_id,
+            correlation_id=cause.correlation_id, causation_id=cause.id,
+        ))
+        return receipt
+
+
+def _day(at: str | None) -> str | None:
+    return date.fromisoformat(at[:10]).isoformat() if at else None
+
+
+def _receipt_signer(summary: dict[str, Any], evidence: SignerEvidence | None) -> dict[str, Any]:
+    return {
+        "signer_id": summary["id"], "name": summary["name"], "email": summary["email"],
+        "status": evidence.status if evidence else "pending",
+        "consent_at": evidence.consent_at if evidence else None,
+        "signed_at": evidence.signed_at if evidence else None,
+        "ip": evidence.ip if evidence else None,
+        "user_agent": evidence.user_agent if evidence else None,
+    }
+
+
+def _certificate_signer(summary: dict[str, Any], evidence: SignerEvidence | None) -> CertificateSigner:
+    return CertificateSigner(
+        signer_id=summary["id"], name=summary["name"], email=summary["email"],
+        status=evidence.status if evidence else "pending",
+        consent_at=evidence.consent_at if evidence else None,
+        viewed_at=evidence.viewed_at if evidence else None,
+        signed_at=evidence.signed_at if evidence else None,
+        ip=evidence.ip if evidence else None,
+        user_agent=evidence.user_agent if evidence else None,
+        signature=evidence.signature if evidence else None,
+    )

@@ -1,0 +1,101 @@
+"""Receipt-signing keys: Ed25519, made once at first start, rotated on command.
+
+Private keys are kept sealed under the master key (purpose ``receipt-keys``), bound to their
+key id. Retired keys stay published so every receipt ever issued can still be checked.
+"""
+
+import hashlib
+from dataclasses import dataclass
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import select, text, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from pactra_contracts.times import utcnow
+from pactra_platform.crypto import SecretBox, b64url
+
+from .canonical import jcs
+from .models import SigningKey
+
+KEYS_PURPOSE = "receipt-keys"
+# Any fixed 64-bit number: the advisory lock every replica takes before making a key.
+KEY_LOCK = 0x7265636B657973  # "reckeys"
+
+
+def thumbprint(x: str) -> str:
+    """RFC 7638 JWK thumbprint: the key id is derived from the public key alone."""
+    return b64url(hashlib.sha256(jcs({"crv": "Ed25519", "kty": "OKP", "x": x})).digest())
+
+
+def _new_key(box: SecretBox) -> SigningKey:
+    private = Ed25519PrivateKey.generate()
+    raw_public = private.public_key().public_bytes_raw()
+    x = b64url(raw_public)
+    kid = thumbprint(x)
+    sealed = box.seal(private.private_bytes_raw(), kid.encode())
+    return SigningKey(kid=kid, status="active", public_x=x, private_sealed=sealed)
+
+
+def _active(session: Session) -> SigningKey | None:
+    return session.scalar(select(SigningKey).where(SigningKey.status == "active"))
+
+
+def _lock(session: Session) -> None:
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": KEY_LOCK})
+
+
+def ensure_active_key(sessions: sessionmaker, master_key: str) -> str:
+    """The active key's id, making the first key if there is none (once across replicas)."""
+    with sessions() as session:
+        key = _active(session)
+        if key is not None:
+            return key.kid
+        _lock(session)
+        key = _active(session)  # a replica that held the lock before us may have made it
+        if key is None:
+            key = _new_key(SecretBox(master_key, KEYS_PURPOSE))
+            session.add(key)
+        kid = key.kid
+        session.commit()
+        return kid
+
+
+def rotate_key(sessions: sessionmaker, master_key: str) -> str:
+    """Make a new active key and retire the old one; returns the new key id."""
+    with sessions() as session:
+        _lock(session)
+        session.execute(update(SigningKey).where(SigningKey.status == "active")
+                        .values(status="retired", retired_at=utcnow()))
+        session.flush()
+        key = _new_key(SecretBox(master_key, KEYS_PURPOSE))
+        session.add(key)
+        kid = key.kid
+        session.commit()
+        return kid
+
+
+@dataclass(frozen=True)
+class ReceiptSigner:
+    kid: str
+    private: Ed25519PrivateKey
+
+    def sign(self, message: bytes) -> str:
+        return b64url(self.private.sign(message))
+
+
+def active_signer(session: Session, master_key: str) -> ReceiptSigner:
+    key = _active(session)
+    if key is None:
+        raise LookupError("no active receipt-signing key")
+    raw = SecretBox(master_key, KEYS_PURPOSE).open(key.private_sealed, key.kid.encode())
+    return ReceiptSigner(key.kid, Ed25519PrivateKey.from_private_bytes(raw))
+
+
+def jwks(session: Session) -> dict:
+    keys = session.scalars(select(SigningKey).order_by(SigningKey.created_at, SigningKey.kid))
+    return {"keys": [
+        {"kty": "OKP", "crv": "Ed25519", "x": key.public_x, "kid": key.kid, "alg": "EdDSA",
+         "use": "sig", "status": key.status}
+        for key in keys
+    ]}
+

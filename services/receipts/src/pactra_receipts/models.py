@@ -1,0 +1,102 @@
+"""The receipts service's tables: agreements as the trail sees them, their audit entries, each
+signer's evidence, issued receipts and the receipt-signing keys."""
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, LargeBinary, String, func
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from pactra_platform.db import Base
+
+ENDINGS = {
+    "agreement.completed": "completed",
+    "agreement.declined": "declined",
+    "agreement.voided": "voided",
+    "agreement.expired": "expired",
+}
+
+
+class TrackedAgreement(Base):
+    """One row per agreement, made by whichever of its events arrives first; its row lock
+    serializes appends to the agreement's trail."""
+
+    __tablename__ = "receipts_agreements"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(String(40), index=True)
+    # Known once agreement.created arrived (events may come in any order).
+    created: Mapped[dict | None] = mapped_column(JSONB, default=None)
+    outcome: Mapped[str | None] = mapped_column(String(20), default=None)
+    ending_reason: Mapped[str | None] = mapped_column(String(2000), default=None)
+    entries: Mapped[int] = mapped_column(Integer, default=0)
+    head: Mapped[str] = mapped_column(String(64), default="0" * 64)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class AuditEntry(Base):
+    __tablename__ = "receipts_audit_entries"
+
+    agreement_id: Mapped[str] = mapped_column(
+        ForeignKey("receipts_agreements.id", ondelete="CASCADE"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    type: Mapped[str] = mapped_column(String(100))
+    entry: Mapped[dict] = mapped_column(JSONB)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class SignerEvidence(Base):
+    """What the receipt and the stamped PDF need about one signer, raw signature included."""
+
+    __tablename__ = "receipts_signer_evidence"
+
+    agreement_id: Mapped[str] = mapped_column(
+        ForeignKey("receipts_agreements.id", ondelete="CASCADE"), primary_key=True)
+    signer_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    invited_at: Mapped[str | None] = mapped_column(String(30), default=None)
+    viewed_at: Mapped[str | None] = mapped_column(String(30), default=None)
+    consent_at: Mapped[str | None] = mapped_column(String(30), default=None)
+    signed_at: Mapped[str | None] = mapped_column(String(30), default=None)
+    declined_at: Mapped[str | None] = mapped_column(String(30), default=None)
+    ip: Mapped[str | None] = mapped_column(String(100), default=None)
+    user_agent: Mapped[str | None] = mapped_column(String(1000), default=None)
+    document_sha256: Mapped[str | None] = mapped_column(String(64), default=None)
+    signature: Mapped[dict | None] = mapped_column(JSONB, default=None)
+    field_values: Mapped[dict | None] = mapped_column(JSONB, default=None)
+
+
+class Receipt(Base):
+    __tablename__ = "receipts_issued"
+
+    agreement_id: Mapped[str] = mapped_column(
+        ForeignKey("receipts_agreements.id", ondelete="CASCADE"), primary_key=True)
+    id: Mapped[str] = mapped_column(String(40), unique=True)
+    workspace_id: Mapped[str] = mapped_column(String(40))
+    body: Mapped[dict] = mapped_column(JSONB)
+    sha256: Mapped[str] = mapped_column(String(64))
+    signed_pdf: Mapped[str | None] = mapped_column(String(200), default=None)
+    certificate_pdf: Mapped[str | None] = mapped_column(String(200), default=None)
+    issued_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class EvidenceFailure(Base):
+    """The last reason evidence could not be made; written outside the failing transaction."""
+
+    __tablename__ = "receipts_evidence_failures"
+
+    agreement_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(2000))
+    failed_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+
+
+class SigningKey(Base):
+    __tablename__ = "receipts_signing_keys"
+
+    kid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    status: Mapped[str] = mapped_column(String(20))  # active | retired
+    public_x: Mapped[str] = mapped_column(String(64))
+    # The raw Ed25519 private key, sealed under the master key's "receipt-keys" purpose.
+    private_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    retired_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -1,0 +1,83 @@
+"""The receipts service's HTTP API: audit trails, receipts, the evidence PDFs and the JWKS."""
+
+from collections.abc import Iterator
+
+from flask import Blueprint, Response, current_app, stream_with_context
+from sqlalchemy.orm import Session, sessionmaker
+
+from pactra_platform.problems import ProblemError
+from pactra_platform.web import require_workspace
+
+from . import bootstrap
+from .keys import ensure_active_key, jwks
+from .models import EvidenceFailure, Receipt, TrackedAgreement
+from .recorder import entries_of
+
+api = Blueprint("receipts", __name__)
+
+
+def _sessions() -> sessionmaker:
+    return bootstrap.sessions(current_app.config["SETTINGS"])
+
+
+def _agreement(session: Session, agreement_id: str) -> TrackedAgreement:
+    agreement = session.get(TrackedAgreement, agreement_id)
+    if agreement is None or agreement.workspace_id != require_workspace():
+        raise ProblemError("not_found", f"No agreement {agreement_id}.")
+    return agreement
+
+
+def _issuing(session: Session, agreement: TrackedAgreement) -> bool:
+    return agreement.outcome is not None or session.get(EvidenceFailure, agreement.id) is not None
+
+
+@api.get("/v1/receipts/keys")
+def keys() -> dict:
+    settings = current_app.config["SETTINGS"]
+    ensure_active_key(_sessions(), settings.master_key)
+    with _sessions()() as session:
+        return jwks(session)
+
+
+@api.get("/v1/agreements/<agreement_id>/audit")
+def audit(agreement_id: str) -> dict:
+    with _sessions()() as session:
+        _agreement(session, agreement_id)
+        return {"agreement_id": agreement_id, "entries": entries_of(session, agreement_id)}
+
+
+@api.get("/v1/agreements/<agreement_id>/receipt")
+def receipt(agreement_id: str) -> dict:
+    with _sessions()() as session:
+        agreement = _agreement(session, agreement_id)
+        issued = session.get(Receipt, agreement_id)
+        if issued is not None:
+            return issued.body
+        if _issuing(session, agreement):
+            raise ProblemError("conflict", "The agreement's evidence is still being issued.")
+        raise ProblemError("not_found", f"Agreement {agreement_id} has not ended: no receipt yet.")
+
+
+def _pdf(agreement_id: str, which: str) -> Response:
+    with _sessions()() as session:
+        agreement = _agreement(session, agreement_id)
+        issued = session.get(Receipt, agreement_id)
+        name = getattr(issued, which) if issued is not None else None
+        if issued is None and agreement.outcome == "completed":
+            raise ProblemError("conflict", "The agreement's evidence is still being issued.")
+        if name is None:
+            raise ProblemError("not_found", f"Agreement {agreement_id} has no signed documents.")
+    chunks: Iterator[bytes] = bootstrap.object_store().get(name)
+    filename = f"{agreement_id}-{'signed' if which == 'signed_pdf' else 'certificate'}.pdf"
+    return Response(stream_with_context(chunks), mimetype="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@api.get("/v1/agreements/<agreement_id>/signed.pdf")
+def signed_pdf(agreement_id: str) -> Response:
+    return _pdf(agreement_id, "signed_pdf")
+
+
+@api.get("/v1/agreements/<agreement_id>/certificate.pdf")
+def certificate_pdf(agreement_id: str) -> Response:
+    return _pdf(agreement_id, "certificate_pdf")

@@ -1,0 +1,146 @@
+"""The verifier accepts evidence made as receipts.md says and rejects any tampering."""
+
+import base64
+import copy
+import hashlib
+
+import pytest
+import rfc8785
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from tests.verifier import verify
+
+DOCUMENT = b"%PDF-1.7 original document bytes"
+SIGNED_PDF = b"%PDF-1.7 signed document bytes"
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def entry(seq: int, kind: str, data: dict, prev: str) -> dict:
+    body = {"seq": seq, "type": kind, "at": f"2026-11-28T12:00:0{seq}.000Z",
+            "actor": {"kind": "system", "id": "system", "ip": None, "user_agent": None},
+            "data": data, "prev": prev}
+    return {**body, "hash": hashlib.sha256(rfc8785.dumps(body)).hexdigest()}
+
+
+@pytest.fixture
+def evidence() -> tuple[dict, dict, dict]:
+    key = Ed25519PrivateKey.generate()
+    x = b64url(key.public_key().public_bytes_raw())
+    jwks = {"keys": [{"kty": "OKP", "crv": "Ed25519", "x": x, "kid": "k1", "alg": "EdDSA",
+                      "use": "sig", "status": "active"}]}
+    entries = []
+    for kind in ("agreement.created", "signer.signed", "agreement.completed"):
+        entries.append(entry(len(entries), kind, {"agreement_id": "agr_1"},
+                             entries[-1]["hash"] if entries else "0" * 64))
+    receipt = {
+        "receipt_version": 1, "receipt_id": "rcpt_1", "agreement_id": "agr_1",
+        "workspace_id": "ws_1", "title": "Lease", "outcome": "completed",
+        "issued_at": "2026-11-28T12:00:09.000Z",
+        "document": {"sha256": hashlib.sha256(DOCUMENT).hexdigest(), "pages": 1,
+                     "sealed_sha256": hashlib.sha256(SIGNED_PDF).hexdigest()},
+        "signers": [{"signer_id": "sgr_1", "name": "Ada", "email": "ada@example.com",
+                     "status": "signed", "consent_at": "2026-11-28T12:00:01.000Z",
+                     "signed_at": "2026-11-28T12:00:01.000Z", "ip": "203.0.113.9",
+                     "user_agent": "Firefox"}],
+        "audit": {"entries": 3, "head": entries[-1]["hash"]},
+        "timestamp": None,
+    }
+    receipt["signature"] = {"alg": "EdDSA", "crv": "Ed25519", "kid": "k1",
+                            "value": b64url(key.sign(rfc8785.dumps(receipt)))}
+    entries.append(entry(3, "receipt.issued", {
+        "receipt_id": "rcpt_1", "receipt_sha256": hashlib.sha256(rfc8785.dumps(receipt)).hexdigest()},
+        entries[-1]["hash"]))
+    return receipt, jwks, {"agreement_id": "agr_1", "entries": entries}
+
+
+ALL_PASS = {"signature": "pass", "audit_chain": "pass", "document_hash": "pass", "sealed_hash": "pass"}
+
+
+def test_intact_evidence_passes_every_check(evidence: tuple[dict, dict, dict]) -> None:
+    receipt, jwks, audit = evidence
+    assert verify(receipt, jwks, audit, DOCUMENT, SIGNED_PDF) == ALL_PASS
+
+
+def test_missing_parts_are_skipped(evidence: tuple[dict, dict, dict]) -> None:
+    receipt, jwks, _ = evidence
+    assert verify(receipt, jwks, None, None, None) == {
+        "signature": "pass", "audit_chain": "skipped", "document_hash": "skipped",
+        "sealed_hash": "skipped"}
+
+
+@pytest.mark.parametrize(("path", "value"), [
+    (("title",), "Other lease"),
+    (("signers", 0, "ip"), "198.51.100.1"),
+    (("signers", 0, "signed_at"), "2026-11-28T12:00:02.000Z"),
+    (("document", "sha256"), "0" * 64),
+    (("audit", "entries"), 2),
+    (("issued_at",), "2026-11-29T12:00:09.000Z"),
+])
+def test_a_changed_receipt_value_fails_the_signature(evidence: tuple[dict, dict, dict], path: tuple,
+                                                     value: object) -> None:
+    receipt, jwks, audit = evidence
+    tampered = copy.deepcopy(receipt)
+    target = tampered
+    for part in path[:-1]:
+        target = target[part]
+    target[path[-1]] = value
+    assert verify(tampered, jwks, audit, DOCUMENT, SIGNED_PDF)["signature"] == "fail"
+
+
+def test_a_receipt_under_an_unknown_key_fails(evidence: tuple[dict, dict, dict]) -> None:
+    receipt, jwks, _ = evidence
+    other = Ed25519PrivateKey.generate().public_key().public_bytes_raw()
+    forged = {"keys": [{**jwks["keys"][0], "x": b64url(other)}]}
+    assert verify(receipt, forged)["signature"] == "fail"
+    assert verify(receipt, {"keys": []})["signature"] == "fail"
+
+
+@pytest.mark.parametrize("change", ["data", "at", "rehash", "drop", "swap"])
+def test_a_changed_audit_entry_fails_the_chain(evidence: tuple[dict, dict, dict], change: str) -> None:
+    receipt, jwks, audit = evidence
+    entries = copy.deepcopy(audit["entries"])
+    if change == "data":
+        entries[1]["data"]["agreement_id"] = "agr_2"
+    elif change == "at":
+        entries[0]["at"] = "2026-11-28T11:00:00.000Z"
+    elif change == "rehash":
+        # Rewriting an entry and its own hash still breaks the next entry's prev link.
+        body = {k: v for k, v in entries[1].items() if k != "hash"} | {"type": "signer.declined"}
+        entries[1] = {**body, "hash": hashlib.sha256(rfc8785.dumps(body)).hexdigest()}
+    elif change == "drop":
+        del entries[1]
+    else:
+        entries[0], entries[1] = entries[1], entries[0]
+    result = verify(receipt, jwks, {"agreement_id": "agr_1", "entries": entries}, DOCUMENT, SIGNED_PDF)
+    assert result["audit_chain"] == "fail"
+    assert result["signature"] == "pass"
+
+
+def test_a_rebuilt_chain_no_longer_matches_the_head(evidence: tuple[dict, dict, dict]) -> None:
+    receipt, jwks, audit = evidence
+    entries = []
+    for old in audit["entries"][:3]:
+        data = {**old["data"], "note": "forged"}
+        entries.append(entry(old["seq"], old["type"], data, entries[-1]["hash"] if entries else "0" * 64))
+    assert verify(receipt, jwks, {"agreement_id": "agr_1", "entries": entries})["audit_chain"] == "fail"
+
+
+def test_a_changed_document_byte_fails(evidence: tuple[dict, dict, dict]) -> None:
+    receipt, jwks, audit = evidence
+    for position in (0, len(DOCUMENT) // 2, len(DOCUMENT) - 1):
+        changed = bytearray(DOCUMENT)
+        changed[position] ^= 0x01
+        assert verify(receipt, jwks, audit, bytes(changed), SIGNED_PDF)["document_hash"] == "fail"
+    changed_pdf = bytearray(SIGNED_PDF)
+    changed_pdf[-1] ^= 0x01
+    assert verify(receipt, jwks, audit, DOCUMENT, bytes(changed_pdf))["sealed_hash"] == "fail"
+
+
+def test_the_verifier_imports_no_pactra_code() -> None:
+    from pathlib import Path
+
+    source = (Path(__file__).parent / "verify.py").read_text()
+    assert "pactra" not in source.replace("Pactra", "")
