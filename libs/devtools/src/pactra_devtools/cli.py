@@ -1,4 +1,5 @@
-"""``pactra-dev run`` (what ``make run`` calls) and ``pactra-dev s3`` (the local S3 store)."""
+"""``pactra-dev run`` (what ``make run`` calls), ``pactra-dev s3`` (the local S3 store) and
+``pactra-dev mailbox`` (the development mailbox)."""
 
 import argparse
 import os
@@ -36,11 +37,20 @@ def s3(_: argparse.Namespace) -> int:
     return 0
 
 
+def mailbox(_: argparse.Namespace) -> int:
+    from .mailbox import run_from_environment
+
+    return run_from_environment()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="pactra-dev")
     commands = parser.add_subparsers(required=True)
     commands.add_parser("run", help="migrate, then run every service in the foreground").set_defaults(
         func=run)
     commands.add_parser("s3", help="run the local S3 store in the foreground").set_defaults(func=s3)
+    commands.add_parser(
+        "mailbox", help="run the development mailbox (SMTP :1025, web :8025) in the foreground",
+    ).set_defaults(func=mailbox)
     args = parser.parse_args(argv)
     return args.func(args)

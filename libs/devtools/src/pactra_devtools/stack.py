@@ -51,14 +51,18 @@ class Stack:
     vhost: str
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     s3: subprocess.Popen | None = None
+    mailbox: subprocess.Popen | None = None
+    mailbox_url: str = ""
 
     @classmethod
     def create(cls, extra_env: dict[str, str] | None = None) -> "Stack":
         tag = f"t{secrets.token_hex(4)}"
         workdir = Path(tempfile.mkdtemp(prefix=f"pactra-{tag}-"))
-        ports = local_s3.free_port_block(5 + len(SERVICES))
+        # The mailbox's two ports come last so the others stay what they always were.
+        ports = local_s3.free_port_block(5 + len(SERVICES) + 2)
+        mailbox_smtp_port, mailbox_web_port = ports[-2:]
         s3_ports = dict(zip(local_s3.PORT_OPTIONS, ports[:5], strict=True))
-        service_ports = dict(zip(SERVICES, ports[5:], strict=True))
+        service_ports = dict(zip(SERVICES, ports[5:-2], strict=True))
         amqp_base = os.environ.get("PACTRA_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
         vhost = f"pactra-{tag}"
         env = {
@@ -74,6 +78,9 @@ class Stack:
             "PACTRA_INTERNAL_SECRET": secrets.token_urlsafe(48),
             "PACTRA_PUBLIC_URL": f"http://127.0.0.1:{service_ports['gateway']}",
             "PACTRA_DELIVERY_LIMIT": "3",
+            "PACTRA_SMTP_URL": f"smtp://127.0.0.1:{mailbox_smtp_port}",
+            "PACTRA_MAILBOX_SMTP_PORT": str(mailbox_smtp_port),
+            "PACTRA_MAILBOX_WEB_PORT": str(mailbox_web_port),
             **{f"PACTRA_{name.upper()}_PORT": str(port) for name, port in service_ports.items()},
             **(extra_env or {}),
         }
@@ -83,8 +90,10 @@ class Stack:
                                if k.startswith("PACTRA_")})
         _rabbitmqctl("add_vhost", vhost)
         _rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
-        stack = cls(env=env, settings=settings, workdir=workdir, vhost=vhost)
+        stack = cls(env=env, settings=settings, workdir=workdir, vhost=vhost,
+                    mailbox_url=f"http://127.0.0.1:{mailbox_web_port}")
         try:
+            stack._start_mailbox()
             stack.s3 = local_s3.start(workdir / "s3", s3_ports, env["PACTRA_S3_ACCESS_KEY"],
                                       env["PACTRA_S3_SECRET_KEY"], workdir / "s3.log")
             saved = dict(os.environ)
@@ -99,6 +108,32 @@ class Stack:
             stack.close()
             raise
         return stack
+
+    # --- the development mailbox ----------------------------------------------------------
+
+    def _start_mailbox(self, timeout: float = 30.0) -> None:
+        log = open(self.workdir / "mailbox.log", "ab")  # noqa: SIM115 - closed with the process
+        self.mailbox = subprocess.Popen([str(BIN / "pactra-dev"), "mailbox"], env=self.env,
+                                        stdout=log, stderr=log, start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.mailbox.poll() is not None:
+                raise RuntimeError(f"mailbox exited: {self.log('mailbox')[-3000:]}")
+            try:
+                if requests.get(self.mailbox_url + "/api/messages", timeout=2).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"mailbox not ready: {self.log('mailbox')[-3000:]}")
+            time.sleep(0.1)
+
+    def messages(self, to: str | None = None) -> list[dict]:
+        """The mail the mailbox received (newest first), optionally only that sent to ``to``."""
+        response = requests.get(self.mailbox_url + "/api/messages",
+                                params={"to": to} if to else None, timeout=10)
+        response.raise_for_status()
+        return response.json()
 
     # --- processes ------------------------------------------------------------------------
 
@@ -175,6 +210,13 @@ class Stack:
                 self.s3.wait(20)
             except subprocess.TimeoutExpired:
                 os.killpg(self.s3.pid, signal.SIGKILL)
+        if self.mailbox is not None and self.mailbox.poll() is None:
+            os.killpg(self.mailbox.pid, signal.SIGTERM)
+            try:
+                self.mailbox.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.mailbox.pid, signal.SIGKILL)
+                self.mailbox.wait()
         for service in SERVICES:
             drop_database(self.settings, service)
         with contextlib.suppress(subprocess.CalledProcessError):

@@ -3,10 +3,15 @@
 Run with ``faststream run pactra_notify.entrypoints.worker:app``.
 """
 
-from pactra_platform.bus import service_worker
+from pactra_platform.bus import Subscription, service_worker
 
+from .. import handlers
 from .app import SERVICE, USES_STORAGE
 
-SUBSCRIPTIONS = ()  # none yet: its handlers come with the features that need them
+SUBSCRIPTIONS = (
+    Subscription("on_signer_invited", ("signer.invited",), handlers.on_signer_invited),
+    Subscription("on_signer_reminded", ("signer.reminded",), handlers.on_signer_reminded),
+    Subscription("on_receipt_issued", ("receipt.issued",), handlers.on_receipt_issued),
+)
 
 app = service_worker(SERVICE, SUBSCRIPTIONS, uses_storage=USES_STORAGE)

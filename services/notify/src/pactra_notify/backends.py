@@ -1,0 +1,157 @@
+"""Where email leaves Pactra: SMTP or Resend's HTTP API, behind one small interface."""
+
+import base64
+import logging
+import smtplib
+import ssl
+import time
+from email.message import EmailMessage
+from email.utils import make_msgid, parseaddr
+from typing import Protocol
+from urllib.parse import unquote, urlsplit
+
+import requests
+
+from .emails import Email
+from .settings import NotifySettings
+
+log = logging.getLogger(__name__)
+
+
+class PermanentEmailError(Exception):
+    """The provider refused this email for good (say, a malformed address): retrying the
+    same request cannot help, so the delivery is marked failed instead of retried."""
+
+
+class EmailBackend(Protocol):
+    def send(self, email: Email, *, idempotency_key: str) -> str:
+        """Send ``email``; returns the provider's message id. Raises on failure:
+        :class:`PermanentEmailError` when retrying cannot help, anything else when it may."""
+        ...
+
+
+def to_mime(email: Email, sender: str, message_id: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = email.to
+    message["Subject"] = email.subject
+    message["Message-ID"] = message_id
+    message.set_content(email.text)
+    message.add_alternative(email.html, subtype="html")
+    for attachment in email.attachments:
+        maintype, _, subtype = attachment.content_type.partition("/")
+        message.add_attachment(attachment.content, maintype=maintype, subtype=subtype,
+                               filename=attachment.filename)
+    return message
+
+
+class SmtpBackend:
+    """``smtp://[user:password@]host:port`` (STARTTLS when the server offers it) or
+    ``smtps://`` (TLS from the first byte)."""
+
+    def __init__(self, url: str, sender: str, timeout: float = 10.0) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+            raise ValueError(f"PACTRA_SMTP_URL must be smtp:// or smtps://, not {url!r}")
+        self.tls = parts.scheme == "smtps"
+        self.host = parts.hostname
+        self.port = parts.port or (465 if self.tls else 25)
+        self.username = unquote(parts.username) if parts.username else None
+        self.password = unquote(parts.password) if parts.password else None
+        self.sender = sender
+        self.timeout = timeout
+
+    def send(self, email: Email, *, idempotency_key: str) -> str:
+        domain = parseaddr(self.sender)[1].rpartition("@")[2] or "pactra.local"
+        message_id = make_msgid(domain=domain)
+        message = to_mime(email, self.sender, message_id)
+        try:
+            with self._connect() as smtp:
+                smtp.send_message(message)
+        except smtplib.SMTPRecipientsRefused as exc:
+            codes = [code for code, _ in exc.recipients.values()]
+            if all(500 <= code < 600 for code in codes):
+                raise PermanentEmailError(f"recipient refused: {exc.recipients}") from exc
+            raise
+        return message_id
+
+    def _connect(self) -> smtplib.SMTP:
+        if self.tls:
+            smtp: smtplib.SMTP = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout,
+                                                  context=ssl.create_default_context())
+        else:
+            smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            smtp.ehlo()
+            if smtp.has_extn("starttls"):
+                smtp.starttls(context=ssl.create_default_context())
+                smtp.ehlo()
+        if self.username:
+            smtp.login(self.username, self.password or "")
+        return smtp
+
+
+class ResendBackend:
+    """Resend's HTTP API: ``POST {base}/emails`` with a bearer key, answered ``{"id": ...}``.
+
+    429 and 5xx are retried here with exponential back-off (honouring ``Retry-After``); the
+    ``Idempotency-Key`` header makes a retry of a request Resend did take a no-op there.
+    Other 4xx are permanent, except 401/403, which mean our key is wrong: raised as ordinary
+    errors so the event is retried and, in the end, dead-lettered for replay once it is fixed.
+    """
+
+    def __init__(self, base_url: str, api_key: str, sender: str, *, attempts: int = 4,
+                 backoff: float = 0.5, timeout: float = 15.0) -> None:
+        if not api_key:
+            raise ValueError("PACTRA_RESEND_API_KEY is required when PACTRA_EMAIL_BACKEND=resend")
+        self.url = base_url.rstrip("/") + "/emails"
+        self.api_key = api_key
+        self.sender = sender
+        self.attempts = attempts
+        self.backoff = backoff
+        self.timeout = timeout
+        self.http = requests.Session()
+
+    def payload(self, email: Email) -> dict:
+        return {
+            "from": self.sender, "to": [email.to], "subject": email.subject,
+            "html": email.html, "text": email.text,
+            "attachments": [
+                {"filename": a.filename, "content": base64.b64encode(a.content).decode(),
+                 "content_type": a.content_type}
+                for a in email.attachments
+            ],
+        }
+
+    def send(self, email: Email, *, idempotency_key: str) -> str:
+        headers = {"Authorization": f"Bearer {self.api_key}", "Idempotency-Key": idempotency_key,
+                   "User-Agent": "pactra-notify"}
+        body = self.payload(email)
+        for attempt in range(1, self.attempts + 1):
+            response = self.http.post(self.url, json=body, headers=headers, timeout=self.timeout)
+            if response.status_code < 300:
+                return str(response.json()["id"])
+            retryable = response.status_code == 429 or response.status_code >= 500
+            if not retryable:
+                detail = f"Resend answered {response.status_code}: {response.text[:500]}"
+                if response.status_code in (401, 403):
+                    raise RuntimeError(detail)
+                raise PermanentEmailError(detail)
+            if attempt == self.attempts:
+                break
+            delay = self._delay(response, attempt)
+            log.warning("Resend answered %s; retrying in %.1fs", response.status_code, delay)
+            time.sleep(delay)
+        raise RuntimeError(f"Resend still answered {response.status_code} after {self.attempts} tries")
+
+    def _delay(self, response: requests.Response, attempt: int) -> float:
+        try:
+            retry_after = float(response.headers.get("Retry-After", ""))
+        except ValueError:
+            retry_after = 0.0
+        return min(max(retry_after, self.backoff * 2 ** (attempt - 1)), 30.0)
+
+
+def backend_for(settings: NotifySettings) -> EmailBackend:
+    if settings.email_backend == "resend":
+        return ResendBackend(settings.resend_base_url, settings.resend_api_key, settings.email_from)
+    return SmtpBackend(settings.smtp_url, settings.email_from, settings.smtp_timeout)

@@ -1,0 +1,102 @@
+"""Sending each email once per event and recipient, and telling the bus it left.
+
+The handler runs inside the inbox transaction, which commits only after every email went
+out. A crash in between would roll back any record kept in that transaction, so the ledger
+commits on its own connection: a ``pending`` row before sending, ``sent`` right after. A
+retried event skips recipients already ``sent``; only a crash in the instant between the
+provider's answer and that second commit can still send twice.
+"""
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+
+from sqlalchemy import Engine, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from pactra_contracts.events import Event, NotificationSent, make_event
+from pactra_contracts.times import utcnow
+from pactra_platform.unit_of_work import SqlAlchemyUnitOfWork
+
+from .backends import EmailBackend, PermanentEmailError, backend_for
+from .emails import Email
+from .models import Delivery
+from .settings import get_notify_settings
+
+log = logging.getLogger(__name__)
+
+
+@lru_cache
+def default_backend() -> EmailBackend:
+    return backend_for(get_notify_settings())
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One email to send; ``compose`` runs only if it still has to be sent."""
+
+    recipient: str
+    kind: str
+    compose: Callable[[], Email]
+
+
+class DeliveryLedger:
+    def __init__(self, bind: Engine) -> None:
+        self.bind = bind
+
+    def begin(self, event: Event, outgoing: Outgoing, agreement_id: str | None) -> str:
+        """Record the delivery (once) and return its status: pending, sent or failed."""
+        with Session(self.bind) as session:
+            session.execute(insert(Delivery).values(
+                event_id=event.id, recipient=outgoing.recipient, kind=outgoing.kind,
+                agreement_id=agreement_id, workspace_id=event.workspace_id, status="pending",
+                created_at=utcnow(),
+            ).on_conflict_do_nothing(constraint="uq_deliveries_event_recipient"))
+            status = session.scalar(select(Delivery.status).where(
+                Delivery.event_id == event.id, Delivery.recipient == outgoing.recipient))
+            session.commit()
+        return str(status)
+
+    def statuses(self, event_id: str) -> dict[str, str]:
+        with Session(self.bind) as session:
+            rows = session.execute(select(Delivery.recipient, Delivery.status)
+                                   .where(Delivery.event_id == event_id))
+            return {recipient: status for recipient, status in rows}
+
+    def finish(self, event_id: str, recipient: str, **values: object) -> None:
+        with Session(self.bind) as session:
+            session.execute(update(Delivery).where(
+                Delivery.event_id == event_id, Delivery.recipient == recipient).values(**values))
+            session.commit()
+
+
+def deliver(event: Event, uow: SqlAlchemyUnitOfWork, outgoing: list[Outgoing], *,
+            agreement_id: str | None, backend: EmailBackend | None = None) -> None:
+    """Send what has not been sent for ``event``; publish ``notification.sent`` for each."""
+    backend = backend or default_backend()
+    ledger = DeliveryLedger(uow.session.get_bind())  # type: ignore[arg-type]
+    for item in outgoing:
+        status = ledger.begin(event, item, agreement_id)
+        if status == "failed":
+            continue
+        if status != "sent":
+            try:
+                provider_id = backend.send(item.compose(),
+                                           idempotency_key=f"{event.id}/{item.recipient}")
+            except PermanentEmailError as exc:
+                log.error("email refused for good", extra={
+                    "event_id": event.id, "kind": item.kind, "error": str(exc)[:500]})
+                ledger.finish(event.id, item.recipient, status="failed", error=str(exc)[:2000])
+                continue
+            ledger.finish(event.id, item.recipient, status="sent",
+                          provider_message_id=provider_id[:200], sent_at=utcnow())
+        # Published in the inbox transaction, also for rows an earlier attempt sent: that
+        # attempt's outbox rows were rolled back with it.
+        uow.publish(make_event(
+            "notification.sent",
+            NotificationSent(kind=item.kind, recipient=item.recipient, agreement_id=agreement_id),
+            producer="notify", workspace_id=event.workspace_id,
+            correlation_id=event.correlation_id, causation_id=event.id,
+        ))

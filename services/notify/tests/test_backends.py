@@ -1,0 +1,84 @@
+"""The email backends against real protocol peers: the mailbox (SMTP) and a Resend server."""
+
+import base64
+
+import pytest
+
+from pactra_devtools.testing import wait_until
+from pactra_notify.backends import PermanentEmailError, ResendBackend, SmtpBackend, backend_for
+from pactra_notify.emails import Attachment, Email
+from pactra_notify.settings import NotifySettings
+
+from .conftest import RESEND_KEY, FakeResend, MailboxProcess
+
+FROM = "Pactra <no-reply@pactra.local>"
+
+
+def email(to: str = "carol@example.com", attachments: tuple[Attachment, ...] = ()) -> Email:
+    return Email(kind="invitation", to=to, subject="Sign \u201cNDA\u201d", html="<p>Hi &amp; bye</p>",
+                 text="Hi & bye", attachments=attachments)
+
+
+def test_smtp_delivers_html_text_and_attachment(mailbox: MailboxProcess) -> None:
+    pdf = Attachment("signed.pdf", "application/pdf", b"%PDF-1.7\n" + bytes(range(256)))
+    message_id = SmtpBackend(mailbox.smtp_url, FROM).send(
+        email("smtp-test@example.com", (pdf,)), idempotency_key="evt_1/smtp-test@example.com")
+    [received] = wait_until(lambda: mailbox.messages("smtp-test@example.com"))
+    assert received["subject"] == "Sign \u201cNDA\u201d"
+    assert received["from"] == FROM
+    assert received["message_id"] == message_id
+    assert received["text"].strip() == "Hi & bye"
+    assert received["html"].strip() == "<p>Hi &amp; bye</p>"
+    assert received["attachments"] == [
+        {"filename": "signed.pdf", "content_type": "application/pdf", "size": len(pdf.content)}]
+
+
+def test_smtp_url_must_be_smtp() -> None:
+    with pytest.raises(ValueError, match="smtp"):
+        SmtpBackend("http://127.0.0.1:1025", FROM)
+
+
+def test_resend_sends_with_bearer_key_and_retries_a_429(fake_resend: FakeResend) -> None:
+    fake_resend.reset(script=[429])
+    backend = ResendBackend(fake_resend.url, RESEND_KEY, FROM, backoff=0.01)
+    pdf = Attachment("signed.pdf", "application/pdf", b"%PDF-1.7 bytes")
+    provider_id = backend.send(email(attachments=(pdf,)), idempotency_key="evt_9/carol@example.com")
+    assert [r["status"] for r in fake_resend.requests] == [429, 200]
+    [accepted] = fake_resend.accepted()
+    assert provider_id.startswith("4ef9a417-")
+    assert accepted["headers"]["Idempotency-Key"] == "evt_9/carol@example.com"
+    body = accepted["body"]
+    assert body["from"] == FROM and body["to"] == ["carol@example.com"]
+    assert body["subject"] == "Sign \u201cNDA\u201d"
+    assert body["html"] == "<p>Hi &amp; bye</p>" and body["text"] == "Hi & bye"
+    [attachment] = body["attachments"]
+    assert attachment["filename"] == "signed.pdf"
+    assert base64.b64decode(attachment["content"]) == b"%PDF-1.7 bytes"
+
+
+def test_resend_gives_up_after_its_attempts(fake_resend: FakeResend) -> None:
+    fake_resend.reset(script=[500, 503, 429])
+    backend = ResendBackend(fake_resend.url, RESEND_KEY, FROM, attempts=3, backoff=0.01)
+    with pytest.raises(RuntimeError, match="after 3 tries"):
+        backend.send(email(), idempotency_key="k")
+    assert fake_resend.accepted() == []
+
+
+def test_resend_wrong_key_is_retryable_and_validation_is_permanent(fake_resend: FakeResend) -> None:
+    fake_resend.reset()
+    with pytest.raises(RuntimeError, match="401") as raised:
+        ResendBackend(fake_resend.url, "re_wrong", FROM, backoff=0.01).send(email(), idempotency_key="k")
+    assert not isinstance(raised.value, PermanentEmailError)
+    bad = ResendBackend(fake_resend.url + "/nowhere", RESEND_KEY, FROM, backoff=0.01)
+    with pytest.raises(PermanentEmailError, match="404"):
+        bad.send(email(), idempotency_key="k")
+    assert len(fake_resend.requests) == 2
+
+
+def test_settings_choose_the_backend(fake_resend: FakeResend) -> None:
+    chosen = backend_for(NotifySettings(email_backend="resend", resend_api_key=RESEND_KEY,
+                                        resend_base_url=fake_resend.url))
+    assert isinstance(chosen, ResendBackend) and chosen.url == fake_resend.url + "/emails"
+    assert isinstance(backend_for(NotifySettings()), SmtpBackend)
+    with pytest.raises(ValueError, match="RESEND_API_KEY"):
+        backend_for(NotifySettings(email_backend="resend", resend_api_key=""))
