@@ -2,12 +2,22 @@
 
 from flask import Flask
 
+from pactra_platform.db import session_factory
+from pactra_platform.objects import EncryptedObjectStore
 from pactra_platform.settings import Settings, get_settings
 from pactra_platform.web import create_internal_app
+
+from ..documents import Documents
+from ..views import EXTENSION, bp
 
 SERVICE = "documents"
 USES_STORAGE = True
 
 
 def create_app(settings: Settings | None = None) -> Flask:
-    return create_internal_app(SERVICE, settings or get_settings(), uses_storage=USES_STORAGE)
+    settings = settings or get_settings()
+    app = create_internal_app(SERVICE, settings, uses_storage=USES_STORAGE)
+    app.extensions[EXTENSION] = Documents(session_factory(settings, SERVICE),
+                                          EncryptedObjectStore(settings, SERVICE))
+    app.register_blueprint(bp)
+    return app

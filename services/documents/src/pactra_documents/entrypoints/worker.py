@@ -3,10 +3,14 @@
 Run with ``faststream run pactra_documents.entrypoints.worker:app``.
 """
 
-from pactra_platform.bus import service_worker
+from pactra_platform.bus import Subscription, service_worker
 
+from .. import handlers
 from .app import SERVICE, USES_STORAGE
 
-SUBSCRIPTIONS = ()  # none yet: its handlers come with the features that need them
+SUBSCRIPTIONS = (
+    Subscription("on_agreement_created", ("agreement.created",), handlers.on_agreement_created),
+    Subscription("on_agreement_ended", handlers.ENDING_EVENTS, handlers.on_agreement_ended),
+)
 
 app = service_worker(SERVICE, SUBSCRIPTIONS, uses_storage=USES_STORAGE)

@@ -1,0 +1,209 @@
+"""Documents: accept an upload, keep it encrypted, serve it back, delete it when unused."""
+
+import logging
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel
+from sqlalchemy import select, tuple_
+from sqlalchemy.orm import sessionmaker
+
+from pactra_contracts.events import Actor, DocumentDeleted, DocumentUploaded, make_event
+from pactra_contracts.ids import new_id
+from pactra_contracts.times import UtcTime, utcnow
+from pactra_platform.objects import EncryptedObjectStore
+from pactra_platform.unit_of_work import SqlAlchemyUnitOfWork
+
+from . import pdf_probe
+from .intake import Received
+from .models import AgreementUse, Document
+
+log = logging.getLogger(__name__)
+
+SERVICE = "documents"
+PDF_MAGIC = b"%PDF-"
+MAGIC_WINDOW = 1024
+READ_CHUNK = 256 * 1024
+
+
+class NotFound(Exception):
+    pass
+
+
+class InUse(Exception):
+    pass
+
+
+class Refused(Exception):
+    """An upload the API refuses; ``code`` is the problem code (api.md)."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+
+
+class DocumentOut(BaseModel):
+    id: str
+    filename: str
+    size: int
+    sha256: str
+    pages: int
+    created_at: UtcTime
+
+
+class DocumentList(BaseModel):
+    data: list[DocumentOut]
+    has_more: bool
+    next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class Context:
+    """Who asked, for the events a change causes."""
+
+    request_id: str | None
+    actor: Actor
+
+
+def document_out(document: Document) -> DocumentOut:
+    return DocumentOut(id=document.id, filename=document.filename, size=document.size,
+                       sha256=document.sha256, pages=document.pages,
+                       created_at=document.created_at)
+
+
+def content_name(document: Document) -> str:
+    return f"{document.workspace_id}/{document.id}/original.pdf"
+
+
+def text_name(document: Document) -> str:
+    return f"{document.workspace_id}/{document.id}/text.txt"
+
+
+def read_file(path: Path) -> Iterator[bytes]:
+    with open(path, "rb") as source:
+        while chunk := source.read(READ_CHUNK):
+            yield chunk
+
+
+class Documents:
+    def __init__(self, sessions: sessionmaker, store: EncryptedObjectStore) -> None:
+        self._sessions = sessions
+        self.store = store
+
+    def uow(self) -> SqlAlchemyUnitOfWork:
+        return SqlAlchemyUnitOfWork(self._sessions)
+
+    # --- upload ---------------------------------------------------------------------------
+
+    def upload(self, workspace_id: str, received: Received, filename: str,
+               context: Context) -> DocumentOut:
+        with open(received.path, "rb") as head:
+            if PDF_MAGIC not in head.read(MAGIC_WINDOW):
+                raise Refused("unsupported_media_type", "The file is not a PDF.")
+        text_path = received.path.with_name("text.txt")
+        inspection = pdf_probe.inspect(received.path, text_path)
+        if inspection.verdict != "ok":
+            raise Refused(inspection.verdict, inspection.detail or "The PDF cannot be used.")
+        document = Document(id=new_id("doc"), workspace_id=workspace_id, filename=filename,
+                            size=received.size, sha256=received.sha256,
+                            pages=inspection.pages, created_at=utcnow())
+        self.store.put(content_name(document), read_file(received.path))
+        self.store.put(text_name(document), read_file(text_path))
+        with self.uow() as uow:
+            uow.session.add(document)
+            uow.publish(make_event(
+                "document.uploaded",
+                DocumentUploaded(document_id=document.id, sha256=document.sha256,
+                                 size=document.size, pages=document.pages,
+                                 filename=document.filename),
+                producer=SERVICE, workspace_id=workspace_id,
+                correlation_id=context.request_id, actor=context.actor))
+            uow.commit()
+        return document_out(document)
+
+    # --- reading --------------------------------------------------------------------------
+
+    def get(self, workspace_id: str, document_id: str) -> Document:
+        with self.uow() as uow:
+            document = uow.session.scalar(select(Document).where(
+                Document.id == document_id, Document.workspace_id == workspace_id))
+            if document is None:
+                raise NotFound(document_id)
+            uow.session.expunge(document)
+            return document
+
+    def list(self, workspace_id: str, *, limit: int,
+             starting_after: str | None) -> DocumentList:
+        with self.uow() as uow:
+            query = select(Document).where(Document.workspace_id == workspace_id)
+            if starting_after:
+                cursor = uow.session.execute(
+                    select(Document.created_at, Document.id).where(
+                        Document.id == starting_after, Document.workspace_id == workspace_id)
+                ).first()
+                if cursor is None:
+                    raise NotFound(starting_after)
+                query = query.where(
+                    tuple_(Document.created_at, Document.id) < tuple_(cursor[0], cursor[1]))
+            rows = list(uow.session.scalars(
+                query.order_by(Document.created_at.desc(), Document.id.desc()).limit(limit + 1)))
+            page = [document_out(row) for row in rows[:limit]]
+        has_more = len(rows) > limit
+        return DocumentList(data=page, has_more=has_more,
+                            next_cursor=page[-1].id if has_more and page else None)
+
+    def content(self, workspace_id: str, document_id: str) -> tuple[Document, Iterator[bytes]]:
+        document = self.get(workspace_id, document_id)
+        return document, self.store.get(content_name(document))
+
+    def text(self, workspace_id: str, document_id: str) -> Iterator[bytes]:
+        document = self.get(workspace_id, document_id)
+        return self.store.get(text_name(document))
+
+    def page_png(self, workspace_id: str, document_id: str, page: int) -> bytes:
+        """Page ``page`` (1-based) as PNG; ``NotFound`` when the document has no such page."""
+        document = self.get(workspace_id, document_id)
+        if not 1 <= page <= document.pages:
+            raise NotFound(f"{document_id} page {page}")
+        with tempfile.TemporaryDirectory(prefix="pactra-render-") as workdir:
+            pdf_path, png_path = Path(workdir) / "document.pdf", Path(workdir) / "page.png"
+            with open(pdf_path, "wb") as out:
+                for chunk in self.store.get(content_name(document)):
+                    out.write(chunk)
+            if not pdf_probe.render_page(pdf_path, page, png_path):
+                raise NotFound(f"{document_id} page {page}")
+            return png_path.read_bytes()
+
+    # --- deleting -------------------------------------------------------------------------
+
+    def delete(self, workspace_id: str, document_id: str, context: Context) -> None:
+        with self.uow() as uow:
+            document = uow.session.scalar(select(Document).where(
+                Document.id == document_id, Document.workspace_id == workspace_id,
+            ).with_for_update())
+            if document is None:
+                raise NotFound(document_id)
+            if in_use(uow, document_id):
+                raise InUse(document_id)
+            uow.session.delete(document)
+            uow.publish(make_event(
+                "document.deleted", DocumentDeleted(document_id=document_id),
+                producer=SERVICE, workspace_id=workspace_id,
+                correlation_id=context.request_id, actor=context.actor))
+            uow.commit()
+        for name in (content_name(document), text_name(document)):
+            # The row is gone, so nothing can reach these objects: a failure only leaves
+            # unreadable ciphertext behind, which the log records for clean-up.
+            try:
+                self.store.delete(name)
+            except Exception:
+                log.exception("could not delete object %s", name)
+
+
+def in_use(uow: SqlAlchemyUnitOfWork, document_id: str) -> bool:
+    return uow.session.scalar(select(AgreementUse.agreement_id).where(
+        AgreementUse.document_id == document_id, AgreementUse.ended.is_(False)).limit(1)
+    ) is not None

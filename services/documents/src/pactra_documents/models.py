@@ -1,0 +1,41 @@
+"""The documents service's tables: documents and which agreements use them."""
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from pactra_platform.db import Base
+
+
+class Document(Base):
+    """An uploaded PDF's metadata; its bytes and extracted text live encrypted in the bucket."""
+
+    __tablename__ = "documents"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(String(40))
+    filename: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    pages: Mapped[int]
+    created_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_documents_workspace_created", "workspace_id", "created_at"),)
+
+
+class AgreementUse(Base):
+    """One agreement's hold on a document, learnt from ``agreement.*`` events.
+
+    Keyed by agreement so the events may arrive in any order: an end that overtakes the
+    creation leaves a row with ``ended`` set, which the creation then fills in.
+    """
+
+    __tablename__ = "agreement_uses"
+
+    agreement_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    workspace_id: Mapped[str | None] = mapped_column(String(40))
+    document_id: Mapped[str | None] = mapped_column(String(40))
+    ended: Mapped[bool] = mapped_column(default=False)
+
+    __table_args__ = (Index("ix_agreement_uses_document", "document_id"),)
