@@ -64,7 +64,7 @@ def link_in(message: dict) -> str:
 
 
 def invitation_link(stack: Stack, email: str, timeout: float = 30) -> str:
-    message = wait_until(lambda: next(iter(mails(stack, email, "sign")), None), timeout)
+    message = wait_until(lambda: next(iter(mails(stack, email, "to sign")), None), timeout)
     return link_in(message)
 
 

@@ -63,7 +63,7 @@ def test_two_signers_in_parallel_sign_to_completion(stack, gateway):
         wait_until(lambda email=email: len(flows.mails(stack, email, "complete")) >= 1, 60)
     for signer in signers:
         assert len(flows.mails(stack, signer["email"], "complete")) == 1
-        assert len(flows.mails(stack, signer["email"], "sign")) >= 1
+        assert len(flows.mails(stack, signer["email"], "to sign")) >= 1
     for link in links:
         assert requests.get(link + "/receipt", timeout=30).json()["receipt_id"] == receipt["receipt_id"]
         assert requests.get(link + "/signed.pdf", timeout=30).content == signed_pdf.content
@@ -86,7 +86,7 @@ def test_three_signers_in_sequence(stack, gateway):
     for index, signer in enumerate(signers):
         link = flows.invitation_link(stack, signer["email"])
         for later in signers[index + 1:]:
-            assert flows.mails(stack, later["email"], "sign") == []
+            assert flows.mails(stack, later["email"], "to sign") == []
         assert flows.sign(link, signer["name"]).status_code == 200
     done = flows.wait_for_evidence(gateway, account, agreement["id"])
     assert done["status"] == "completed"
@@ -95,7 +95,7 @@ def test_three_signers_in_sequence(stack, gateway):
     assert verify(receipt, jwks, audit, None, None)["signature"] == "pass"
     for signer in signers:
         wait_until(lambda e=signer["email"]: len(flows.mails(stack, e, "complete")) == 1, 60)
-        assert len(flows.mails(stack, signer["email"], "sign")) == 1
+        assert len(flows.mails(stack, signer["email"], "to sign")) == 1
 
 
 def test_decline_ends_the_agreement_for_everyone(stack, gateway):

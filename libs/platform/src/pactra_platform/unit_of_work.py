@@ -26,7 +26,9 @@ class SqlAlchemyUnitOfWork:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        self.session.rollback()
+        # close() rolls back whatever was not committed and detaches the objects with their
+        # loaded state intact; rollback() first would expire them, and a caller reading an
+        # object after the unit of work ended would then fail to refresh it.
         self.session.close()
 
     def _start(self) -> None:
