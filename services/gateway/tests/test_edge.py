@@ -78,10 +78,24 @@ def test_openapi_and_docs_are_served_locally(gateway):
 
 def test_forwarded_calls_reach_the_owning_service_signed(stack, gateway):
     account = signup(gateway)
-    # No documents routes exist yet, so the documents service answers 404 itself: proof that
-    # the gateway signed the call (an unsigned call gets 401 there) and carried the request id.
+    # The documents service answers only signed calls (401 otherwise): a list coming back is
+    # proof that the gateway signed the call, named the workspace and carried the request id.
     response = requests.get(gateway + "/v1/documents", headers={**auth(account), "X-Request-Id": "fw-1"},
                             timeout=10)
-    assert response.status_code == 404 and response.json()["code"] == "not_found"
+    assert response.status_code == 200 and response.json()["data"] == []
     assert response.headers["X-Request-Id"] == "fw-1"
     assert requests.get(gateway + "/v1/documents", timeout=10).status_code == 401
+
+
+def test_chunked_uploads_over_the_limit_are_refused_at_the_edge(gateway):
+    account = signup(gateway)
+
+    def endless():
+        yield b"%PDF-1.4\n"
+        for _ in range(27 * 16):
+            yield b"0" * 65536
+
+    response = requests.post(gateway + "/v1/documents?filename=big.pdf", data=endless(), timeout=60,
+                             headers={**auth(account), "Content-Type": "application/pdf"})
+    assert response.status_code == 413
+    assert response.json()["code"] == "payload_too_large"

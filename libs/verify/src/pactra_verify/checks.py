@@ -119,7 +119,9 @@ def check_sealed(report: Report, receipt: dict, signed_pdf: bytes) -> None:
 
 
 def check_certificate_text(report: Report, receipt: dict, signed_pdf: bytes) -> None:
-    """The certificate pages must state what the receipt states (receipts.md, step 4)."""
+    """The certificate pages must state what the receipt states (receipts.md, step 4): the
+    document hash, audit head, agreement id, the TSA when timestamped, and each signer's name,
+    email, IP, consent and signing times."""
     from pypdf import PdfReader
 
     try:
@@ -132,8 +134,11 @@ def check_certificate_text(report: Report, receipt: dict, signed_pdf: bytes) -> 
     spaced = re.sub(r"\s+", " ", text)
     wanted = [receipt["document"].get("sha256"), receipt["audit"].get("head"), receipt["agreement_id"]]
     missing = [value for value in wanted if value and value not in squeezed]
+    stamp = receipt.get("timestamp")
+    if isinstance(stamp, dict) and stamp.get("tsa") and re.sub(r"\s+", "", stamp["tsa"]) not in squeezed:
+        missing.append(stamp["tsa"])
     for signer in receipt["signers"]:
-        for key in ("name", "email", "ip"):
+        for key in ("name", "email", "ip", "consent_at", "signed_at"):
             value = signer.get(key)
             stated = value and (re.sub(r"\s+", " ", value) in spaced or re.sub(r"\s+", "", value) in squeezed)
             if value and not stated:

@@ -38,6 +38,11 @@ def install(app: Flask, gw: Gateway) -> None:
         _bound_body(gw)
         if g.caller and request.method == "POST" and "Idempotency-Key" in request.headers:
             return _idempotency(gw)
+        if request.content_length is None and "chunked" in request.headers.get("Transfer-Encoding", ""):
+            # A body of unknown length is spooled (within the limit) before it is forwarded,
+            # so the service sees a Content-Length and an oversized body is refused here, 413,
+            # rather than cut off mid-stream.
+            g.body, _, _ = _read_body(gw)
         return None
 
     @app.after_request

@@ -5,13 +5,17 @@ from functools import lru_cache
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from pactra_contracts.times import format_time
 from pactra_platform.db import session_factory
 from pactra_platform.internal_client import ServiceClient
 from pactra_platform.objects import EncryptedObjectStore
 from pactra_platform.settings import Settings, get_settings
 
-from .evidence import EvidenceError, EvidenceMaker
+from .config import SealSettings, seal_settings
+from .evidence import EvidenceError, EvidenceMaker, Sealed, TsaUnavailable
 from .keys import ReceiptSigner, active_signer, ensure_active_key
+from .seal_store import active_identity
+from .sealing import is_tsa_failure, seal, timestamp_time
 
 SERVICE = "receipts"
 
@@ -28,7 +32,28 @@ def fetch_document(settings: Settings, workspace_id: str, document_id: str) -> b
     return response.content
 
 
-def make_evidence_maker(settings: Settings) -> EvidenceMaker:
+def make_sealer(settings: Settings, sealing: SealSettings):
+    def sealer(pdf: bytes, tsa_url: str | None) -> Sealed:
+        identity = active_identity(sessions(settings), settings.master_key, sealing)
+        try:
+            sealed = seal(pdf, identity, tsa_url=tsa_url, tsa_timeout=sealing.tsa_timeout_seconds)
+        except Exception as exc:
+            if tsa_url and is_tsa_failure(exc):
+                raise TsaUnavailable(f"the TSA at {tsa_url} failed: {exc}") from exc
+            raise
+        if not tsa_url:
+            return Sealed(sealed, None)
+        at = timestamp_time(sealed)
+        if at is None:
+            raise TsaUnavailable(f"the TSA at {tsa_url} gave no timestamp token")
+        return Sealed(sealed, {"tsa": tsa_url, "time": format_time(at)})
+
+    return sealer
+
+
+def make_evidence_maker(settings: Settings, sealing: SealSettings | None = None) -> EvidenceMaker:
+    sealing = sealing or seal_settings()
+
     def signer(session: Session) -> ReceiptSigner:
         ensure_active_key(sessions(settings), settings.master_key)
         return active_signer(session, settings.master_key)
@@ -38,6 +63,8 @@ def make_evidence_maker(settings: Settings) -> EvidenceMaker:
         store=EncryptedObjectStore(settings, SERVICE),
         signer=signer,
         verify_url=settings.public_url.rstrip("/") + "/verify",
+        seal=make_sealer(settings, sealing),
+        tsa_url=sealing.tsa_url or None,
     )
 
 

@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 from xml.sax.saxutils import escape
 
+from reportlab.graphics import renderPDF
+from reportlab.graphics.barcode.qr import QrCodeWidget
+from reportlab.graphics.shapes import Drawing
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
@@ -43,6 +46,7 @@ class CertificateFacts:
     audit_entries: int
     key_id: str
     verify_url: str
+    timestamp_note: str = "none"
 
 
 class _SignatureBox(Flowable):
@@ -56,6 +60,21 @@ class _SignatureBox(Flowable):
         self.canv.setStrokeGray(0.7)
         self.canv.rect(0, 0, self.width, self.height)
         draw_signature(self.canv, self.signature, 2, 2, self.width - 4, self.height - 4)
+
+
+class _QrCode(Flowable):
+    def __init__(self, url: str, size: float = 30 * mm) -> None:
+        super().__init__()
+        self.url = url
+        self.width = self.height = size
+
+    def draw(self) -> None:
+        widget = QrCodeWidget(self.url)
+        left, bottom, right, top = widget.getBounds()
+        drawing = Drawing(self.width, self.height, transform=[
+            self.width / (right - left), 0, 0, self.height / (top - bottom), 0, 0])
+        drawing.add(widget)
+        renderPDF.draw(drawing, self.canv, 0, 0)
 
 
 def _line(label: str, value: object, style: Any) -> Paragraph:
@@ -97,7 +116,18 @@ def render_certificate(facts: CertificateFacts) -> bytes:
         _line("Audit head", facts.audit_head, body),
         _line("Audit entries", facts.audit_entries, body),
         _line("Receipt key ID", facts.key_id, body),
+        _line("Trusted timestamp", facts.timestamp_note, body),
+        Paragraph("Verification", heading),
         _line("Verify at", facts.verify_url, body),
+        _QrCode(facts.verify_url),
+        Paragraph(escape(
+            "Offline, with no trust in Pactra: download the receipt (JSON), the audit trail "
+            "(JSON), the published keys (/v1/receipts/keys) and sealing certificates "
+            "(/v1/receipts/certificates), then run: pactra-verify --receipt receipt.json "
+            "--jwks keys.json --audit audit.json --document original.pdf --signed-pdf signed.pdf "
+            "--chain chain.pem. It checks the receipt's Ed25519 signature, recomputes the audit "
+            "trail's hash chain, the SHA-256 of both PDFs, the PDF seal (also shown by pdfsig or "
+            "Adobe Reader) and that these pages state what the receipt states."), body),
     ]
     buffer = io.BytesIO()
     document = SimpleDocTemplate(buffer, pagesize=A4, title=f"Certificate of Completion - {facts.title}",

@@ -17,7 +17,7 @@ from pactra_contracts.times import format_time, utcnow
 from .canonical import jcs, jcs_sha256
 from .certificate import CertificateFacts, CertificateSigner, render_certificate
 from .keys import ReceiptSigner
-from .models import EvidenceFailure, Receipt, SignerEvidence, TrackedAgreement
+from .models import Receipt, SignerEvidence, TrackedAgreement
 from .recorder import append, signers_of
 from .stamping import SignerMarks, stamp
 
@@ -34,9 +34,27 @@ class EvidenceError(Exception):
     """Evidence cannot be made right now (the reason is for the operator); it is retried."""
 
 
-def seal_unsealed(pdf: bytes) -> bytes:
-    """The sealing step's place: PAdES comes in a later issue, until then signed.pdf is as made."""
-    return pdf
+class TsaUnavailable(EvidenceError):
+    """The time-stamping authority failed: retried quietly until the grace period ends."""
+
+
+@dataclass(frozen=True)
+class Cause:
+    """What the evidence's events are correlated with: the event that ended the agreement."""
+
+    correlation_id: str | None
+    causation_id: str | None
+
+
+@dataclass(frozen=True)
+class Sealed:
+    pdf: bytes
+    timestamp: dict[str, str] | None  # {"tsa", "time"} of the RFC 3161 token
+
+
+def seal_unsealed(pdf: bytes, tsa_url: str | None) -> Sealed:
+    """No sealing at all: for tests of the stamping alone."""
+    return Sealed(pdf, None)
 
 
 @dataclass
@@ -45,10 +63,15 @@ class EvidenceMaker:
     store: ObjectStore
     signer: Callable[[Session], ReceiptSigner]
     verify_url: str
-    seal: Callable[[bytes], bytes] = seal_unsealed
+    # (pdf, tsa_url or None) -> the sealed PDF; raises TsaUnavailable when the TSA fails.
+    seal: Callable[[bytes, str | None], Sealed] = seal_unsealed
+    tsa_url: str | None = None
 
-    def issue(self, session: Session, agreement: TrackedAgreement, cause: Event,
-              publish: Callable[[Event], None]) -> dict[str, Any]:
+    def issue(self, session: Session, agreement: TrackedAgreement, cause: Cause,
+              publish: Callable[[Event], None], *, timestamped: bool = True) -> dict[str, Any]:
+        """Make and store the evidence on the (locked) agreement; ``timestamped=False`` once
+        the TSA's grace period is over: the seal, receipt and certificate then say so."""
+        tsa_url = self.tsa_url if timestamped else None
         created = agreement.created
         assert created is not None
         # 1. What the receipt commits to: the trail as it stands, before receipt.issued.
@@ -58,6 +81,7 @@ class EvidenceMaker:
         receipt_id = new_id("rcpt")
         signers = [_receipt_signer(s, evidence.get(s["id"])) for s in created["signers"]]
         sealed_sha256 = signed_name = certificate_name = None
+        timestamp: dict[str, str] | None = None
         if agreement.outcome == "completed":
             original = self.fetch_document(agreement.workspace_id, created["document_id"])
             if hashlib.sha256(original).hexdigest() != created["document_sha256"]:
@@ -71,10 +95,12 @@ class EvidenceMaker:
                 document_pages=created["document_pages"],
                 signers=[_certificate_signer(s, evidence.get(s["id"])) for s in created["signers"]],
                 audit_head=head, audit_entries=entries, key_id=key.kid, verify_url=self.verify_url,
+                timestamp_note=_timestamp_note(self.tsa_url, tsa_url),
             ))
             marks = {sid: SignerMarks(e.signature, e.field_values or {}, _day(e.signed_at))
                      for sid, e in evidence.items() if e.signature is not None}
-            signed_pdf = self.seal(stamp(original, created["fields"], marks, certificate))
+            sealed = self.seal(stamp(original, created["fields"], marks, certificate), tsa_url)
+            signed_pdf, timestamp = sealed.pdf, sealed.timestamp
             sealed_sha256 = hashlib.sha256(signed_pdf).hexdigest()
             signed_name = f"{agreement.id}/signed.pdf"
             certificate_name = f"{agreement.id}/certificate.pdf"
@@ -90,7 +116,7 @@ class EvidenceMaker:
                          "sealed_sha256": sealed_sha256},
             "signers": signers,
             "audit": {"entries": entries, "head": head},
-            "timestamp": None,
+            "timestamp": timestamp,
         }
         receipt["signature"] = {"alg": "EdDSA", "crv": "Ed25519", "kid": key.kid,
                                 "value": key.sign(jcs(receipt))}
@@ -103,9 +129,6 @@ class EvidenceMaker:
                {"agreement_id": agreement.id, "receipt_id": receipt_id,
                 "receipt_sha256": receipt_sha256, "outcome": agreement.outcome,
                 "sealed_sha256": sealed_sha256})
-        failure = session.get(EvidenceFailure, agreement.id)
-        if failure is not None:
-            session.delete(failure)
         sender = created["sender"]
         recipients = [Recipient(name=s["name"], email=s["email"], signer_id=s["id"])
                       for s in created["signers"]]
@@ -116,9 +139,18 @@ class EvidenceMaker:
                           outcome=agreement.outcome, sealed_sha256=sealed_sha256,
                           receipt_sha256=receipt_sha256, recipients=recipients),
             producer=SERVICE, workspace_id=agreement.workspace_id,
-            correlation_id=cause.correlation_id, causation_id=cause.id,
+            correlation_id=cause.correlation_id, causation_id=cause.causation_id,
         ))
         return receipt
+
+
+def _timestamp_note(configured: str | None, used: str | None) -> str:
+    if used:
+        return f"RFC 3161 timestamp from {used}, embedded in the PDF seal"
+    if configured:
+        return ("none: the time-stamping authority was unavailable for the whole grace period; "
+                "the seal's time is Pactra's own clock")
+    return "none: no time-stamping authority is configured; the seal's time is Pactra's own clock"
 
 
 def _day(at: str | None) -> str | None:

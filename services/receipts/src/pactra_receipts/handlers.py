@@ -1,23 +1,23 @@
-"""Event handlers of the receipts service: ``handle(event, uow)``, run once per event id."""
+"""Event handlers of the receipts service: ``handle(event, uow)``, run once per event id.
+
+The handler only records: making the evidence (fetching the original, sealing, perhaps
+waiting for a TSA) happens in the worker's issuer (issuer.py), so a failure there never rolls
+back an audit entry nor dead-letters an event.
+"""
 
 import logging
 
-from sqlalchemy.dialects.postgresql import insert
-
-from pactra_contracts.events import Event, ReceiptFailed, make_event
-from pactra_platform.messaging import add_to_outbox
-from pactra_platform.settings import get_settings
+from pactra_contracts.events import Event
 from pactra_platform.unit_of_work import SqlAlchemyUnitOfWork
 
-from . import bootstrap
-from .models import EvidenceFailure
+from .issuer import mark_due
 from .recorder import lock_agreement, ready_to_issue, record
 
 log = logging.getLogger(__name__)
 
 
 def on_agreement_event(event: Event, uow: SqlAlchemyUnitOfWork) -> None:
-    """Append the event to its agreement's trail; issue the receipt once the trail is ready."""
+    """Append the event to its agreement's trail; mark its evidence due once the trail is ready."""
     agreement_id = event.payload().agreement_id  # type: ignore[attr-defined]
     if not event.workspace_id:
         raise ValueError(f"{event.type} {event.id} carries no workspace_id")
@@ -28,28 +28,5 @@ def on_agreement_event(event: Event, uow: SqlAlchemyUnitOfWork) -> None:
                   extra={"event_id": event.id, "agreement_id": agreement_id})
         return
     record(uow.session, agreement, event)
-    if not ready_to_issue(uow.session, agreement):
-        return
-    try:
-        bootstrap.evidence_maker().issue(uow.session, agreement, event, uow.publish)
-    except Exception as exc:
-        report_failure(event, agreement_id, event.workspace_id, f"{type(exc).__name__}: {exc}")
-        raise
-
-
-def report_failure(cause: Event, agreement_id: str, workspace_id: str, reason: str) -> None:
-    """Say that evidence failed, in a transaction of its own: the handler's is about to roll
-    back so the bus retries the event, and this must survive that."""
-    reason = reason[:2000]
-    log.warning("evidence failed", extra={"agreement_id": agreement_id, "reason": reason})
-    with bootstrap.sessions(get_settings())() as session:
-        session.execute(
-            insert(EvidenceFailure).values(agreement_id=agreement_id, reason=reason)
-            .on_conflict_do_update(index_elements=["agreement_id"], set_={"reason": reason})
-        )
-        add_to_outbox(session, make_event(
-            "receipt.failed", ReceiptFailed(agreement_id=agreement_id, reason=reason),
-            producer=bootstrap.SERVICE, workspace_id=workspace_id,
-            correlation_id=cause.correlation_id, causation_id=cause.id,
-        ))
-        session.commit()
+    if ready_to_issue(uow.session, agreement):
+        mark_due(uow.session, agreement, event.correlation_id or event.id, event.id)

@@ -1,9 +1,10 @@
 """The receipts service's tables: agreements as the trail sees them, their audit entries, each
-signer's evidence, issued receipts and the receipt-signing keys."""
+signer's evidence, issued receipts, evidence still due, the receipt-signing keys and the
+sealing certificates."""
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, LargeBinary, String, func
+from sqlalchemy import DateTime, ForeignKey, Integer, LargeBinary, String, Text, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -80,14 +81,38 @@ class Receipt(Base):
     issued_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 
-class EvidenceFailure(Base):
-    """The last reason evidence could not be made; written outside the failing transaction."""
+class EvidenceJob(Base):
+    """An ended agreement whose evidence is due: claimed by the worker's issuer with
+    ``FOR UPDATE SKIP LOCKED``, retried with back-off, deleted once the receipt is issued."""
 
-    __tablename__ = "receipts_evidence_failures"
+    __tablename__ = "receipts_evidence_jobs"
 
-    agreement_id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    reason: Mapped[str] = mapped_column(String(2000))
-    failed_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+    agreement_id: Mapped[str] = mapped_column(
+        ForeignKey("receipts_agreements.id", ondelete="CASCADE"), primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(20), default="issuing")  # issuing | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    reason: Mapped[str | None] = mapped_column(String(2000), default=None)
+    # When the TSA first failed for this agreement: the grace period runs from here.
+    tsa_failing_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    correlation_id: Mapped[str | None] = mapped_column(String(100), default=None)
+    causation_id: Mapped[str | None] = mapped_column(String(100), default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class SealingCertificate(Base):
+    """A generated sealing certificate and its chain; the key sealed under "sealing-keys"."""
+
+    __tablename__ = "receipts_sealing_certificates"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 of the certificate
+    status: Mapped[str] = mapped_column(String(20))  # active | retired
+    certificate_pem: Mapped[str] = mapped_column(Text)
+    chain_pem: Mapped[str] = mapped_column(Text)
+    key_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
 
 
 class SigningKey(Base):

@@ -115,3 +115,27 @@ def seal(pdf: bytes, identity: SealingIdentity, *, tsa_url: str | None = None,
     output = signers.sign_pdf(writer, metadata, signer=_signer(identity), timestamper=timestamper,
                               bytes_reserved=RESERVED_BYTES)
     return output.getvalue()
+
+
+def timestamp_time(sealed: bytes) -> datetime | None:
+    """The RFC 3161 time of the seal's signature timestamp token, if it carries one."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    signature = PdfFileReader(io.BytesIO(sealed), strict=False).embedded_signatures[-1]
+    for attribute in signature.signer_info["unsigned_attrs"]:
+        if attribute["type"].native == "signature_time_stamp_token":
+            token = attribute["values"][0]
+            return token["content"]["encap_content_info"]["content"].parsed["gen_time"].native
+    return None
+
+
+def is_tsa_failure(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what caused it) is the TSA failing, rather than the PDF or the key."""
+    from pyhanko.sign.timestamps import TimestampRequestError
+
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, TimestampRequestError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False

@@ -9,9 +9,11 @@ from pactra_platform.problems import ProblemError
 from pactra_platform.web import require_workspace
 
 from . import bootstrap
+from .config import seal_settings
 from .keys import ensure_active_key, jwks
-from .models import EvidenceFailure, Receipt, TrackedAgreement
+from .models import EvidenceJob, Receipt, TrackedAgreement
 from .recorder import entries_of
+from .seal_store import ensure_active_seal, published_chains
 
 api = Blueprint("receipts", __name__)
 
@@ -28,7 +30,7 @@ def _agreement(session: Session, agreement_id: str) -> TrackedAgreement:
 
 
 def _issuing(session: Session, agreement: TrackedAgreement) -> bool:
-    return agreement.outcome is not None or session.get(EvidenceFailure, agreement.id) is not None
+    return agreement.outcome is not None or session.get(EvidenceJob, agreement.id) is not None
 
 
 @api.get("/v1/receipts/keys")
@@ -37,6 +39,17 @@ def keys() -> dict:
     ensure_active_key(_sessions(), settings.master_key)
     with _sessions()() as session:
         return jwks(session)
+
+
+@api.get("/v1/receipts/certificates")
+def certificates() -> Response:
+    settings, sealing = current_app.config["SETTINGS"], seal_settings()
+    if not sealing.seal_p12:
+        ensure_active_seal(_sessions(), settings.master_key)
+    with _sessions()() as session:
+        chains = published_chains(session, sealing)
+    return Response(chains, mimetype="application/x-pem-file",
+                    headers={"Content-Disposition": 'inline; filename="pactra-sealing-chain.pem"'})
 
 
 @api.get("/v1/agreements/<agreement_id>/audit")
@@ -54,7 +67,11 @@ def receipt(agreement_id: str) -> dict:
         if issued is not None:
             return issued.body
         if _issuing(session, agreement):
-            raise ProblemError("conflict", "The agreement's evidence is still being issued.")
+            job = session.get(EvidenceJob, agreement_id)
+            detail = "The agreement's evidence is still being issued."
+            if job is not None and job.status == "failed":
+                detail = "Making the agreement's evidence failed; it is being retried."
+            raise ProblemError("conflict", detail)
         raise ProblemError("not_found", f"Agreement {agreement_id} has not ended: no receipt yet.")
 
 

@@ -5,6 +5,8 @@ from flask import Flask
 from pactra_platform.settings import Settings, get_settings
 from pactra_platform.web import create_internal_app
 
+from ..metrics import register_evidence_collector
+from ..verification import public
 from ..views import api
 
 SERVICE = "receipts"
@@ -12,6 +14,9 @@ USES_STORAGE = True
 
 
 def create_app(settings: Settings | None = None) -> Flask:
-    app = create_internal_app(SERVICE, settings or get_settings(), uses_storage=USES_STORAGE)
+    settings = settings or get_settings()
+    app = create_internal_app(SERVICE, settings, uses_storage=USES_STORAGE)
     app.register_blueprint(api)
+    app.register_blueprint(public)
+    register_evidence_collector(settings)
     return app

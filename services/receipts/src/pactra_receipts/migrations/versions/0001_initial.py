@@ -1,4 +1,5 @@
-"""Agreements, audit entries, signer evidence, receipts, signing keys; outbox and inbox.
+"""Agreements, audit entries, signer evidence, receipts, evidence jobs, signing keys, sealing
+certificates; outbox and inbox.
 
 Revision ID: 0001
 """
@@ -66,11 +67,31 @@ def upgrade() -> None:
         sa.Column("issued_at", TZ, server_default=sa.func.now(), nullable=False),
     )
     op.create_table(
-        "receipts_evidence_failures",
-        sa.Column("agreement_id", sa.String(40), primary_key=True),
-        sa.Column("reason", sa.String(2000), nullable=False),
-        sa.Column("failed_at", TZ, server_default=sa.func.now(), nullable=False),
+        "receipts_evidence_jobs",
+        _agreement_fk(),
+        sa.Column("workspace_id", sa.String(40), nullable=False),
+        sa.Column("status", sa.String(20), nullable=False),
+        sa.Column("attempts", sa.Integer, nullable=False),
+        sa.Column("next_attempt_at", TZ, server_default=sa.func.now(), nullable=False),
+        sa.Column("reason", sa.String(2000), nullable=True),
+        sa.Column("tsa_failing_since", TZ, nullable=True),
+        sa.Column("correlation_id", sa.String(100), nullable=True),
+        sa.Column("causation_id", sa.String(100), nullable=True),
+        sa.Column("created_at", TZ, server_default=sa.func.now(), nullable=False),
     )
+    op.create_index("ix_receipts_evidence_jobs_next", "receipts_evidence_jobs", ["next_attempt_at"])
+    op.create_table(
+        "receipts_sealing_certificates",
+        sa.Column("id", sa.String(64), primary_key=True),
+        sa.Column("status", sa.String(20), nullable=False),
+        sa.Column("certificate_pem", sa.Text, nullable=False),
+        sa.Column("chain_pem", sa.Text, nullable=False),
+        sa.Column("key_sealed", sa.LargeBinary, nullable=False),
+        sa.Column("created_at", TZ, server_default=sa.func.now(), nullable=False),
+        sa.Column("retired_at", TZ, nullable=True),
+    )
+    op.create_index("uq_receipts_sealing_certificates_one_active", "receipts_sealing_certificates",
+                    ["status"], unique=True, postgresql_where=sa.text("status = 'active'"))
     op.create_table(
         "receipts_signing_keys",
         sa.Column("kid", sa.String(64), primary_key=True),
@@ -86,7 +107,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("receipts_signing_keys", "receipts_evidence_failures", "receipts_issued",
+    for table in ("receipts_sealing_certificates", "receipts_signing_keys", "receipts_evidence_jobs",
+                  "receipts_issued",
                   "receipts_signer_evidence", "receipts_audit_entries", "receipts_agreements",
                   "inbox", "outbox"):
         op.drop_table(table)

@@ -1,0 +1,28 @@
+"""The receipts service's own settings (sealing and time-stamping), read from PACTRA_*."""
+
+from functools import lru_cache
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class SealSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PACTRA_", extra="ignore")
+
+    # Path to a PKCS#12 file holding the production sealing key and certificate chain.
+    seal_p12: str | None = None
+    seal_p12_password: str | None = None
+    # RFC 3161 time-stamping authority; unset: seals carry no trusted timestamp.
+    tsa_url: str | None = None
+    tsa_timeout_seconds: float = 10.0
+    # How long a failing TSA may hold evidence back before the seal is made without it.
+    tsa_grace_seconds: float = 3600.0
+    # Back-off of evidence retries: first delay, doubling up to the ceiling.
+    evidence_retry_seconds: float = 1.0
+    evidence_retry_max_seconds: float = 300.0
+    # How often the worker looks for evidence that is due.
+    evidence_poll_seconds: float = 0.2
+
+
+@lru_cache(maxsize=1)
+def seal_settings() -> SealSettings:
+    return SealSettings()
