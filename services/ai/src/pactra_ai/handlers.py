@@ -1,9 +1,21 @@
 """Event handlers of the ai service: ``handle(event, uow)``, run once per event id."""
 
-from pactra_contracts.events import Event, WorkspaceCreated, WorkspaceUpdated
+from sqlalchemy import select
+
+from pactra_contracts.events import (
+    DocumentDeleted,
+    DocumentUploaded,
+    Event,
+    WorkspaceCreated,
+    WorkspaceUpdated,
+)
+from pactra_contracts.ids import new_id
+from pactra_contracts.times import utcnow
 from pactra_platform.unit_of_work import SqlAlchemyUnitOfWork
 
-from .models import WorkspaceAiSettings
+from . import analyses
+from .models import Analysis, WorkspaceAiSettings
+from .service import default_service
 
 AI_SETTINGS = ("ai_enabled", "ai_engine", "ai_auto_analyze")
 
@@ -28,3 +40,33 @@ def on_workspace_updated(event: Event, uow: SqlAlchemyUnitOfWork) -> None:
     for name in AI_SETTINGS:
         if name in data.changes:
             setattr(settings, name, data.changes[name])
+
+
+def on_document_uploaded(event: Event, uow: SqlAlchemyUnitOfWork) -> None:
+    """With ``ai_auto_analyze``, every upload gets a pending analysis for the worker to run."""
+    data = event.payload()
+    assert isinstance(data, DocumentUploaded)
+    workspace_id = event.workspace_id
+    if not workspace_id:
+        return
+    settings = analyses.workspace_settings(uow.session, workspace_id)
+    if not (settings.ai_enabled and settings.ai_auto_analyze):
+        return
+    existing = uow.session.scalar(select(Analysis).where(
+        Analysis.workspace_id == workspace_id, Analysis.document_id == data.document_id))
+    if existing is not None:
+        return
+    service = default_service()
+    engine, model = analyses.chosen_engine(service, settings)
+    now = utcnow()
+    uow.session.add(Analysis(
+        id=new_id("ana"), workspace_id=workspace_id, document_id=data.document_id,
+        sha256=data.sha256, status="pending", engine=engine, model=model, attempts=0,
+        created_at=now, updated_at=now))
+
+
+def on_document_deleted(event: Event, uow: SqlAlchemyUnitOfWork) -> None:
+    data = event.payload()
+    assert isinstance(data, DocumentDeleted)
+    if event.workspace_id:
+        analyses.forget_document(uow.session, event.workspace_id, data.document_id)

@@ -1,6 +1,8 @@
 """The ai service's tables."""
 
-from sqlalchemy import String
+from datetime import datetime
+
+from sqlalchemy import JSON, DateTime, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pactra_platform.db import Base
@@ -16,3 +18,51 @@ class WorkspaceAiSettings(Base):
     ai_enabled: Mapped[bool] = mapped_column(default=True)
     ai_engine: Mapped[str] = mapped_column(String(20), default="offline")
     ai_auto_analyze: Mapped[bool] = mapped_column(default=False)
+
+
+class Analysis(Base):
+    """One document's analysis in one workspace: pending until a worker claims and runs it."""
+
+    __tablename__ = "analyses"
+    __table_args__ = (UniqueConstraint("workspace_id", "document_id"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(String(40), index=True)
+    document_id: Mapped[str] = mapped_column(String(40))
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(20), index=True)  # pending|running|ready|failed
+    engine: Mapped[str] = mapped_column(String(20))
+    model: Mapped[str] = mapped_column(String(120))
+    summary: Mapped[str | None] = mapped_column(Text)
+    clauses: Mapped[list | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(String(200))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CachedAnalysis(Base):
+    """A finished result by (scope, document hash, engine, model). The offline engine's scope
+    is ``*`` (shared: no text left Pactra, and the key is a hash the caller already holds);
+    an LLM result's scope is its workspace."""
+
+    __tablename__ = "analysis_cache"
+
+    scope: Mapped[str] = mapped_column(String(40), primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    engine: Mapped[str] = mapped_column(String(20), primary_key=True)
+    model: Mapped[str] = mapped_column(String(120), primary_key=True)
+    summary: Mapped[str] = mapped_column(Text)
+    clauses: Mapped[list] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class TokenUsage(Base):
+    """LLM tokens a workspace used in a calendar month (UTC), checked against the cap."""
+
+    __tablename__ = "token_usage"
+
+    workspace_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)  # YYYY-MM
+    tokens: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,16 +1,27 @@
-"""The ai service's worker: its event handlers and its outbox relay.
+"""The ai service's worker: its event handlers, its outbox relay, and the analysis runner.
 
 Run with ``faststream run pactra_ai.entrypoints.worker:app``.
 """
 
-from pactra_platform.bus import Subscription, service_worker
+from pactra_platform.bus import Periodic, Subscription, service_worker
 
-from .. import handlers
-from .app import SERVICE, USES_STORAGE
+from .. import analyses, handlers
+from ..service import SERVICE, default_service
+from .app import USES_STORAGE
 
 SUBSCRIPTIONS = (
     Subscription("on_workspace_created", ("workspace.created",), handlers.on_workspace_created),
     Subscription("on_workspace_updated", ("workspace.updated",), handlers.on_workspace_updated),
+    Subscription("on_document_uploaded", ("document.uploaded",), handlers.on_document_uploaded),
+    Subscription("on_document_deleted", ("document.deleted",), handlers.on_document_deleted),
 )
+# Pending analyses are picked up within about a second of their request.
+RUN_INTERVAL_SECONDS = 0.5
 
-app = service_worker(SERVICE, SUBSCRIPTIONS, uses_storage=USES_STORAGE)
+
+def run_pending_analyses() -> None:
+    analyses.run_pending(default_service())
+
+
+app = service_worker(SERVICE, SUBSCRIPTIONS, uses_storage=USES_STORAGE, periodic=(
+    Periodic("run-analyses", RUN_INTERVAL_SECONDS, run_pending_analyses),))

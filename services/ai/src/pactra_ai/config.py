@@ -1,0 +1,31 @@
+"""The ai service's own settings (``PACTRA_AI_*``), beside the platform's."""
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class AiSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PACTRA_AI_", extra="ignore")
+
+    # Without a base URL the platform has no provider: every workspace gets the offline engine.
+    base_url: str | None = None
+    api_key: str = Field(default="", repr=False)
+    model: str = "openai/gpt-4o-mini"
+    monthly_tokens: int = 2_000_000
+    redact: bool = False
+    timeout_seconds: float = 60.0
+    max_retries: int = 4
+    chunk_chars: int = 24_000
+    # A claimed analysis whose worker vanished is picked up again after this long.
+    stale_seconds: float = 600.0
+
+    @property
+    def llm_configured(self) -> bool:
+        return bool(self.base_url)
+
+
+@lru_cache
+def get_ai_settings() -> AiSettings:
+    return AiSettings()

@@ -1,0 +1,1 @@
+"""The LLM engine: an OpenAI-compatible provider, for workspaces that choose it."""

@@ -1,0 +1,36 @@
+"""Wires the ai service's dependencies; the only module that knows them all."""
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from sqlalchemy.orm import sessionmaker
+
+from pactra_platform.db import session_factory
+from pactra_platform.settings import Settings, get_settings
+from pactra_platform.unit_of_work import SqlAlchemyUnitOfWork
+
+from .config import AiSettings, get_ai_settings
+from .peers import DocumentsClient
+
+SERVICE = "ai"
+
+
+@dataclass
+class AiService:
+    settings: Settings
+    ai: AiSettings
+    sessions: sessionmaker
+    documents: DocumentsClient
+
+    def uow(self) -> SqlAlchemyUnitOfWork:
+        return SqlAlchemyUnitOfWork(self.sessions)
+
+
+def build(settings: Settings, ai: AiSettings | None = None) -> AiService:
+    return AiService(settings, ai or get_ai_settings(), session_factory(settings, SERVICE),
+                     DocumentsClient(settings))
+
+
+@lru_cache(maxsize=1)
+def default_service() -> AiService:
+    return build(get_settings())

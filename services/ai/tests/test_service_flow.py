@@ -1,0 +1,116 @@
+"""The ai service through the gateway, with the real documents service, broker and database."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
+
+from pactra_ai import cuad
+from pactra_devtools.stack import Stack
+from pactra_devtools.testing import auth, signup, wait_until
+
+PROCESSES = ("gateway", "gateway-worker", "documents", "documents-worker", "ai", "ai-worker")
+
+
+@pytest.fixture(scope="module")
+def platform() -> Iterator[Stack]:
+    stack = Stack.create()
+    try:
+        for name in PROCESSES:
+            stack.start(name)
+        for service in ("gateway", "documents", "ai"):
+            stack.wait_ready(service)
+        stack.wait_workers()
+        yield stack
+    finally:
+        stack.close()
+
+
+def contract_pdf() -> Path:
+    contract = next(c for c in cuad.load("test") if c.pdf_path and "Governing Law" in c.spans)
+    assert contract.pdf_path is not None
+    return contract.pdf_path
+
+
+def ai_rows(stack: Stack, sql: str, **params) -> list:
+    engine = create_engine(stack.settings.database_url_of("ai"), poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            return list(connection.execute(text(sql), params))
+    finally:
+        engine.dispose()
+
+
+def upload(url: str, headers: dict, path: Path) -> dict:
+    response = requests.post(url + "/v1/documents", params={"filename": path.name},
+                             data=path.read_bytes(),
+                             headers={**headers, "Content-Type": "application/pdf"}, timeout=120)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def test_analysis_on_request_is_advisory_and_points_into_the_text(platform: Stack) -> None:
+    url = platform.gateway_url
+    headers = auth(signup(url))
+    document = upload(url, headers, contract_pdf())
+    path = f"{url}/v1/documents/{document['id']}/analysis"
+    assert requests.get(path, headers=headers, timeout=30).status_code == 404
+    started = requests.post(path, headers=headers, timeout=30)
+    assert started.status_code in (200, 202), started.text
+    analysis = wait_until(lambda: (r := requests.get(path, headers=headers, timeout=30).json())
+                          ["status"] == "ready" and r, timeout=60)
+    assert analysis["advisory"] is True and analysis["engine"] == "offline" and analysis["model"]
+    body = requests.get(f"{url}/v1/documents/{document['id']}/text", headers=headers, timeout=30)
+    full = body.content.decode("utf-8")
+    assert analysis["clauses"]
+    for clause in analysis["clauses"]:
+        assert full[clause["start"]:clause["end"]] == clause["text"]
+        assert clause["page"] == 1 + full.count("\f", 0, clause["start"])
+    assert any(c["type"] == "Governing Law" for c in analysis["clauses"])
+    assert len(analysis["summary"]) <= 1200
+    again = requests.post(path, headers=headers, timeout=30)
+    assert again.status_code == 200 and again.json()["clauses"] == analysis["clauses"]
+    # Another workspace sees nothing of it.
+    other = auth(signup(url))
+    assert requests.get(path, headers=other, timeout=30).status_code == 404
+    assert requests.post(path, headers=other, timeout=30).status_code == 404
+    completed = ai_rows(platform, "SELECT body FROM outbox WHERE type = 'analysis.completed'")
+    assert any(row[0]["data"]["document_id"] == document["id"] for row in completed)
+
+
+def test_opt_out_refuses_and_runs_nothing(platform: Stack) -> None:
+    url = platform.gateway_url
+    account = signup(url)
+    headers = auth(account)
+    workspace_id = account["workspace"]["id"]
+    document = upload(url, headers, contract_pdf())
+    patched = requests.patch(url + "/v1/workspace", json={"ai_enabled": False}, headers=headers,
+                             timeout=30)
+    assert patched.status_code == 200, patched.text
+    wait_until(lambda: ai_rows(platform, "SELECT ai_enabled FROM workspace_ai_settings WHERE "
+                               "workspace_id = :w", w=workspace_id) == [(False,)])
+    path = f"{url}/v1/documents/{document['id']}/analysis"
+    for method in ("POST", "GET"):
+        refused = requests.request(method, path, headers=headers, timeout=30)
+        assert refused.status_code == 403 and refused.json()["code"] == "ai_disabled"
+    assert ai_rows(platform, "SELECT id FROM analyses WHERE workspace_id = :w", w=workspace_id) == []
+
+
+def test_auto_analyze_on_upload_through_the_broker(platform: Stack) -> None:
+    url = platform.gateway_url
+    account = signup(url)
+    headers = auth(account)
+    workspace_id = account["workspace"]["id"]
+    patched = requests.patch(url + "/v1/workspace", json={"ai_auto_analyze": True},
+                             headers=headers, timeout=30)
+    assert patched.status_code == 200, patched.text
+    wait_until(lambda: ai_rows(platform, "SELECT ai_auto_analyze FROM workspace_ai_settings "
+                               "WHERE workspace_id = :w", w=workspace_id) == [(True,)])
+    document = upload(url, headers, contract_pdf())
+    path = f"{url}/v1/documents/{document['id']}/analysis"
+    analysis = wait_until(lambda: (r := requests.get(path, headers=headers, timeout=30)).ok
+                          and r.json()["status"] == "ready" and r.json(), timeout=60)
+    assert analysis["advisory"] is True and analysis["clauses"]
