@@ -36,8 +36,11 @@ docs: install
 	  $(VENV)/bin/faststream docs gen pactra_$$service.entrypoints.worker:app --out docs/asyncapi/$$service.json || exit 1; \
 	done
 
-# Sealing a 10-page agreement with 2 signers (stamps + certificate + PAdES seal): p50/p95, RSS.
+# Full life cycles through the running platform (agreements/s, signature -> receipt p50/p95,
+# forwarded GET throughput against a bare app, memory on a 20 MiB upload); then sealing a
+# 10-page agreement with 2 signers (stamps + certificate + PAdES seal): p50/p95, RSS.
 bench: install
+	$(VENV)/bin/python -m pactra_devtools.bench
 	$(VENV)/bin/python -m pactra_receipts.bench
 
 clean:

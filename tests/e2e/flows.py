@@ -6,9 +6,9 @@ from pathlib import Path
 import requests
 
 from pactra_devtools.stack import Stack
-from pactra_devtools.testing import auth, unique_email, wait_until
+from pactra_devtools.testing import auth, shared_data, unique_email, wait_until
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "pdfs"
+DATA = shared_data("pdfs")
 FOUR_PAGES = DATA / "pysample__004-pdflatex-4-pages__pdflatex-4-pages.pdf"
 LINK = re.compile(r"https?://[^\s\"'<>]+/s/[A-Za-z0-9_-]{43}")
 

@@ -15,10 +15,10 @@ from sqlalchemy.pool import NullPool
 
 from pactra_contracts.events import Event
 from pactra_devtools.stack import Stack
-from pactra_devtools.testing import auth, signup
+from pactra_devtools.testing import auth, shared_data, signup
 from pactra_platform.internal_client import ServiceClient
 
-PDFS = Path("/work/shared/data/pdfs")
+PDFS = shared_data("pdfs")
 MAX_UPLOAD = 4 * 1024 * 1024
 MINIMAL = PDFS / "pysample__001-trivial__minimal-document.pdf"
 FOUR_PAGES = PDFS / "pysample__004-pdflatex-4-pages__pdflatex-4-pages.pdf"

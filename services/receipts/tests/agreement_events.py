@@ -7,7 +7,6 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from pathlib import Path
 
 import aio_pika
 from PIL import Image
@@ -33,9 +32,10 @@ from pactra_contracts.events import (
 )
 from pactra_contracts.ids import new_id
 from pactra_contracts.times import utcnow
+from pactra_devtools.testing import shared_data
 from pactra_platform.settings import Settings
 
-SAMPLE = Path("/work/shared/data/pdfs/pysample__004-pdflatex-4-pages__pdflatex-4-pages.pdf")
+SAMPLE = shared_data("pdfs", "pysample__004-pdflatex-4-pages__pdflatex-4-pages.pdf")
 SENDER = Person(name="Ada Lovelace", email="ada@example.com")
 BROWSERS = ["Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0",
             "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 Safari/605.1.15"]

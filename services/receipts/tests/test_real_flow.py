@@ -9,9 +9,9 @@ import requests
 from evidence_files import ALL_PASS, Evidence, pdfsig, post_verify, pyhanko_status, run_cli
 
 from pactra_devtools.stack import Stack
-from pactra_devtools.testing import auth, signup, unique_email, wait_until
+from pactra_devtools.testing import auth, shared_data, signup, unique_email, wait_until
 
-FOUR_PAGES = Path("/work/shared/data/pdfs/pysample__004-pdflatex-4-pages__pdflatex-4-pages.pdf")
+FOUR_PAGES = shared_data("pdfs", "pysample__004-pdflatex-4-pages__pdflatex-4-pages.pdf")
 LINK = re.compile(r"https?://[^\s\"'<>]+/s/[A-Za-z0-9_-]{43}")
 
 

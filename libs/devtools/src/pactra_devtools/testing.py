@@ -1,8 +1,10 @@
 """Helpers for tests that drive the platform from outside: poll, sign up, authenticate."""
 
 import itertools
+import os
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import requests
 
@@ -35,3 +37,14 @@ def signup(gateway_url: str, name: str = "Ada Lovelace") -> dict:
 
 def auth(account: dict) -> dict[str, str]:
     return {"Authorization": f"Bearer {account['api_key']['key']}"}
+
+
+def shared_data(*parts: str) -> Path:
+    """A file of the shared test data (``../shared/data`` beside the project's root, as CI and
+    developers' machines have it; ``PACTRA_SHARED_DIR`` overrides; ``/work/shared`` last)."""
+    candidates = [os.environ.get("PACTRA_SHARED_DIR", ""),
+                  str(Path(__file__).resolve().parents[4] / ".." / "shared"), "/work/shared"]
+    for candidate in candidates:
+        if candidate and (Path(candidate) / "data").is_dir():
+            return Path(candidate, "data", *parts)
+    raise FileNotFoundError("the shared test data (../shared/data) is not on this machine")

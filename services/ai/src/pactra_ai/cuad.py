@@ -1,12 +1,23 @@
 """Reading the CUAD sample in ``shared/data/cuad`` (only evaluation, training and tests do)."""
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from .clause_types import CLAUSE_TYPES
 
-DEFAULT_ROOT = Path(__file__).resolve().parents[4] / ".." / "shared" / "data" / "cuad"
+def _default_root() -> Path:
+    """``../shared/data/cuad`` beside the project (``PACTRA_SHARED_DIR`` overrides; a clone
+    elsewhere falls back to ``/work/shared``, where this workplace keeps it)."""
+    for shared in (os.environ.get("PACTRA_SHARED_DIR", ""),
+                   str(Path(__file__).resolve().parents[4] / ".." / "shared"), "/work/shared"):
+        if shared and (Path(shared) / "data" / "cuad").is_dir():
+            return Path(shared) / "data" / "cuad"
+    return Path("/work/shared/data/cuad")
+
+
+DEFAULT_ROOT = _default_root()
 
 
 @dataclass(frozen=True)

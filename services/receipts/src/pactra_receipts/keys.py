@@ -8,12 +8,12 @@ import hashlib
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import select, text, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from pactra_contracts.times import utcnow
 from pactra_platform.crypto import SecretBox, b64url
 
+from .active_rows import ensure_active, rotate
 from .canonical import jcs
 from .models import SigningKey
 
@@ -40,38 +40,16 @@ def _active(session: Session) -> SigningKey | None:
     return session.scalar(select(SigningKey).where(SigningKey.status == "active"))
 
 
-def _lock(session: Session) -> None:
-    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": KEY_LOCK})
-
-
 def ensure_active_key(sessions: sessionmaker, master_key: str) -> str:
     """The active key's id, making the first key if there is none (once across replicas)."""
-    with sessions() as session:
-        key = _active(session)
-        if key is not None:
-            return key.kid
-        _lock(session)
-        key = _active(session)  # a replica that held the lock before us may have made it
-        if key is None:
-            key = _new_key(SecretBox(master_key, KEYS_PURPOSE))
-            session.add(key)
-        kid = key.kid
-        session.commit()
-        return kid
+    return ensure_active(sessions, SigningKey, KEY_LOCK,
+                         lambda: _new_key(SecretBox(master_key, KEYS_PURPOSE)), lambda key: key.kid)
 
 
 def rotate_key(sessions: sessionmaker, master_key: str) -> str:
     """Make a new active key and retire the old one; returns the new key id."""
-    with sessions() as session:
-        _lock(session)
-        session.execute(update(SigningKey).where(SigningKey.status == "active")
-                        .values(status="retired", retired_at=utcnow()))
-        session.flush()
-        key = _new_key(SecretBox(master_key, KEYS_PURPOSE))
-        session.add(key)
-        kid = key.kid
-        session.commit()
-        return kid
+    return rotate(sessions, SigningKey, KEY_LOCK,
+                  lambda: _new_key(SecretBox(master_key, KEYS_PURPOSE)), lambda key: key.kid)
 
 
 @dataclass(frozen=True)

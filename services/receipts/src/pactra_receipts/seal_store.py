@@ -9,12 +9,12 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from sqlalchemy import select, text, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from pactra_contracts.times import utcnow
 from pactra_platform.crypto import SecretBox
 
+from .active_rows import ensure_active, rotate
 from .config import SealSettings
 from .models import SealingCertificate
 from .sealing import SealingIdentity, generate_development_chain, identity_from_p12
@@ -27,10 +27,6 @@ SEAL_LOCK = 0x7365616C6B6579  # "sealkey"
 def certificate_id(certificate_pem: bytes) -> str:
     der = x509.load_pem_x509_certificate(certificate_pem).public_bytes(serialization.Encoding.DER)
     return hashlib.sha256(der).hexdigest()
-
-
-def _lock(session: Session) -> None:
-    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SEAL_LOCK})
 
 
 def _active(session: Session) -> SealingCertificate | None:
@@ -47,32 +43,14 @@ def _new_row(box: SecretBox) -> SealingCertificate:
 
 def ensure_active_seal(sessions: sessionmaker, master_key: str) -> str:
     """The active generated certificate's id, making the first one if there is none."""
-    with sessions() as session:
-        row = _active(session)
-        if row is not None:
-            return row.id
-        _lock(session)
-        row = _active(session)  # a replica that held the lock before us may have made it
-        if row is None:
-            row = _new_row(SecretBox(master_key, SEAL_PURPOSE))
-            session.add(row)
-        row_id = row.id
-        session.commit()
-        return row_id
+    return ensure_active(sessions, SealingCertificate, SEAL_LOCK,
+                         lambda: _new_row(SecretBox(master_key, SEAL_PURPOSE)), lambda row: row.id)
 
 
 def rotate_seal(sessions: sessionmaker, master_key: str) -> str:
     """A new development sealing certificate; the old one is retired but stays published."""
-    with sessions() as session:
-        _lock(session)
-        session.execute(update(SealingCertificate).where(SealingCertificate.status == "active")
-                        .values(status="retired", retired_at=utcnow()))
-        session.flush()
-        row = _new_row(SecretBox(master_key, SEAL_PURPOSE))
-        session.add(row)
-        row_id = row.id
-        session.commit()
-        return row_id
+    return rotate(sessions, SealingCertificate, SEAL_LOCK,
+                  lambda: _new_row(SecretBox(master_key, SEAL_PURPOSE)), lambda row: row.id)
 
 
 @lru_cache(maxsize=4)

@@ -1,0 +1,236 @@
+"""``make bench``: full agreement life cycles against the real platform, measured.
+
+Prints agreements/s and the p50/p95 time from the last signature to the receipt being
+available, the gateway's throughput on a forwarded ``GET /v1/agreements/{id}`` next to a bare
+Flask app under the same gunicorn settings, and how much a 20 MiB upload grows the memory of
+Pactra's own processes. Figures, not assertions: compare them with the targets in the README.
+"""
+
+import argparse
+import io
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import requests
+
+from .stack import BIN, Stack
+from .testing import unique_email
+
+BARE_APP = '''
+from flask import Flask
+app = Flask(__name__)
+@app.get("/v1/agreements/<agreement_id>")
+def agreement(agreement_id):
+    return {"id": agreement_id, "status": "sent"}
+'''
+
+
+def small_pdf() -> bytes:
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    for _ in range(4):
+        writer.add_blank_page(width=612, height=792)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def large_pdf(size: int) -> bytes:
+    """A valid PDF of about ``size`` bytes: one page and an incompressible attachment."""
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=612, height=792)
+    writer.add_attachment("payload.bin", os.urandom(size))
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+class Client:
+    def __init__(self, gateway: str) -> None:
+        self.gateway = gateway
+        self.http = requests.Session()
+        email = unique_email("bench")
+        account = self.http.post(gateway + "/v1/signup", json={
+            "name": "Bench", "email": email, "workspace_name": "Bench"}, timeout=30).json()
+        self.headers = {"Authorization": f"Bearer {account['api_key']['key']}"}
+
+    def call(self, method: str, path: str, expect: int = 200, **kwargs) -> requests.Response:
+        response = self.http.request(method, self.gateway + path, headers={
+            **self.headers, **kwargs.pop("headers", {})}, timeout=60, **kwargs)
+        if response.status_code != expect:
+            raise RuntimeError(f"{method} {path}: {response.status_code} {response.text[:300]}")
+        return response
+
+
+def life_cycle(client: Client, pdf: bytes) -> tuple[float, float]:
+    """One agreement from upload to receipt; returns (total seconds, last signature -> receipt)."""
+    started = time.perf_counter()
+    document = client.call("POST", "/v1/documents?filename=bench.pdf", 201, data=pdf,
+                           headers={"Content-Type": "application/pdf"}).json()
+    signers = [{"name": f"Signer {i}", "email": unique_email(f"s{i}")} for i in range(2)]
+    fields = [{"signer_email": s["email"], "type": "signature", "page": 1, "x": 72, "y": 600 - 60 * i,
+               "width": 180, "height": 40} for i, s in enumerate(signers)]
+    agreement = client.call("POST", "/v1/agreements", 201, json={
+        "title": "Bench agreement", "document_id": document["id"], "signers": signers,
+        "fields": fields}).json()
+    client.call("POST", f"/v1/agreements/{agreement['id']}/send")
+    for signer in agreement["signers"]:
+        link = client.call("POST", f"/v1/agreements/{agreement['id']}/signers/{signer['id']}/link").json()
+        signed = client.http.post(link["url"] + "/sign", timeout=60, json={
+            "consent": True, "signature": {"type": "typed", "text": signer["name"]}})
+        if signed.status_code != 200:
+            raise RuntimeError(f"sign: {signed.status_code} {signed.text[:300]}")
+    last_signature = time.perf_counter()
+    while True:
+        receipt = client.http.get(f"{client.gateway}/v1/agreements/{agreement['id']}/receipt",
+                                  headers=client.headers, timeout=60)
+        if receipt.status_code == 200:
+            break
+        if time.perf_counter() - last_signature > 60:
+            raise RuntimeError(f"no receipt after 60 s: {receipt.status_code} {receipt.text[:300]}")
+        time.sleep(0.02)
+    done = time.perf_counter()
+    return done - started, done - last_signature
+
+
+def throughput(url: str, headers: dict, seconds: float, clients: int) -> float:
+    count = 0
+    lock = threading.Lock()
+    deadline = time.perf_counter() + seconds
+
+    def hammer() -> None:
+        nonlocal count
+        session = requests.Session()
+        done = 0
+        while time.perf_counter() < deadline:
+            if session.get(url, headers=headers, timeout=30).status_code == 200:
+                done += 1
+        with lock:
+            count += done
+
+    threads = [threading.Thread(target=hammer) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return count / seconds
+
+
+def rss_kib(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry.name))
+    found, queue = [], [pid]
+    while queue:
+        current = queue.pop()
+        found.append(current)
+        queue.extend(children.get(current, []))
+    return found
+
+
+def pactra_memory(stack: Stack) -> dict[str, int]:
+    return {name: sum(rss_kib(pid) for pid in descendants(process.pid))
+            for name, process in stack.processes.items()}
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--agreements", type=int, default=60)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=8.0, help="per throughput measurement")
+    args = parser.parse_args(argv)
+    limits = {"PACTRA_RATE_LIMIT_PER_KEY": "100000/second", "PACTRA_RATE_LIMIT_PER_IP": "100000/second"}
+    stack = Stack.create(limits)
+    bare = None
+    try:
+        stack.start_all()
+        gateway = stack.gateway_url
+        clients = [Client(gateway) for _ in range(args.clients)]
+        time.sleep(1.0)  # let workspace.created reach signing before the first agreement
+        pdf = small_pdf()
+        life_cycle(clients[0], pdf)  # warm-up: first key, first seal certificate, connections
+
+        started = time.perf_counter()
+        with ThreadPoolExecutor(args.clients) as pool:
+            results = list(pool.map(lambda i: life_cycle(clients[i % args.clients], pdf),
+                                    range(args.agreements)))
+        elapsed = time.perf_counter() - started
+        to_receipt = [r[1] * 1000 for r in results]
+        print(f"life cycles: {args.agreements} agreements (upload, 2 signers, sign, receipt) with "
+              f"{args.clients} concurrent clients in {elapsed:.1f} s")
+        print(f"  agreements/s                     {args.agreements / elapsed:8.1f}   (target >= 10)")
+        print(f"  last signature -> receipt p50    {statistics.median(to_receipt):8.0f} ms")
+        print(f"  last signature -> receipt p95    {percentile(to_receipt, 0.95):8.0f} ms   (target < 1000)")
+        print(f"  whole life cycle p50             {statistics.median(r[0] for r in results) * 1000:8.0f} ms")
+
+        agreement_id = clients[0].call("GET", "/v1/agreements?limit=1").json()["data"][0]["id"]
+        forwarded = throughput(f"{gateway}/v1/agreements/{agreement_id}", clients[0].headers,
+                               args.seconds, args.clients)
+        with tempfile.TemporaryDirectory() as folder:
+            (Path(folder) / "bare_app.py").write_text(BARE_APP)
+            bare = subprocess.Popen(
+                [str(BIN / "gunicorn"), "--bind", "127.0.0.1:0", "--worker-class", "gthread",
+                 "--workers", "1", "--threads", "16", "--no-control-socket", "--chdir", folder,
+                 "bare_app:app"], stderr=subprocess.PIPE, text=True, start_new_session=True)
+            port = None
+            while port is None:
+                line = bare.stderr.readline()
+                if "Listening at:" in line:
+                    port = int(line.rsplit(":", 1)[1].split()[0])
+            bare_rate = throughput(f"http://127.0.0.1:{port}/v1/agreements/agr_1", {}, args.seconds,
+                                   args.clients)
+        print(f"forwarded GET /v1/agreements/{{id}} {forwarded:8.0f} req/s")
+        print(f"bare Flask app, same gunicorn      {bare_rate:8.0f} req/s")
+        print(f"  ratio                            {forwarded / bare_rate:8.2f}   (target >= 0.4)")
+
+        before = pactra_memory(stack)
+        big = large_pdf(20 * 1024 * 1024)
+        clients[0].call("POST", "/v1/documents?filename=big.pdf", 201, data=big,
+                        headers={"Content-Type": "application/pdf"})
+        after = pactra_memory(stack)
+        growth = {name: (after[name] - before.get(name, 0)) / 1024 for name in after}
+        worst = max(growth, key=growth.get)
+        print(f"20 MiB upload ({len(big) / 1048576:.1f} MiB): largest RSS growth {growth[worst]:.1f} MiB "
+              f"in {worst}   (target <= 64 MiB)")
+        for name in sorted(growth):
+            print(f"  {name:20} {before[name] / 1024:7.1f} -> {after[name] / 1024:7.1f} MiB")
+    finally:
+        if bare is not None:
+            bare.terminate()
+            bare.wait(10)
+        stack.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
