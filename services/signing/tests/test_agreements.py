@@ -113,3 +113,13 @@ def test_expiry_job_ends_overdue_agreements(settings, ctx, uow_factory, sender, 
     with uow_factory() as uow:
         stored = uow.session.get(Agreement, agreement.id)
         assert (stored.status, stored.evidence_status) == ("expired", "issuing")
+
+
+def test_an_agreement_without_fields_can_be_shown(ctx, uow_factory, sender):
+    from pactra_signing.presenters import agreement_json
+
+    cmd = AgreementCreate.model_validate({
+        "title": "Plain", "document_id": "doc_1", "signers": [{"name": "A", "email": "a@example.com"}]})
+    agreement = agreements.create(cmd, "ws_test", DOC, sender, ctx, uow_factory())
+    shown = agreement_json(agreement)
+    assert shown["fields"] == [] and len(shown["signers"]) == 1

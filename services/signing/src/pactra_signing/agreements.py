@@ -112,6 +112,8 @@ def create(cmd: AgreementCreate, workspace_id: str, document: DocumentInfo, send
         signing_order=cmd.signing_order, status="draft", sender_name=sender.name,
         sender_email=sender.email, expires_at=expires_at, created_at=now, sent_at=None,
         completed_at=None, ended_at=None, evidence_status="none", metadata_=dict(cmd.metadata),
+        # Set, not left to lazy loading: the object is read after its unit of work closed.
+        signers=[], fields=[],
     )
     by_email = {}
     for index, signer_in in enumerate(cmd.signers):
