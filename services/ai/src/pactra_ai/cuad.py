@@ -7,6 +7,7 @@ from pathlib import Path
 
 from .clause_types import CLAUSE_TYPES
 
+
 def _default_root() -> Path:
     """``../shared/data/cuad`` beside the project (``PACTRA_SHARED_DIR`` overrides; a clone
     elsewhere falls back to ``/work/shared``, where this workplace keeps it)."""

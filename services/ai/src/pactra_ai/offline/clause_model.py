@@ -3,6 +3,7 @@
 import json
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -12,12 +13,33 @@ from .segment import Unit
 MODEL_PATH = Path(__file__).with_name("clause_model.npz")
 
 
+class DecisionRule(NamedTuple):
+    """Which units of a document are predicted as one type: those scoring at least
+    ``threshold``, best first, at most ``most`` of them; when none does, the best unit alone
+    if it scores at least ``fallback * threshold`` (0: never)."""
+
+    threshold: float
+    most: int
+    fallback: float
+
+
+def chosen_units(scores: np.ndarray, rule: DecisionRule) -> list[int]:
+    """The indices of the units the rule picks from one type's scores, in document order."""
+    if not len(scores):
+        return []
+    best = np.argsort(-scores, kind="stable")[:rule.most]
+    chosen = [int(i) for i in best if scores[i] >= rule.threshold]
+    if not chosen and rule.fallback and scores[best[0]] >= rule.threshold * rule.fallback:
+        chosen = [int(best[0])]
+    return sorted(chosen)
+
+
 class ClauseModel:
     def __init__(self, path: Path = MODEL_PATH) -> None:
         with np.load(path) as data:
             self.weights = data["weights"].astype(np.float32)
             self.bias = data["bias"]
-            self.thresholds = data["thresholds"]
+            self.rules = [DecisionRule(float(t), int(m), float(f)) for t, m, f in data["rules"]]
             self.types: list[str] = json.loads(str(data["types"]))
             names: list[str] = json.loads(str(data["vocabulary"]))
         self.vocabulary = {name: index for index, name in enumerate(names)}

@@ -2,13 +2,11 @@
 
 from ..analysis_types import AnalysisResult, Clause, make_clause
 from . import entities, summary
-from .clause_model import shared_model
+from .clause_model import chosen_units, shared_model
 from .segment import units
 
 ENGINE = "offline"
-MODEL = "pactra-offline-1"
-# A type rarely appears more than a few times; past that, extra hits are mostly noise.
-MAX_PER_TYPE = 6
+MODEL = "pactra-offline-2"
 
 
 class OfflineEngine:
@@ -28,15 +26,8 @@ class OfflineEngine:
         model = shared_model()
         scores = model.scores(pieces)
         clauses: list[Clause] = []
-        for column, type_ in enumerate(model.types):
-            threshold = float(model.thresholds[column])
-            chosen = [i for i in range(len(pieces)) if scores[i, column] >= threshold]
-            if not chosen:
-                best = int(scores[:, column].argmax())
-                if scores[best, column] >= threshold * 0.8:
-                    chosen = [best]
-            chosen = sorted(chosen, key=lambda i: -scores[i, column])[:MAX_PER_TYPE]
-            for index in sorted(chosen):
+        for column, (type_, rule) in enumerate(zip(model.types, model.rules, strict=True)):
+            for index in chosen_units(scores[:, column], rule):
                 unit = pieces[index]
                 clauses.append(make_clause(text, type_, unit.start, unit.end,
                                            float(scores[index, column])))

@@ -4,14 +4,15 @@ import re
 from dataclasses import dataclass
 
 PREAMBLE_CHARS = 3000
+LATE_PREAMBLE_CHARS = 20000
 
 _SUFFIX = (r"(?:Inc|Incorporated|Corporation|Corp|Company|Co|LLC|L\.L\.C|Ltd|Limited|LP|L\.P|"
            r"LLP|N\.A|GmbH|AG|SA|S\.A|SAS|plc|PLC|B\.V|N\.V|S\.p\.A|S\.A\.S|Pty|Trust|Bank|"
            r"Association|Partnership|Fund|Holdings|Group|University|Authority)")
 _NAME_WORD = r"(?:[A-Z0-9][\w&'\u2019.\-]*|of|and|&|de|du|the)"
 _COMPANY = re.compile(
-    rf"\b[A-Z][\w&'\u2019.\-]*(?:[ \t]+{_NAME_WORD}){{0,7}}?,?[ \t]+{_SUFFIX}\b\.?"
-    rf"(?:,?\s+(?:Inc|Ltd|LLC|Co|Corp|Limited)\b\.?)?",
+    rf"\b[A-Z][\w&'\u2019.\-]*(?:[ \t]+{_NAME_WORD}){{0,7}}?,?[ \t]+(?:{_SUFFIX}|{_SUFFIX.upper()})\b\.?"
+    rf"(?:,?\s+(?:Inc|INC|Ltd|LTD|LLC|Co|CO|Corp|CORP|Limited|LIMITED)\b\.?)?",
 )
 _DEFINED = re.compile(
     r"(?:\(\s*(?:hereinafter\s+(?:referred\s+to\s+as\s+|called\s+)?|the\s+|each\s+a\s+|"
@@ -24,20 +25,45 @@ _NOT_PARTY_TERMS = {
     "product", "services", "execution date", "commencement date", "parties", "party",
     "license agreement", "original agreement", "plan", "program", "purchase agreement",
 }
-_START = re.compile(r"\b(?:between|among|by and between|by and among|entered into by|"
-                    r"parties|BETWEEN|AMONG)\b")
+# "a Delaware corporation" describes a party; it is not one.
+_PLACES = {
+    "alabama", "alaska", "arizona", "arkansas", "california", "colorado", "connecticut", "delaware",
+    "florida", "georgia", "hawaii", "idaho", "illinois", "indiana", "iowa", "kansas", "kentucky",
+    "louisiana", "maine", "maryland", "massachusetts", "michigan", "minnesota", "mississippi",
+    "missouri", "montana", "nebraska", "nevada", "new", "hampshire", "jersey", "mexico", "york",
+    "north", "south", "carolina", "dakota", "ohio", "oklahoma", "oregon", "pennsylvania", "rhode",
+    "island", "tennessee", "texas", "utah", "vermont", "virginia", "washington", "west", "wisconsin",
+    "wyoming", "cayman", "islands", "british", "swedish", "german", "english", "chinese", "japanese",
+    "canadian", "israeli", "irish", "dutch", "french", "swiss", "liability", "limited", "public",
+    "private", "a", "an", "the", "business", "stock", "nonprofit", "non-profit", "professional",
+}
+# Headings and tables of contents ("Section 4.01 The Company").
+_NOT_A_NAME = re.compile(r"\b(?:Section|SECTION|Article|ARTICLE)\b")
+_SIDE = re.compile(r"\bParty\s+[A-D]\b")
+# A defined term ending so names a document, a date or a thing, not a party.
+_NOT_PARTY_LAST_WORDS = {
+    "agreement", "agreements", "contract", "statement", "date", "amendment", "shares", "offering",
+    "meeting", "board", "platform", "products", "product", "services", "territory", "term", "plan",
+    "program", "act", "rules", "fees", "fee", "period", "notice", "schedule", "exhibit", "3", "2", "1",
+}
+_START = re.compile(r"\b(?:between|among|by and between|by and among|entered into|is made|"
+                    r"parties|BETWEEN|AMONG|PARTIES|MADE)\b")
 
 _MONTH = (r"(?:January|February|March|April|May|June|July|August|September|October|November|"
           r"December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.?")
 _DATE = re.compile(
-    rf"(?:\b\d{{1,2}}(?:st|nd|rd|th)?\s+day\s+of\s+{_MONTH},?\s+(?:\d{{4}}|\[\s*\])|"
+    rf"(?:\b\d{{1,2}}\s*(?:st|nd|rd|th|s\s?t|t\s?h|n\s?d|r\s?d)?\s+day\s+of\s+{_MONTH}\s*,?\s+(?:\d{{4}}|\[\s*\])|"
     rf"\[[ _]*\]\s+day\s+of\s+\[[ _]*\],?\s+\d{{4}}|"
     rf"\b{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}|"
     rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH},?\s+\d{{4}}|"
-    rf"\b{_MONTH}\s+(?:\[[ _]*\]|_+),?\s+\d{{4}}|"
+    rf"\b{_MONTH}\s+(?:\[[ _]*\]|_+),?\s+\d{{4}}|\[[_\u00b7 ]*\],?\s+\d{{4}}|"
     rf"\b\d{{1,2}}/\d{{1,2}}/\d{{2,4}}\b)",
     re.IGNORECASE,
 )
+OPENING_DATE_CHARS = 4000
+_OPENING_CUE = re.compile(r"\b(?:dated|made|signed|entered|executed|this|as\s+of|effective|on)\b",
+                          re.IGNORECASE)
+_DATE_CUE = re.compile(r"\bdated\b|\bdate:|executed|effective|signed", re.IGNORECASE)
 _EFFECTIVE = re.compile(r"effective|commence", re.IGNORECASE)
 
 
@@ -50,14 +76,25 @@ class Found:
 
 
 def _preamble(text: str) -> tuple[int, int]:
+    # A table of contents often pushes the opening past the first pages: the opening is where
+    # "between" (or the like) is soon followed by a defined name.
     match = _START.search(text, 0, PREAMBLE_CHARS)
+    if match is None or not (_DEFINED.search(text, match.end(), match.end() + 600)
+                             or _COMPANY.search(text, match.end(), match.end() + 600)):
+        match = next((found for found in _START.finditer(text, 0, LATE_PREAMBLE_CHARS)
+                      if _DEFINED.search(text, found.end(), found.end() + 600)), match)
     begin = 0 if match is None else max(0, match.start() - 400)
     stop = begin + 1800
     for marker in ("WHEREAS", "RECITALS", "W I T N E S S E T H", "NOW, THEREFORE", "Recitals"):
         at = text.find(marker, begin + 80, stop)
         if at != -1:
-            stop = at
+            stop = min(stop, at)
     return begin, min(stop, len(text))
+
+
+def _only_places(name: str) -> bool:
+    described = re.sub(rf"(?:{_SUFFIX}|{_SUFFIX.upper()})\.?$", "", name).lower().split()
+    return all(word.strip(",.") in _PLACES for word in described)
 
 
 def parties(text: str) -> list[Found]:
@@ -67,14 +104,15 @@ def parties(text: str) -> list[Found]:
     company_ends: list[int] = []
     for match in _COMPANY.finditer(text, begin, stop):
         name = match.group(0).strip(" ,")
-        if name.lower() in seen or len(name) < 4:
+        if name.lower() in seen or len(name) < 4 or _only_places(name) or _NOT_A_NAME.search(name):
             continue
         seen.add(name.lower())
         found.append(Found("Parties", match.start(), match.start() + len(name), 0.8))
         company_ends.append(match.end())
     for match in _DEFINED.finditer(text, begin, stop):
         term = match.group(1).strip()
-        if term.lower() in _NOT_PARTY_TERMS or term.lower() in seen:
+        last = term.lower().split()[-1] if term.split() else ""
+        if term.lower() in _NOT_PARTY_TERMS or term.lower() in seen or last in _NOT_PARTY_LAST_WORDS:
             continue
         near_party = any(0 <= match.start() - end <= 250 for end in company_ends)
         if not near_party and not match.group(0).startswith(("(", "herein")):
@@ -82,13 +120,37 @@ def parties(text: str) -> list[Found]:
         seen.add(term.lower())
         start = match.start(1)
         found.append(Found("Parties", start, start + len(term), 0.7 if near_party else 0.5))
+    for match in _SIDE.finditer(text, begin, stop):
+        if match.group(0).lower() not in seen:
+            seen.add(match.group(0).lower())
+            found.append(Found("Parties", match.start(), match.end(), 0.6))
     return found
+
+
+def _opening_date(text: str, stop: int) -> re.Match[str] | None:
+    """The agreement's date near its opening: the first one introduced as such ("made on",
+    "dated", "this ... day of"), else the first one at all; never a filing's "Source:" line."""
+    candidates = [match for match in _DATE.finditer(text, 0, max(stop, OPENING_DATE_CHARS))
+                  if not text[text.rfind("\n", 0, match.start()) + 1:match.start()].startswith("Source:")]
+    introduced = [match for match in candidates
+                  if _OPENING_CUE.search(text, max(0, match.start() - 60), match.start())]
+    first = next((match for match in candidates if match.start() < max(stop, 2500)), None)
+    return introduced[0] if introduced else first
+
+
+def _cued_date(text: str) -> re.Match[str] | None:
+    """When the opening has no date, the first one said to be the signing or dating date
+    (often beside the signatures at the end)."""
+    for match in _DATE.finditer(text):
+        if _DATE_CUE.search(text, max(0, match.start() - 80), match.start()):
+            return match
+    return None
 
 
 def dates(text: str) -> list[Found]:
     stop = _preamble(text)[1]
     found: list[Found] = []
-    first = _DATE.search(text, 0, max(stop, 2500))
+    first = _opening_date(text, stop) or _cued_date(text)
     if first is not None:
         found.append(Found("Agreement Date", first.start(), first.end(), 0.7))
         context = text[max(0, first.start() - 120):first.start()]
@@ -99,8 +161,10 @@ def dates(text: str) -> list[Found]:
         date = _DATE.search(window)
         if date is not None:
             offset = max(0, match.start() - 150)
-            found.append(Found("Effective Date", offset + date.start(), offset + date.end(), 0.8))
+            start, end = offset + date.start(), offset + date.end()
+            found = [item for item in found if (item.type, item.start) != ("Effective Date", start)]
+            found.append(Found("Effective Date", start, end, 0.8))
             break
-    if first is not None and not any(item.type == "Effective Date" for item in found):
-        found.append(Found("Effective Date", first.start(), first.end(), 0.4))
+    # No guess of the first date as the effective date when nothing says so: on dev that guess
+    # was wrong about nine times in ten.
     return found

@@ -8,7 +8,10 @@ MAX_SUMMARY = 1200
 _MONEY = re.compile(r"(?:US\$|\$|USD\s?|EUR\s?|€|£)\s?\d[\d,]*(?:\.\d+)?(?:\s?(?:million|billion))?")
 _JURISDICTION = re.compile(
     r"laws?\s+(?:of|in)\s+(?:and\s+)?(?:the\s+)?((?:State|Commonwealth|Province|Republic|"
-    r"Kingdom|People's Republic)\s+of\s+)?([A-Z][A-Za-z.]+(?:[ \t]+(?:[A-Z][A-Za-z.]+|and|of))*)")
+    r"Kingdom|People's Republic)\s+of\s+)?"
+    r"([A-Z][A-Za-z.]+(?:(?:[ \t]+|,[ \t]+(?=[A-Z]))(?:[A-Z][A-Za-z.]+|and|of))*)")
+_LAW_WORDS = re.compile(r"\blaws?\b|governed|jurisdiction", re.IGNORECASE)
+MAX_LAW_EXCERPT = 160
 _TITLE = re.compile(r"[A-Z][A-Z0-9 &,\-']{6,80}(?:AGREEMENT|CONTRACT|AMENDMENT)[A-Z ]*")
 _PERIOD = re.compile(r"\b(?:\w+\s+)?\(?\d+\)?\s+(?:years?|months?|days?)\b|perpetu\w+", re.I)
 _RISK_TYPES = ("Uncapped Liability", "Non-Compete", "Exclusivity", "Change Of Control",
@@ -31,6 +34,17 @@ def jurisdiction(clause_text: str) -> str | None:
     return _squash((match.group(1) or "") + match.group(2)).rstrip(".")
 
 
+def law_excerpt(clause_text: str) -> str:
+    """The words naming the law when no jurisdiction pattern matched: from "laws"/"governed"
+    to the end of that sentence, kept short."""
+    text = _squash(clause_text)
+    match = _LAW_WORDS.search(text)
+    start = match.start() if match else 0
+    end = text.find(".", start)
+    excerpt = text[start:end if end != -1 else len(text)]
+    return excerpt if len(excerpt) <= MAX_LAW_EXCERPT else excerpt[:MAX_LAW_EXCERPT].rsplit(" ", 1)[0] + "…"
+
+
 def build(text: str, clauses: list[Clause]) -> str:
     lines: list[str] = []
     title = _TITLE.search(text[:2000])
@@ -48,7 +62,7 @@ def build(text: str, clauses: list[Clause]) -> str:
         lines.append("Key dates: " + ", ".join(part for part in parts if part) + ".")
     law = _first(clauses, "Governing Law")
     if law is not None:
-        lines.append(f"Governing law: {jurisdiction(law.text) or 'see clause'}.")
+        lines.append(f"Governing law: {jurisdiction(law.text) or law_excerpt(law.text)}.")
     term = _first(clauses, "Expiration Date")
     if term is not None:
         periods = _PERIOD.findall(term.text)
