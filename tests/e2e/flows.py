@@ -81,3 +81,16 @@ def sign(link: str, signer_name: str, fields: dict | None = None) -> requests.Re
 def wait_for_evidence(gateway: str, account: dict, agreement_id: str, timeout: float = 60) -> dict:
     return wait_until(lambda: (a := get(gateway, account, agreement_id))["evidence_status"] == "issued" and a,
                       timeout)
+
+
+def sent_to_one_signer(stack: Stack, gateway: str) -> tuple[dict, dict, dict, str]:
+    """A new workspace's agreement sent to one signer: (account, document, agreement, the
+    signer's link as mailed)."""
+    from pactra_devtools.testing import signup
+
+    account = signup(gateway)
+    document = upload(gateway, account)
+    signer = people(1)
+    agreement = create(gateway, account, document["id"], signer)
+    act(gateway, account, agreement["id"], "send")
+    return account, document, agreement, invitation_link(stack, signer[0]["email"])

@@ -8,7 +8,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import sync_playwright
 
-from pactra_devtools.testing import signup, wait_until
+from pactra_devtools.testing import wait_until
 
 from . import flows
 
@@ -32,12 +32,8 @@ def _serious(results) -> list[str]:
 
 
 def test_a_signer_signs_in_the_browser_by_keyboard_and_the_page_is_accessible(stack, gateway, browser):
-    account = signup(gateway)
-    document = flows.upload(gateway, account)
-    signers = flows.people(1)
-    agreement = flows.create(gateway, account, document["id"], signers)
-    flows.act(gateway, account, agreement["id"], "send")
-    link = flows.invitation_link(stack, signers[0]["email"])
+    account, document, agreement, link = flows.sent_to_one_signer(stack, gateway)
+    signer_name = agreement["signers"][0]["name"]
 
     context = browser.new_context(viewport={"width": 390, "height": 844})  # a phone
     page = context.new_page()
@@ -58,7 +54,7 @@ def test_a_signer_signs_in_the_browser_by_keyboard_and_the_page_is_accessible(st
     page.keyboard.press("Space")
     date_input = page.get_by_label("Date (page 1)")
     date_input.fill("2026-11-28")
-    page.get_by_label("Your full name as your signature").fill(signers[0]["name"])
+    page.get_by_label("Your full name as your signature").fill(signer_name)
     page.get_by_role("button", name="Sign").focus()
     page.keyboard.press("Enter")
     status = page.get_by_role("status")
@@ -76,12 +72,7 @@ def test_a_signer_signs_in_the_browser_by_keyboard_and_the_page_is_accessible(st
 
 
 def test_drawing_a_signature_with_the_pointer(stack, gateway, browser):
-    account = signup(gateway)
-    document = flows.upload(gateway, account)
-    signers = flows.people(1)
-    agreement = flows.create(gateway, account, document["id"], signers)
-    flows.act(gateway, account, agreement["id"], "send")
-    link = flows.invitation_link(stack, signers[0]["email"])
+    account, _, agreement, link = flows.sent_to_one_signer(stack, gateway)
     context = browser.new_context()
     page = context.new_page()
     page.goto(link)
