@@ -13,8 +13,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
-import signal
 import subprocess
 import sys
 import threading
@@ -28,6 +26,7 @@ import requests
 from sqlalchemy import text
 
 from pactra_contracts.events import Event, Person, WorkspaceCreated, make_event
+from pactra_devtools.processes import stop_group
 from pactra_devtools.stack import Stack, worker_command
 from pactra_platform.bus import Subscription, Topology, build_worker, run_handler
 from pactra_platform.deadletters import list_dead_letters, replay_dead_letters
@@ -244,13 +243,7 @@ def test_inbox_one_effect_for_a_duplicate_delivered_to_two_replicas(stack: Stack
         queue = Topology(stack.settings, "signing").queue_name(CONSUMER)
         wait_until(lambda: _queue_depth(stack.vhost, queue) == 0, 30, message="queue drained")
     finally:
-        if replica.poll() is None:
-            os.killpg(replica.pid, signal.SIGTERM)
-            try:
-                replica.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(replica.pid, signal.SIGKILL)
-                replica.wait()
+        stop_group(replica)
 
 
 def _record(event: Event, uow: SqlAlchemyUnitOfWork) -> None:

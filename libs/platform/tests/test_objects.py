@@ -5,8 +5,6 @@ import hashlib
 import io
 import os
 import secrets
-import signal
-import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +13,7 @@ import pytest
 from minio import Minio
 
 from pactra_devtools import local_s3
+from pactra_devtools.processes import stop_group
 from pactra_platform.objects import (
     MAGIC,
     EncryptedObjectStore,
@@ -37,12 +36,7 @@ def settings() -> Iterator[Settings]:
                            s3_secret_key=secret, s3_bucket_prefix=f"t{secrets.token_hex(3)}-",
                            master_key=secrets.token_urlsafe(48))
         finally:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+            stop_group(process, 10)
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,6 @@
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -16,6 +15,7 @@ import pytest
 import requests
 
 from pactra_devtools import local_s3
+from pactra_devtools.processes import stop_group
 from pactra_devtools.testing import wait_until
 
 RESEND_KEY = "re_test_" + "k" * 24
@@ -142,5 +142,4 @@ def mailbox() -> Iterator[MailboxProcess]:
             wait_until(up, timeout=20)
             yield box
         finally:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(10)
+            stop_group(process, 10)

@@ -9,7 +9,6 @@ import contextlib
 import os
 import secrets
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -24,6 +23,7 @@ from pactra_platform.migrations import migrate
 from pactra_platform.settings import SERVICES, Settings
 
 from . import local_s3
+from .processes import stop_group
 
 BIN = Path(sys.executable).parent
 
@@ -150,14 +150,8 @@ class Stack:
 
     def stop(self, name: str, *, kill: bool = False, timeout: float = 30.0) -> None:
         process = self.processes.pop(name, None)
-        if process is None or process.poll() is not None:
-            return
-        os.killpg(process.pid, signal.SIGKILL if kill else signal.SIGTERM)
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        if process is not None:
+            stop_group(process, timeout, kill=kill)
 
     def start_all(self) -> None:
         for service in SERVICES:
@@ -204,19 +198,9 @@ class Stack:
     def close(self) -> None:
         for name in list(self.processes):
             self.stop(name)
-        if self.s3 is not None and self.s3.poll() is None:
-            os.killpg(self.s3.pid, signal.SIGTERM)
-            try:
-                self.s3.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.s3.pid, signal.SIGKILL)
-        if self.mailbox is not None and self.mailbox.poll() is None:
-            os.killpg(self.mailbox.pid, signal.SIGTERM)
-            try:
-                self.mailbox.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.mailbox.pid, signal.SIGKILL)
-                self.mailbox.wait()
+        for helper, timeout in ((self.s3, 20.0), (self.mailbox, 10.0)):
+            if helper is not None:
+                stop_group(helper, timeout)
         for service in SERVICES:
             drop_database(self.settings, service)
         with contextlib.suppress(subprocess.CalledProcessError):

@@ -92,9 +92,13 @@ def _authenticate(gw: Gateway) -> accounts.Caller:
     return caller
 
 
+def _body_limit(gw: Gateway) -> int:
+    return (gw.settings.max_upload_bytes if routing.is_upload(request.method, request.path)
+            else gw.settings.max_json_bytes)
+
+
 def _bound_body(gw: Gateway) -> None:
-    limit = (gw.settings.max_upload_bytes if routing.is_upload(request.method, request.path)
-             else gw.settings.max_json_bytes)
+    limit = _body_limit(gw)
     length = request.content_length
     if length is not None and length > limit:
         raise ProblemError("payload_too_large", f"The body is larger than {limit} bytes.")
@@ -129,8 +133,7 @@ def _idempotency(gw: Gateway) -> Response | None:
 
 def _read_body(gw: Gateway) -> tuple[IO[bytes], str, int]:
     """Spool the body (memory up to 1 MiB, then disk) while hashing it, within the limit."""
-    limit = (gw.settings.max_upload_bytes if routing.is_upload(request.method, request.path)
-             else gw.settings.max_json_bytes)
+    limit = _body_limit(gw)
     # Handed to the request (g.body) and closed in teardown, not here.
     spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115
     digest = hashlib.sha256()
