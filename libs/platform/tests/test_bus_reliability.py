@@ -28,9 +28,9 @@ from sqlalchemy import text
 from pactra_contracts.events import Event, Person, WorkspaceCreated, make_event
 from pactra_devtools.processes import stop_group
 from pactra_devtools.stack import Stack, worker_command
-from pactra_platform.bus import Subscription, Topology, build_worker, run_handler
+from pactra_platform.bus import Subscription, Topology, Wakeups, build_worker, run_handler
 from pactra_platform.deadletters import list_dead_letters, replay_dead_letters
-from pactra_platform.messaging import claim_inbox
+from pactra_platform.messaging import OUTBOX_CHANNEL, claim_inbox
 from pactra_platform.unit_of_work import SqlAlchemyUnitOfWork
 
 CONSUMER = "on_workspace_created"
@@ -299,6 +299,36 @@ def test_claim_inbox_lets_exactly_one_concurrent_handler_run(scratch) -> None:
     assert sorted(outcomes) == [False] * 7 + [True]
     assert scratch.db.scalar("SELECT count(*) FROM handled WHERE event_id = :e", e=event.id) == 1
     assert scratch.db.scalar("SELECT count(*) FROM inbox WHERE consumer = 'race_handler'") == 1
+
+
+def test_a_committed_outbox_write_wakes_the_relay_and_a_rolled_back_one_does_not(scratch) -> None:
+    def write(commit: bool, workspace_id: str) -> None:
+        with SqlAlchemyUnitOfWork(scratch.sessions) as uow:
+            uow.publish(workspace_created(workspace_id))
+            uow.publish(workspace_created(workspace_id + "_b"))
+            if commit:
+                uow.commit()
+
+    async def scenario() -> list[bool]:
+        wakeups = Wakeups(scratch.settings.database_url_of(scratch.service), OUTBOX_CHANNEL)
+        stopping = asyncio.Event()
+        seen = []
+        try:
+            await wakeups.wait(0.01, stopping)  # connects and LISTENs
+            await asyncio.to_thread(write, False, "ws_rolled_back")
+            seen.append(await wakeups.wait(1.0, stopping))
+            await asyncio.to_thread(write, True, "ws_committed")
+            seen.append(await wakeups.wait(30.0, stopping))
+            # Two events in one transaction: one notification, drained with the first.
+            seen.append(await wakeups.wait(1.0, stopping))
+            stopping.set()
+            seen.append(await wakeups.wait(30.0, stopping))
+        finally:
+            await wakeups.close()
+        return seen
+
+    assert asyncio.run(scenario()) == [False, True, False, False]
+    assert scratch.db.scalar("SELECT count(*) FROM outbox") == 2
 
 
 # --- 3. poison and malformed messages ------------------------------------------------------

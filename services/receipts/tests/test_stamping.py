@@ -2,8 +2,10 @@
 
 import base64
 import io
+import subprocess
 
 import pytest
+import zxingcpp
 from agreement_events import SAMPLE
 from PIL import Image
 from pypdf import PdfReader
@@ -79,6 +81,14 @@ def test_certificate_states_the_receipt_facts() -> None:
                      "2026-11-28T12:00:00.123Z", "2026-11-28T11:59:00.000Z", "kid-123",
                      "http://pactra.test/verify", "12"):
         assert expected in text, expected
+
+
+def test_certificate_qr_code_scans_to_the_verification_page(tmp_path) -> None:
+    (tmp_path / "certificate.pdf").write_bytes(render_certificate(facts()))
+    subprocess.run(["pdftoppm", "-r", "150", "-png", "certificate.pdf", "page"], cwd=tmp_path, check=True)
+    found = [code.text for page in sorted(tmp_path.glob("page*.png"))
+             for code in zxingcpp.read_barcodes(Image.open(page))]
+    assert found == ["http://pactra.test/verify"]
 
 
 def test_unchecked_box_and_missing_signer_draw_nothing() -> None:

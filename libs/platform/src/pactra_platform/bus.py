@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import aio_pika
+import psycopg
 from aio_pika.abc import AbstractChannel, ExchangeType
 from faststream import AckPolicy, FastStream
 from faststream.rabbit import (
@@ -27,13 +28,14 @@ from faststream.rabbit import (
 )
 from faststream.rabbit.annotations import RabbitMessage
 from faststream.specification import AsyncAPI
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
 
 from pactra_contracts.events import Event, MalformedEvent, parse_event
 from pactra_contracts.times import utcnow
 
 from . import logs
-from .messaging import claim_unpublished, mark_failed
+from .messaging import OUTBOX_CHANNEL, claim_unpublished, mark_failed
 from .settings import Settings
 from .storage import ensure_bucket
 from .unit_of_work import SqlAlchemyUnitOfWork
@@ -48,11 +50,13 @@ UNROUTED_TTL_MS = 7 * 24 * 3600 * 1000
 
 @dataclass(frozen=True)
 class Periodic:
-    """A housekeeping job the worker runs every ``seconds`` (in a thread; errors logged)."""
+    """A housekeeping job the worker runs every ``seconds`` (in a thread; errors logged), and
+    at once when a commit notifies its ``wake_on`` channel."""
 
     name: str
     seconds: float
     run: Callable[[], object]
+    wake_on: str | None = None
 
 
 @dataclass(frozen=True)
@@ -141,22 +145,82 @@ def run_handler(sub: Subscription, event: Event, make_uow: Callable[[], SqlAlche
     return True
 
 
+class Wakeups:
+    """LISTENs on one channel of the service's database (``messaging.notify_on_commit``): a
+    commit that made work wakes the loop that does it, instead of the loop finding the work
+    on its next poll. The loops still poll, slowly, as the safety net: a notification sent
+    while this connection was down is lost.
+    """
+
+    def __init__(self, database_url: str, channel: str) -> None:
+        self._conninfo = make_url(database_url).set(drivername="postgresql").render_as_string(
+            hide_password=False)
+        self._channel = channel
+        self._connection: psycopg.AsyncConnection | None = None
+
+    async def wait(self, seconds: float, stopping: asyncio.Event) -> bool:
+        """Return on a notification (True), after ``seconds`` or when ``stopping`` is set."""
+        listening = asyncio.ensure_future(self._next_notification(seconds))
+        stopped = asyncio.ensure_future(stopping.wait())
+        try:
+            await asyncio.wait({listening, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (listening, stopped):
+                task.cancel()
+            await asyncio.gather(listening, stopped, return_exceptions=True)
+        if stopping.is_set():
+            await self.close()
+            return False
+        return listening.done() and not listening.cancelled() and listening.result() is True
+
+    async def _next_notification(self, seconds: float) -> bool:
+        try:
+            if self._connection is None or self._connection.closed:
+                self._connection = await psycopg.AsyncConnection.connect(self._conninfo,
+                                                                          autocommit=True)
+                # A channel is an identifier, not a parameter; ours are constants.
+                await self._connection.execute(f"LISTEN {self._channel}")
+            # Run each generator to its end (never break out of it): an unfinished one would
+            # keep holding the connection's lock.
+            notified = False
+            async for _ in self._connection.notifies(timeout=seconds, stop_after=1):
+                notified = True
+            # Commits that landed meanwhile are covered by the batch about to run.
+            async for _ in self._connection.notifies(timeout=0):
+                pass
+            return notified
+        except psycopg.Error:
+            log.warning("notifications unavailable; polling", extra={"channel": self._channel},
+                        exc_info=True)
+            await self.close()
+            await asyncio.sleep(seconds)
+            return False
+
+    async def close(self) -> None:
+        if self._connection is not None:
+            with contextlib.suppress(psycopg.Error):
+                await self._connection.close()
+            self._connection = None
+
+
 class OutboxRelay:
     """Publishes the outbox: persistent messages, publisher confirms, rows marked after confirm.
 
     The batch runs in a worker thread inside one transaction holding row locks (so a second
     relay replica skips those rows); each publish is awaited on the event loop. A crash after
     the broker confirmed but before the commit republishes the same event id, which inboxes
-    discard: at-least-once, never under a new id.
+    discard: at-least-once, never under a new id. Between batches it sleeps until a commit
+    notifies it (``wakeups``) or ``poll_seconds`` pass.
     """
 
     def __init__(self, broker: RabbitBroker, topology: Topology, sessions: sessionmaker,
-                 poll_seconds: float, batch: int = 100) -> None:
+                 poll_seconds: float, batch: int = 100, wakeups: Wakeups | None = None) -> None:
         self.broker = broker
         self.topology = topology
         self.sessions = sessions
         self.poll_seconds = poll_seconds
         self.batch = batch
+        self.wakeups = wakeups
         self._stopping = asyncio.Event()
         self._task: asyncio.Task | None = None
 
@@ -177,7 +241,12 @@ class OutboxRelay:
                 log.exception("outbox relay round failed")
                 published = 0
             if published < self.batch:
-                await _pause(self._stopping, self.poll_seconds)
+                if self.wakeups is None:
+                    await _pause(self._stopping, self.poll_seconds)
+                else:
+                    await self.wakeups.wait(self.poll_seconds, self._stopping)
+        if self.wakeups is not None:
+            await self.wakeups.close()
 
     def publish_batch(self, loop: asyncio.AbstractEventLoop) -> int:
         published = 0
@@ -251,7 +320,8 @@ def build_worker(
         specification=AsyncAPI(title=f"pactra-{service}", version="1.0.0",
                                description=f"Events the {service} service consumes and publishes."),
     )
-    outbox = OutboxRelay(broker, topology, sessions, settings.outbox_poll_seconds)
+    outbox = OutboxRelay(broker, topology, sessions, settings.outbox_poll_seconds,
+                         wakeups=Wakeups(settings.database_url_of(service), OUTBOX_CHANNEL))
 
     @app.on_startup
     async def declare() -> None:
@@ -266,7 +336,8 @@ def build_worker(
     async def start_background() -> None:
         if relay:
             outbox.start()
-        jobs.extend(asyncio.create_task(_every(job, stopping), name=job.name) for job in periodic)
+        jobs.extend(asyncio.create_task(_every(job, stopping, settings.database_url_of(service)),
+                                        name=job.name) for job in periodic)
 
     @app.on_shutdown
     async def stop_background() -> None:
@@ -292,13 +363,21 @@ async def _ensure_bucket(settings: Settings, service: str, patience: float = 120
             await asyncio.sleep(1.0)
 
 
-async def _every(job: Periodic, stopping: asyncio.Event) -> None:
-    while not stopping.is_set():
-        try:
-            await asyncio.to_thread(job.run)
-        except Exception:
-            log.exception("periodic job failed", extra={"job": job.name})
-        await _pause(stopping, job.seconds)
+async def _every(job: Periodic, stopping: asyncio.Event, database_url: str) -> None:
+    wakeups = Wakeups(database_url, job.wake_on) if job.wake_on else None
+    try:
+        while not stopping.is_set():
+            try:
+                await asyncio.to_thread(job.run)
+            except Exception:
+                log.exception("periodic job failed", extra={"job": job.name})
+            if wakeups is None:
+                await _pause(stopping, job.seconds)
+            else:
+                await wakeups.wait(job.seconds, stopping)
+    finally:
+        if wakeups is not None:
+            await wakeups.close()
 
 
 async def _pause(stopping: asyncio.Event, seconds: float) -> None:

@@ -5,10 +5,11 @@ the relay publishes it later. Inbox: a consumer records the id of each event it 
 the same transaction as the handler's effects, so a redelivery has no second effect.
 """
 
+import weakref
 from datetime import datetime
 
 from alembic.operations import Operations
-from sqlalchemy import Column, DateTime, Integer, String, Text, func, select, update
+from sqlalchemy import Column, DateTime, Integer, String, Text, func, select, text, update
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -40,8 +41,25 @@ class InboxRecord(Base):
     handled_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 
+# Committing a transaction that wrote to the outbox notifies this channel (in the service's own
+# database), so the relay publishes at once instead of finding the row on its next poll.
+OUTBOX_CHANNEL = "pactra_outbox"
+
+
 def add_to_outbox(session: Session, event: Event) -> None:
     session.add(OutboxMessage(id=event.id, type=event.type, body=event.model_dump(mode="json")))
+    notify_on_commit(session, OUTBOX_CHANNEL)
+
+
+def notify_on_commit(session: Session, channel: str) -> None:
+    """Wake whoever LISTENs on ``channel`` when this transaction commits (never if it rolls
+    back: NOTIFY is transactional). Sent once per transaction and channel, so a unit of work
+    publishing three events pays one round trip."""
+    key = ("pactra_notify", channel)
+    notified = session.info.get(key)
+    if notified is None or notified() is not session.get_transaction():
+        session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": channel})
+        session.info[key] = weakref.ref(session.get_transaction())
 
 
 def claim_inbox(session: Session, event: Event, consumer: str) -> bool:

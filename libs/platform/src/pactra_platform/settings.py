@@ -44,7 +44,9 @@ class Settings(BaseSettings):
     notify_port: int = 8084
     ai_port: int = 8085
     services_host: str = "127.0.0.1"
-    outbox_poll_seconds: float = 0.1
+    # The relay is woken by LISTEN/NOTIFY when an outbox row commits; this poll only catches a
+    # notification lost while its connection was down.
+    outbox_poll_seconds: float = 2.0
     log_level: str = "INFO"
 
     def port_of(self, service: str) -> int:

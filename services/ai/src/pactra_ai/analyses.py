@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from pactra_contracts.events import AnalysisCompleted, UsageRecorded, make_event
 from pactra_contracts.ids import new_id
 from pactra_contracts.times import utcnow
+from pactra_platform.messaging import notify_on_commit
 from pactra_platform.problems import ProblemError
 
 from .engines import Engine, analyze_text, offline_engine
@@ -25,6 +26,8 @@ from .service import SERVICE, AiService
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
 SHARED_SCOPE = "*"
+# A commit that leaves an analysis pending wakes the worker's runner at once.
+PENDING_CHANNEL = "pactra_analysis_pending"
 
 
 class QuotaExceeded(Exception):
@@ -130,6 +133,7 @@ def _record_request(service: AiService, workspace_id: str, document_id: str, sha
             uow.publish(_completed(row))
             uow.commit()
             return 200, present(row)
+        notify_on_commit(session, PENDING_CHANNEL)
         uow.commit()
         return 202, present(row)
 

@@ -11,6 +11,7 @@ from pactra_contracts.events import (
 )
 from pactra_contracts.ids import new_id
 from pactra_contracts.times import utcnow
+from pactra_platform.messaging import notify_on_commit
 from pactra_platform.unit_of_work import SqlAlchemyUnitOfWork
 
 from . import analyses
@@ -63,6 +64,7 @@ def on_document_uploaded(event: Event, uow: SqlAlchemyUnitOfWork) -> None:
         id=new_id("ana"), workspace_id=workspace_id, document_id=data.document_id,
         sha256=data.sha256, status="pending", engine=engine, model=model, attempts=0,
         created_at=now, updated_at=now))
+    notify_on_commit(uow.session, analyses.PENDING_CHANNEL)
 
 
 def on_document_deleted(event: Event, uow: SqlAlchemyUnitOfWork) -> None:

@@ -19,8 +19,8 @@ class SealSettings(BaseSettings):
     # Back-off of evidence retries: first delay, doubling up to the ceiling.
     evidence_retry_seconds: float = 1.0
     evidence_retry_max_seconds: float = 300.0
-    # How often the worker looks for evidence that is due.
-    evidence_poll_seconds: float = 0.2
+    # How often the worker looks for evidence whose retry is due (new evidence wakes it at once).
+    evidence_poll_seconds: float = 0.5
 
 
 @lru_cache(maxsize=1)

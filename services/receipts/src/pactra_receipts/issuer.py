@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from pactra_contracts.events import ReceiptFailed, make_event
 from pactra_contracts.times import utcnow
-from pactra_platform.messaging import add_to_outbox
+from pactra_platform.messaging import add_to_outbox, notify_on_commit
 
 from .config import SealSettings
 from .evidence import Cause, EvidenceMaker, TsaUnavailable
@@ -27,6 +27,8 @@ from .models import EvidenceJob, Receipt, TrackedAgreement
 
 log = logging.getLogger(__name__)
 SERVICE = "receipts"
+# Marking evidence due wakes the issuers when the handler's transaction commits.
+EVIDENCE_DUE_CHANNEL = "pactra_evidence_due"
 
 ISSUED = Counter("pactra_receipts_evidence_issued", "Receipts issued by this worker", ["outcome"])
 FAILED = Counter("pactra_receipts_evidence_failed", "Failed attempts to make evidence", ["kind"])
@@ -43,6 +45,7 @@ def mark_due(session: Session, agreement: TrackedAgreement, correlation_id: str 
         agreement_id=agreement.id, workspace_id=agreement.workspace_id, status="issuing",
         attempts=0, correlation_id=correlation_id, causation_id=causation_id,
     ).on_conflict_do_nothing())
+    notify_on_commit(session, EVIDENCE_DUE_CHANNEL)
 
 
 def _backoff(settings: SealSettings, attempts: int) -> float:

@@ -5,6 +5,7 @@ a CA and a sealing certificate are generated (see :func:`generate_development_ch
 production a PKCS#12 from ``PACTRA_SEAL_P12`` brings a certificate Adobe trusts.
 """
 
+import functools
 import io
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -93,6 +94,9 @@ def _asn1_certificates(pem: bytes) -> list[asn1_x509.Certificate]:
             for c in x509.load_pem_x509_certificates(pem)] if pem.strip() else []
 
 
+# Loading the key and building the certificate store is a tenth of a seal; an identity changes
+# only at rotation.
+@functools.lru_cache(maxsize=8)
 def _signer(identity: SealingIdentity) -> signers.SimpleSigner:
     key = serialization.load_pem_private_key(identity.key_pem, password=None)
     der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,

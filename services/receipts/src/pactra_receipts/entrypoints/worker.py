@@ -13,7 +13,7 @@ from pactra_platform.settings import get_settings
 from .. import handlers
 from ..bootstrap import evidence_maker, sessions
 from ..config import seal_settings
-from ..issuer import issue_due
+from ..issuer import EVIDENCE_DUE_CHANNEL, issue_due
 from ..keys import ensure_active_key
 from ..seal_store import ensure_active_seal
 from ..trail import TRAIL_EVENTS
@@ -31,9 +31,10 @@ def issue_due_evidence() -> int:
     return issue_due(sessions(get_settings()), evidence_maker, seal_settings())
 
 
-# Two issuers: SKIP LOCKED lets them seal two agreements at once.
+# Two issuers: SKIP LOCKED lets them seal two agreements at once. A commit that marks evidence
+# due wakes them; the poll picks up retries whose back-off has passed.
 PERIODIC = tuple(Periodic(f"issue_due_evidence_{n}", seal_settings().evidence_poll_seconds,
-                          issue_due_evidence) for n in (1, 2))
+                          issue_due_evidence, wake_on=EVIDENCE_DUE_CHANNEL) for n in (1, 2))
 
 app = service_worker(SERVICE, SUBSCRIPTIONS, uses_storage=USES_STORAGE, periodic=PERIODIC)
 
