@@ -11,7 +11,7 @@ $(UV):
 	$(PYTHON) -m venv .tools && .tools/bin/pip install --quiet uv==$(UV_VERSION)
 
 install: $(UV)
-	$(UV) sync --frozen --python $(PYTHON)
+	$(UV) sync --frozen --compile-bytecode --python $(PYTHON)
 
 # Everything, in the foreground: S3 store, each service's API and worker. Ctrl-C stops all.
 run: install

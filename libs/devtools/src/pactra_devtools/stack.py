@@ -34,7 +34,9 @@ def _rabbitmqctl(*args: str) -> None:
 
 def app_command(service: str, port: int) -> list[str]:
     module = "pactra_gateway.app" if service == "gateway" else f"pactra_{service}.entrypoints.app"
-    return [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--worker-class", "gthread",
+    # `python -m gunicorn`, not the gunicorn script: a multiprocessing child (the documents
+    # service's PDF probe) then does not re-run the parent's main script before its work.
+    return [str(BIN / "python"), "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--worker-class", "gthread",
             "--workers", "1", "--threads", "16", "--no-control-socket", "--graceful-timeout", "5",
             f"{module}:create_app()"]
 

@@ -45,6 +45,9 @@ class RenderFailed(Exception):
 
 
 _FORKS = multiprocessing.get_context("forkserver")
+# A child re-runs the parent's main script unless that is a module's __main__: run the API as
+# `python -m gunicorn` (the Procfile does), or each child imports gunicorn before its work,
+# which costs more than the work on small files.
 _FORKS.set_forkserver_preload(["pactra_documents.pdf_probe", "pypdf", "pypdfium2", "PIL.Image"])
 
 
