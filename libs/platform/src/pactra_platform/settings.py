@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     internal_secret: str = Field(default="", repr=False)
     rate_limit_per_key: str = "100/second"
     rate_limit_per_ip: str = "300/minute"
+    # How long a gateway process trusts an API key it has checked, without asking the database
+    # again: the longest a key revoked through another gateway process keeps working. 0: never.
+    auth_cache_seconds: float = 5.0
     # Set when the platform has an LLM provider; without it only the offline engine exists.
     ai_base_url: str | None = None
     max_upload_bytes: int = 25 * 1024 * 1024

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -23,6 +24,9 @@ from pactra_platform.unit_of_work import SqlAlchemyUnitOfWork
 
 from . import api_keys
 from .models import PLANS, ApiKey, User, Workspace
+
+if TYPE_CHECKING:  # the cache module imports Caller from here
+    from .caller_cache import CallerCache
 
 # Writing last_used_at on every request would turn each read into a write; a minute's
 # precision is what a key list needs.
@@ -180,11 +184,13 @@ def revoke_api_key(workspace_id: str, key_id: str, uow: SqlAlchemyUnitOfWork) ->
         uow.commit()
 
 
-def authenticate(presented: str, uow: SqlAlchemyUnitOfWork) -> Caller | None:
+def authenticate(presented: str, uow: SqlAlchemyUnitOfWork, recent: "CallerCache") -> Caller | None:
     """The workspace behind an API key, or None for a malformed, unknown or revoked key."""
     if not api_keys.well_formed(presented):
         return None
     digest = api_keys.hash_key(presented)
+    if (caller := recent.get(digest)) is not None:
+        return caller
     with uow:
         key = uow.session.scalar(select(ApiKey).where(ApiKey.key_hash == digest))
         if key is None or key.revoked_at is not None:
@@ -197,6 +203,8 @@ def authenticate(presented: str, uow: SqlAlchemyUnitOfWork) -> Caller | None:
                 update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now)
             )
             uow.commit()
-        return Caller(workspace_id=key.workspace_id, api_key_id=key.id)
+        caller = Caller(workspace_id=key.workspace_id, api_key_id=key.id)
+    recent.put(digest, caller)
+    return caller
 
 

@@ -9,6 +9,7 @@ from pactra_platform.db import session_factory
 from pactra_platform.settings import Settings
 from pactra_platform.unit_of_work import SqlAlchemyUnitOfWork
 
+from .caller_cache import CallerCache
 from .idempotency import IdempotencyStore
 from .proxy import Forwarder
 from .rate_limits import RateLimits
@@ -23,6 +24,7 @@ class Gateway:
     idempotency: IdempotencyStore
     rate_limits: RateLimits
     forwarder: Forwarder
+    callers: CallerCache
 
     def uow(self) -> SqlAlchemyUnitOfWork:
         return SqlAlchemyUnitOfWork(self.sessions)
@@ -37,4 +39,5 @@ def bootstrap(settings: Settings) -> Gateway:
         idempotency=IdempotencyStore(sessions, SecretBox(settings.master_key, "idempotency")),
         rate_limits=RateLimits(settings),
         forwarder=Forwarder(settings),
+        callers=CallerCache(settings.auth_cache_seconds),
     )

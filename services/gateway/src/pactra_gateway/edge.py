@@ -85,7 +85,7 @@ def _authenticate(gw: Gateway) -> accounts.Caller:
     if scheme.lower() != "bearer" or not presented.strip():
         raise ProblemError("unauthorized", "Send your API key as `Authorization: Bearer <key>`.",
                            headers={"WWW-Authenticate": 'Bearer realm="pactra"'})
-    caller = accounts.authenticate(presented.strip(), gw.uow())
+    caller = accounts.authenticate(presented.strip(), gw.uow(), gw.callers)
     if caller is None:
         raise ProblemError("unauthorized", "The API key is invalid or has been revoked.",
                            headers={"WWW-Authenticate": 'Bearer realm="pactra", error="invalid_token"'})

@@ -95,6 +95,7 @@ def revoke_api_key(key_id: str) -> tuple[str, int]:
         accounts.revoke_api_key(g.caller.workspace_id, key_id, gateway().uow())
     except accounts.NotFound as exc:
         raise ProblemError("not_found", f"No API key {key_id}.") from exc
+    gateway().callers.forget_key(key_id)
     return "", 204
 
 
