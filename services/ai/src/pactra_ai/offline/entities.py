@@ -46,6 +46,13 @@ _NOT_PARTY_LAST_WORDS = {
     "meeting", "board", "platform", "products", "product", "services", "territory", "term", "plan",
     "program", "act", "rules", "fees", "fee", "period", "notice", "schedule", "exhibit", "3", "2", "1",
 }
+# The sentence that names the parties together ('each a "Party" and together the "Parties"'):
+# CUAD labels it as a Parties answer.
+_TOGETHER = re.compile(r"[\"\u201c]Parties[.,]?[\"\u201d](?:[^.()\n]{0,60}?[\"\u201c]Party[.,]?[\"\u201d])?",
+                       re.IGNORECASE)
+_CLAUSE_START = re.compile(r"[()]|[.:]\s|\n|\s{3,}")
+# The sentence often follows the last party's long description, past where the preamble is cut.
+TOGETHER_REACH = 250
 _START = re.compile(r"\b(?:between|among|by and between|by and among|entered into|is made|"
                     r"parties|BETWEEN|AMONG|PARTIES|MADE)\b")
 
@@ -120,11 +127,27 @@ def parties(text: str) -> list[Found]:
         seen.add(term.lower())
         start = match.start(1)
         found.append(Found("Parties", start, start + len(term), 0.7 if near_party else 0.5))
+    together = _together(text, begin, stop)
+    if together is not None:
+        found.append(together)
     for match in _SIDE.finditer(text, begin, stop):
         if match.group(0).lower() not in seen:
             seen.add(match.group(0).lower())
             found.append(Found("Parties", match.start(), match.end(), 0.6))
     return found
+
+
+def _together(text: str, begin: int, stop: int) -> Found | None:
+    """That sentence, from the start of its clause to the defined "Parties" (and "Party")."""
+    match = _TOGETHER.search(text, begin, stop + TOGETHER_REACH)
+    if match is None:
+        return None
+    start = max(begin, match.start() - TOGETHER_REACH)
+    for boundary in _CLAUSE_START.finditer(text, start, match.start()):
+        start = boundary.end()
+    while start < match.start() and not text[start].isalnum() and text[start] not in "\"\u201c'":
+        start += 1
+    return Found("Parties", start, match.end(), 0.5)
 
 
 def _opening_date(text: str, stop: int) -> re.Match[str] | None:

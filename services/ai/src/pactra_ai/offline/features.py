@@ -16,8 +16,11 @@ STEM = 6
 KEYWORDS = {name: re.compile(pattern, re.IGNORECASE) for name, pattern in {
     "control": r"change\s+(?:of|in)\s+(?:control|ownership)|merger|consolidat|acqui|controlling|"
                r"beneficial|voting\s+(?:stock|securities|power)|fifty\s+percent|50%",
-    "exclusive": r"exclusiv|sole\s+(?:and\s+exclusive\s+)?(?:source|supplier|provider|distributor)|"
+    # A "non-exclusive" licence is the opposite of exclusivity, and the commoner of the two.
+    "exclusive": r"(?<!non-)(?<!non)(?<!non )exclusiv|"
+                 r"sole\s+(?:and\s+exclusive\s+)?(?:source|supplier|provider|distributor)|"
                  r"only\s+(?:supplier|provider)",
+    "non_exclusive": r"non-?\s?exclusiv",
     "minimum": r"minimum|at\s+least|not\s+less\s+than|no\s+less\s+than|shortfall|"
                r"(?:purchase|order)\s+(?:requirement|commitment|target|quota)",
     "warrant": r"warrant|guarantee",
@@ -52,8 +55,14 @@ KEYWORDS = {name: re.compile(pattern, re.IGNORECASE) for name, pattern in {
 _LEAD = re.compile(r"\s*(?:[\d.()a-z]+\s+)?([A-Z][\w ,&\-]{2,60}?)[.:]\s")
 
 
+# "non-exclusive", "non-compete", "non-transferable": joined, so the prefix stays with its word
+# instead of turning into a token of its own that says nothing.
+_NON = re.compile(r"\bnon[-\s]+(?=[a-z])")
+
+
 def _tokens(text: str) -> list[str]:
-    return ["0" if token[0].isdigit() else token[:STEM] for token in _TOKEN.findall(text.lower())]
+    text = _NON.sub("non", text.lower())
+    return ["0" if token[0].isdigit() else token[:STEM] for token in _TOKEN.findall(text)]
 
 
 def _heading(units: list[Unit], index: int) -> list[str]:
@@ -67,9 +76,9 @@ def _heading(units: list[Unit], index: int) -> list[str]:
 
 
 def unit_features(units: list[Unit], index: int) -> dict[str, float]:
-    """Stemmed word and word-pair features of the unit, the words of the unit before it, of
-    its section heading and of its own leading title, keyword cues, its place in the document
-    and its length; L2-normalised."""
+    """Stemmed word and word-pair features of the unit, the words of the units before and
+    after it, of its section heading and of its own leading title, keyword cues and pairs of
+    them, its place in the document and its length; L2-normalised."""
     unit = units[index]
     tokens = _tokens(unit.text)
     features: dict[str, float] = {}
@@ -80,15 +89,24 @@ def unit_features(units: list[Unit], index: int) -> dict[str, float]:
     if index:
         for token in _tokens(units[index - 1].text)[:30]:
             features["p:" + token] = 0.5
+    # The unit after says what a lead-in introduces ("... as follows:", a one-line title) and
+    # carries the rest of a clause the segmenter split.
+    if index + 1 < len(units):
+        for token in _tokens(units[index + 1].text)[:30]:
+            features["n:" + token] = 0.5
     for token in _heading(units, index):
         features["h:" + token] = 0.7
     lead = _LEAD.match(unit.text)
     if lead:
         for token in _tokens(lead.group(1)):
             features["l:" + token] = 1.0
-    for name, pattern in KEYWORDS.items():
-        if pattern.search(unit.text):
-            features["kw:" + name] = 1.0
+    cues = [name for name, pattern in KEYWORDS.items() if pattern.search(unit.text)]
+    for name in cues:
+        features["kw:" + name] = 1.0
+    # Pairs of cues in one unit (a warranty and a period, an assignment and intellectual
+    # property): a linear model cannot form the conjunction itself.
+    for first, second in itertools.combinations(cues, 2):
+        features[f"kw:{first}+{second}"] = 1.0
     features[f"pos:{index * POSITION_BUCKETS // max(1, len(units))}"] = 1.0
     features[f"len:{min(6, int(math.log2(1 + len(tokens))))}"] = 1.0
     if unit.text[:60].isupper():

@@ -14,6 +14,9 @@ _LAW_WORDS = re.compile(r"\blaws?\b|governed|jurisdiction", re.IGNORECASE)
 MAX_LAW_EXCERPT = 160
 _TITLE = re.compile(r"[A-Z][A-Z0-9 &,\-']{6,80}(?:AGREEMENT|CONTRACT|AMENDMENT)[A-Z ]*")
 _PERIOD = re.compile(r"\b(?:\w+\s+)?\(?\d+\)?\s+(?:years?|months?|days?)\b|perpetu\w+", re.I)
+# The sentence naming the parties together ("each a Party, together the Parties") is an
+# answer, but it names nobody.
+_TOGETHER = re.compile(r"[\"\u201c]Parties\b", re.IGNORECASE)
 _RISK_TYPES = ("Uncapped Liability", "Non-Compete", "Exclusivity", "Change Of Control",
                "Minimum Commitment", "Ip Ownership Assignment", "Termination For Convenience")
 
@@ -50,7 +53,8 @@ def build(text: str, clauses: list[Clause]) -> str:
     title = _TITLE.search(text[:2000])
     parties = []
     for clause in clauses:
-        if clause.type == "Parties" and _squash(clause.text) not in parties:
+        if (clause.type == "Parties" and _squash(clause.text) not in parties
+                and not _TOGETHER.search(clause.text)):
             parties.append(_squash(clause.text))
     lines.append(f"{_squash(title.group(0)).title() if title else 'Agreement'} between "
                  f"{'; '.join(parties[:8]) or 'parties not identified'}.")

@@ -27,7 +27,8 @@ from .segment import units
 
 FOLDS = 5
 MIN_COUNT = 2
-C = 4.0
+# Weak regularisation: out-of-fold micro-F1 on dev rose from C=1 to C=16 and was flat beyond.
+C = 16.0
 RULES = [DecisionRule(float(threshold), most, fallback)
          for threshold in np.arange(0.2, 0.96, 0.05)
          for most in (1, 2, 3, 4, 6) for fallback in (0.0, 0.7)]
