@@ -21,7 +21,7 @@ from documents_stand_in import DocumentsStandIn  # noqa: E402 - importable once 
 def receipts_stack() -> Iterator[Stack]:
     stack = Stack.create()
     try:
-        for name in ("gateway", "receipts", "receipts-worker"):
+        for name in ("gateway", "receipts", "receipts-worker", "receipts-issuer"):
             stack.start(name)
         stack.wait_ready("gateway")
         stack.wait_ready("receipts")

@@ -28,22 +28,22 @@ GRACE_SECONDS = 4
 
 @pytest.fixture(scope="module")
 def tsa(receipts_stack: Stack) -> Iterator[LocalTsa]:
-    """The receipts worker restarted with a TSA and a short grace period; restored after."""
+    """The evidence issuer restarted with a TSA and a short grace period; restored after."""
     saved = dict(receipts_stack.env)
     with LocalTsa() as local:
-        receipts_stack.stop("receipts-worker")
+        receipts_stack.stop("receipts-issuer")
         receipts_stack.env.update({"PACTRA_TSA_URL": local.url, "PACTRA_TSA_TIMEOUT_SECONDS": "3",
                                    "PACTRA_TSA_GRACE_SECONDS": str(GRACE_SECONDS),
                                    "PACTRA_EVIDENCE_RETRY_SECONDS": "0.5"})
-        receipts_stack.start("receipts-worker")
+        receipts_stack.start("receipts-issuer")
         receipts_stack.wait_workers()
         try:
             yield local
         finally:
-            receipts_stack.stop("receipts-worker")
+            receipts_stack.stop("receipts-issuer")
             receipts_stack.env.clear()
             receipts_stack.env.update(saved)
-            receipts_stack.start("receipts-worker")
+            receipts_stack.start("receipts-issuer")
             receipts_stack.wait_workers()
 
 

@@ -41,8 +41,12 @@ def app_command(service: str, port: int) -> list[str]:
             f"{module}:create_app()"]
 
 
-def worker_command(service: str) -> list[str]:
-    return [str(BIN / "faststream"), "run", f"pactra_{service}.entrypoints.worker:app"]
+def worker_command(service: str, role: str = "worker") -> list[str]:
+    return [str(BIN / "faststream"), "run", f"pactra_{service}.entrypoints.{role}:app"]
+
+
+# Background processes beyond each service's API and worker (the Procfile lists the same).
+EXTRA_ROLES = {"receipts": ("issuer",)}
 
 
 @dataclass
@@ -140,9 +144,10 @@ class Stack:
     # --- processes ------------------------------------------------------------------------
 
     def start(self, name: str) -> subprocess.Popen:
-        """Start ``<service>`` (its HTTP API) or ``<service>-worker``."""
+        """Start ``<service>`` (its HTTP API), ``<service>-worker`` or another of its
+        background processes (``receipts-issuer``)."""
         service, _, role = name.partition("-")
-        command = worker_command(service) if role == "worker" else app_command(
+        command = worker_command(service, role) if role else app_command(
             service, self.settings.port_of(service))
         log = open(self.workdir / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
         process = subprocess.Popen(command, env=self.env, stdout=log, stderr=log,
@@ -158,7 +163,8 @@ class Stack:
     def start_all(self) -> None:
         for service in SERVICES:
             self.start(service)
-            self.start(f"{service}-worker")
+            for role in ("worker", *EXTRA_ROLES.get(service, ())):
+                self.start(f"{service}-{role}")
         for service in SERVICES:
             self.wait_ready(service)
         self.wait_workers()
@@ -179,9 +185,9 @@ class Stack:
         raise TimeoutError(f"{service} not ready within {timeout}s: {self.log(service)[-3000:]}")
 
     def wait_workers(self, timeout: float = 60.0) -> None:
-        """Wait until every running worker has said FastStream started its consumers."""
+        """Wait until every running background process has said FastStream started."""
         deadline = time.monotonic() + timeout
-        for name in [n for n in self.processes if n.endswith("-worker")]:
+        for name in [n for n in self.processes if "-" in n]:
             while "started" not in self.log(name).lower():
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"{name} did not start: {self.log(name)[-3000:]}")

@@ -430,7 +430,8 @@ def _subscribe(broker: RabbitBroker, topology: Topology, exchange: RabbitExchang
 
 
 def service_worker(service: str, subscriptions: Sequence[Subscription], *,
-                   uses_storage: bool = False, periodic: Sequence[Periodic] = ()) -> FastStream:
+                   uses_storage: bool = False, periodic: Sequence[Periodic] = (),
+                   relay: bool = True) -> FastStream:
     """The worker of a service whose handlers need only the plain unit of work."""
     from .db import session_factory
     from .settings import get_settings
@@ -438,4 +439,4 @@ def service_worker(service: str, subscriptions: Sequence[Subscription], *,
     settings = get_settings()
     sessions = session_factory(settings, service)
     return build_worker(settings, service, subscriptions, lambda: SqlAlchemyUnitOfWork(sessions),
-                        sessions, uses_storage=uses_storage, periodic=periodic)
+                        sessions, uses_storage=uses_storage, periodic=periodic, relay=relay)

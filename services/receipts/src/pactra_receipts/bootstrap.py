@@ -55,8 +55,11 @@ def make_evidence_maker(settings: Settings, sealing: SealSettings | None = None)
     sealing = sealing or seal_settings()
 
     def signer(session: Session) -> ReceiptSigner:
-        ensure_active_key(sessions(settings), settings.master_key)
-        return active_signer(session, settings.master_key)
+        try:
+            return active_signer(session, settings.master_key)
+        except LookupError:  # the first receipt ever: make the key (once, whatever races)
+            ensure_active_key(sessions(settings), settings.master_key)
+            return active_signer(session, settings.master_key)
 
     return EvidenceMaker(
         fetch_document=lambda ws, doc: fetch_document(settings, ws, doc),

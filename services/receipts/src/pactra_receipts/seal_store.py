@@ -69,9 +69,11 @@ def _opened(row_id: str, key_sealed: bytes, master_key: str, certificate_pem: st
 def active_identity(sessions: sessionmaker, master_key: str, settings: SealSettings) -> SealingIdentity:
     if settings.seal_p12:
         return _p12_identity(settings.seal_p12, settings.seal_p12_password)
-    ensure_active_seal(sessions, master_key)
     with sessions() as session:
         row = _active(session)
+        if row is None:  # the first seal ever: make the certificate (once, whatever races)
+            ensure_active_seal(sessions, master_key)
+            row = _active(session)
         assert row is not None
         return _opened(row.id, row.key_sealed, master_key, row.certificate_pem, row.chain_pem)
 

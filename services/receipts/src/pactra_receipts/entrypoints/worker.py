@@ -1,50 +1,17 @@
-"""The receipts service's worker: its event handlers and its outbox relay.
+"""The receipts service's worker: records each agreement's trail from the events, and relays
+the service's outbox. Evidence is made by the issuer process (entrypoints/issuer.py).
 
-Evidence is made by periodic issuers (issuer.py), not in the handlers.
 Run with ``faststream run pactra_receipts.entrypoints.worker:app``.
 """
 
-import asyncio
-import logging
-
-from pactra_platform.bus import Periodic, Subscription, service_worker
-from pactra_platform.settings import get_settings
+from pactra_platform.bus import Subscription, service_worker
 
 from .. import handlers
-from ..bootstrap import evidence_maker, sessions
-from ..config import seal_settings
-from ..issuer import EVIDENCE_DUE_CHANNEL, issue_due
-from ..keys import ensure_active_key
-from ..seal_store import ensure_active_seal
 from ..trail import TRAIL_EVENTS
 from .app import SERVICE, USES_STORAGE
-
-log = logging.getLogger(__name__)
 
 SUBSCRIPTIONS = (
     Subscription("on_agreement_event", TRAIL_EVENTS, handlers.on_agreement_event),
 )
 
-
-
-def issue_due_evidence() -> int:
-    return issue_due(sessions(get_settings()), evidence_maker, seal_settings())
-
-
-# Two issuers: SKIP LOCKED lets them seal two agreements at once. A commit that marks evidence
-# due wakes them; the poll picks up retries whose back-off has passed.
-PERIODIC = tuple(Periodic(f"issue_due_evidence_{n}", seal_settings().evidence_poll_seconds,
-                          issue_due_evidence, wake_on=EVIDENCE_DUE_CHANNEL) for n in (1, 2))
-
-app = service_worker(SERVICE, SUBSCRIPTIONS, uses_storage=USES_STORAGE, periodic=PERIODIC)
-
-
-@app.on_startup
-async def make_first_key() -> None:
-    settings = get_settings()
-    try:
-        await asyncio.to_thread(ensure_active_key, sessions(settings), settings.master_key)
-        if not seal_settings().seal_p12:
-            await asyncio.to_thread(ensure_active_seal, sessions(settings), settings.master_key)
-    except Exception:  # the key is made lazily on first use if the database is not up yet
-        log.exception("could not make the receipt-signing key at start")
+app = service_worker(SERVICE, SUBSCRIPTIONS, uses_storage=USES_STORAGE)
