@@ -20,6 +20,7 @@ HOP_BY_HOP = {
 }
 CHUNK = 64 * 1024
 TIMEOUT = urllib3.Timeout(connect=5, read=120)
+SMALL_BODY = 64 * 1024
 
 
 class Forwarder:
@@ -51,7 +52,11 @@ class Forwarder:
             raise ProblemError("bad_gateway", f"The {service} service did not answer.") from exc
         response_headers = [(name, value) for name, value in upstream.headers.items()
                             if name.lower() not in HOP_BY_HOP]
-        if buffer_response:
+        length = upstream.headers.get("Content-Length", "")
+        small = request.method != "HEAD" and length.isdigit() and int(length) <= SMALL_BODY
+        if buffer_response or small:
+            # Most answers are a few KiB of JSON: handing them on whole costs less than
+            # relaying them through a generator. Files (PDFs, images) stream.
             try:
                 content = upstream.read(decode_content=False)
             finally:
