@@ -37,6 +37,14 @@ def session_factory(settings: Settings, service: str) -> sessionmaker:
     return sessionmaker(bind=engine_for(settings.database_url_of(service)), expire_on_commit=False)
 
 
+def snapshot_reads(settings: Settings, service: str) -> sessionmaker:
+    """Sessions without a transaction, for a read that is one statement (which sees one
+    snapshot by itself): no BEGIN and no ROLLBACK, two of a short read's three round trips.
+    Never for writes, nor for reads of several statements that must agree."""
+    engine = engine_for(settings.database_url_of(service)).execution_options(isolation_level="AUTOCOMMIT")
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
 def ensure_database(settings: Settings, service: str) -> None:
     """Create the service's database if it does not exist (idempotent, race-tolerant)."""
     name = settings.database_name(service)

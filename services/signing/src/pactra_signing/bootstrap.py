@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import sessionmaker
 
 from pactra_contracts.events import Actor
-from pactra_platform.db import session_factory
+from pactra_platform.db import session_factory, snapshot_reads
 from pactra_platform.problems import ProblemError
 from pactra_platform.settings import Settings
 from pactra_platform.unit_of_work import SqlAlchemyUnitOfWork
@@ -28,9 +28,14 @@ class Signing:
     sessions: sessionmaker
     vault: TokenVault
     peers: Peers
+    single_reads: sessionmaker
 
     def uow(self) -> SqlAlchemyUnitOfWork:
         return SqlAlchemyUnitOfWork(self.sessions)
+
+    def single_read(self) -> SqlAlchemyUnitOfWork:
+        """For a read that is a single statement (db.snapshot_reads)."""
+        return SqlAlchemyUnitOfWork(self.single_reads)
 
     def context(self, request_id: str | None, actor: Actor) -> Context:
         return Context(master_key=self.settings.master_key, public_url=self.settings.public_url,
@@ -53,4 +58,5 @@ class Signing:
 def bootstrap(settings: Settings) -> Signing:
     settings.require_secrets()
     return Signing(settings=settings, sessions=session_factory(settings, SERVICE),
-                   vault=TokenVault(settings.master_key), peers=Peers(settings))
+                   vault=TokenVault(settings.master_key), peers=Peers(settings),
+                   single_reads=snapshot_reads(settings, SERVICE))

@@ -75,7 +75,8 @@ def list_agreements():
 
 @bp.get("/v1/agreements/<agreement_id>")
 def get_agreement(agreement_id: str):
-    with signing().uow() as uow:
+    # agreements.load without a lock is one statement (signers and fields joined).
+    with signing().single_read() as uow:
         return agreement_json(agreements.load(uow, require_workspace(), agreement_id))
 
 
