@@ -3,6 +3,7 @@
 from ..analysis_types import AnalysisResult, Clause, make_clause
 from . import entities, summary
 from .clause_model import chosen_units, shared_model
+from .phrases import phrase_units
 from .segment import units
 
 ENGINE = "offline"
@@ -27,7 +28,8 @@ class OfflineEngine:
         scores = model.scores(pieces)
         clauses: list[Clause] = []
         for column, (type_, rule) in enumerate(zip(model.types, model.rules, strict=True)):
-            for index in chosen_units(scores[:, column], rule):
+            chosen = {*chosen_units(scores[:, column], rule), *phrase_units(pieces, type_)}
+            for index in sorted(chosen):
                 unit = pieces[index]
                 clauses.append(make_clause(text, type_, unit.start, unit.end,
                                            float(scores[index, column])))

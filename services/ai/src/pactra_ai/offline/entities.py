@@ -72,6 +72,20 @@ _OPENING_CUE = re.compile(r"\b(?:dated|made|signed|entered|executed|this|as\s+of
                           re.IGNORECASE)
 _DATE_CUE = re.compile(r"\bdated\b|\bdate:|executed|effective|signed", re.IGNORECASE)
 _EFFECTIVE = re.compile(r"effective|commence", re.IGNORECASE)
+# When the agreement starts on an event rather than a date ("This Agreement shall become
+# effective upon ...", "takes effect upon signature"), CUAD labels that sentence. It must open
+# with the agreement as subject: "notice under this Agreement shall be effective when" is not it,
+# and neither is "effective as of the Effective Date", which only points at the date.
+_STARTS_ON = re.compile(
+    r"(?-i:\bTh(?:is|e))\s+(?:term\s+of\s+this\s+)?(?:agreement|amendment|contract)\s+(?:executed[^.;]{0,40}?\s+)?"
+    r"(?:(?:shall|will)\s+(?:only\s+|automatically\s+)?(?:become|be)\s+effective\s+(?:upon|when|as\s+of|on)|"
+    r"is\s+effective\s+as\s+of|(?:shall\s+)?takes?\s+effect|shall\s+come\s+into\s+(?:force|effect)|"
+    r"commences\s+upon)(?!\s+the\s+effective\s+date)",
+    re.IGNORECASE,
+)
+# The labelled part stops where the sentence turns to the term's end ("... and shall remain").
+_STARTS_ON_END = re.compile(r";|,?\s+and\s+(?:shall|will|unless)\b|\.(?:\s|$)|\n\s*\n")
+STARTS_ON_CHARS = 600
 
 
 @dataclass(frozen=True)
@@ -190,4 +204,18 @@ def dates(text: str) -> list[Found]:
             break
     # No guess of the first date as the effective date when nothing says so: on dev that guess
     # was wrong about nine times in ten.
+    starts_on = _starts_on(text)
+    if starts_on is not None:
+        found.append(starts_on)
     return found
+
+
+def _starts_on(text: str) -> Found | None:
+    for match in _STARTS_ON.finditer(text):
+        before = text[max(0, match.start() - 20):match.start()].split()
+        if before and before[-1].isalpha() and before[-1].islower():
+            continue
+        end = _STARTS_ON_END.search(text, match.end(), match.end() + STARTS_ON_CHARS)
+        stop = end.start() + (end.group(0).startswith(".")) if end else match.end() + STARTS_ON_CHARS
+        return Found("Effective Date", match.start(), stop, 0.5)
+    return None

@@ -12,6 +12,7 @@ _JURISDICTION = re.compile(
     r"([A-Z][A-Za-z.]+(?:(?:[ \t]+|,[ \t]+(?=[A-Z]))(?:[A-Z][A-Za-z.]+|and|of))*)")
 _LAW_WORDS = re.compile(r"\blaws?\b|governed|jurisdiction", re.IGNORECASE)
 MAX_LAW_EXCERPT = 160
+MAX_DATE_CHARS = 60
 _TITLE = re.compile(r"[A-Z][A-Z0-9 &,\-']{6,80}(?:AGREEMENT|CONTRACT|AMENDMENT)[A-Z ]*")
 _PERIOD = re.compile(r"\b(?:\w+\s+)?\(?\d+\)?\s+(?:years?|months?|days?)\b|perpetu\w+", re.I)
 # The sentence naming the parties together ("each a Party, together the Parties") is an
@@ -59,7 +60,9 @@ def build(text: str, clauses: list[Clause]) -> str:
     lines.append(f"{_squash(title.group(0)).title() if title else 'Agreement'} between "
                  f"{'; '.join(parties[:8]) or 'parties not identified'}.")
     dated = _first(clauses, "Agreement Date")
-    effective = _first(clauses, "Effective Date")
+    # An effective date given as the sentence naming its event would crowd out the governing law.
+    effective = _first([clause for clause in clauses if len(clause.text) <= MAX_DATE_CHARS],
+                       "Effective Date")
     if dated or effective:
         parts = [f"dated {_squash(dated.text)}" if dated else "",
                  f"effective {_squash(effective.text)}" if effective else ""]
