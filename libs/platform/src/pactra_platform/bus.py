@@ -309,6 +309,9 @@ def build_worker(
         default_channel=Channel(publisher_confirms=True, on_return_raises=True, prefetch_count=16),
         ack_policy=AckPolicy.NACK_ON_ERROR,
         logger=logging.getLogger(f"pactra.{service}.bus"),
+        # "Received"/"Processed" for every message is debugging detail, and formatting it
+        # was a tenth of a worker's CPU; failures are still logged as errors.
+        log_level=logging.DEBUG,
         description=f"Pactra {service} service events",
     )
     exchange = topology.exchange_spec()
