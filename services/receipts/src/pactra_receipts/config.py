@@ -21,6 +21,8 @@ class SealSettings(BaseSettings):
     evidence_retry_max_seconds: float = 300.0
     # How often the worker looks for evidence whose retry is due (new evidence wakes it at once).
     evidence_poll_seconds: float = 0.5
+    # Agreements one issuer process seals at once (threads; they share work with SKIP LOCKED).
+    evidence_issuers: int = 2
 
 
 @lru_cache(maxsize=1)

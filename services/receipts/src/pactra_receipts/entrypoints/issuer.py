@@ -28,10 +28,11 @@ def issue_due_evidence() -> int:
     return issue_due(sessions(get_settings()), evidence_maker, seal_settings())
 
 
-# Two issuers: SKIP LOCKED lets them seal two agreements at once. A commit that marks evidence
-# due wakes them; the poll picks up retries whose back-off has passed.
+# Several issuers: SKIP LOCKED lets them seal as many agreements at once. A commit that marks
+# evidence due wakes them; the poll picks up retries whose back-off has passed.
 PERIODIC = tuple(Periodic(f"issue_due_evidence_{n}", seal_settings().evidence_poll_seconds,
-                          issue_due_evidence, wake_on=EVIDENCE_DUE_CHANNEL) for n in (1, 2))
+                          issue_due_evidence, wake_on=EVIDENCE_DUE_CHANNEL)
+                 for n in range(1, seal_settings().evidence_issuers + 1))
 
 app = service_worker(SERVICE, (), uses_storage=USES_STORAGE, periodic=PERIODIC, relay=False)
 
