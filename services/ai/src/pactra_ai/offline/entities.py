@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 PREAMBLE_CHARS = 3000
 LATE_PREAMBLE_CHARS = 20000
+PREAMBLE_WINDOW = 1800
 
 _SUFFIX = (r"(?:Inc|Incorporated|Corporation|Corp|Company|Co|LLC|L\.L\.C|Ltd|Limited|LP|L\.P|"
            r"LLP|N\.A|GmbH|AG|SA|S\.A|SAS|plc|PLC|B\.V|N\.V|S\.p\.A|S\.A\.S|Pty|Trust|Bank|"
@@ -14,11 +15,14 @@ _COMPANY = re.compile(
     rf"\b[A-Z][\w&'\u2019.\-]*(?:[ \t]+{_NAME_WORD}){{0,7}}?,?[ \t]+(?:{_SUFFIX}|{_SUFFIX.upper()})\b\.?"
     rf"(?:,?\s+(?:Inc|INC|Ltd|LTD|LLC|Co|CO|Corp|CORP|Limited|LIMITED)\b\.?)?",
 )
+# Internet companies that spell their names in lower case ("drkoop.com, inc.").
+_DOTCOM = re.compile(r"\b[a-z][\w\-]*\.com,?\s+(?:inc|Inc|INC)\b\.?")
 _DEFINED = re.compile(
     r"(?:\(\s*(?:hereinafter\s+(?:referred\s+to\s+as\s+|called\s+)?|the\s+|each\s+a\s+|"
     r"individually\s+|collectively\s+|and\s+together\s+with[^\"\u201c]{0,60}?the\s+)?|"
-    r"hereinafter\s+(?:referred\s+to\s+as\s+|called\s+)?(?:the\s+)?|\bas\s+)"
-    r"[\"\u201c\u201d']{1,2}([A-Z][^\"\u201c\u201d'\n]{0,40}?)[\"\u201c\u201d']{1,2}"
+    r"hereinafter\s+(?:referred\s+to\s+as\s+|called\s+)?(?:the\s+)?|\bas\s+|"
+    r"(?<=[\"\u201d])\s+or\s+(?:the\s+)?)"
+    r"[\"\u201c\u201d']{1,2}(?:the\s+)?([A-Z][^\"\u201c\u201d'\n]{0,40}?)[\"\u201c\u201d']{1,2}"
 )
 _NOT_PARTY_TERMS = {
     "agreement", "effective date", "amendment", "contract", "term", "territory", "products",
@@ -37,8 +41,8 @@ _PLACES = {
     "canadian", "israeli", "irish", "dutch", "french", "swiss", "liability", "limited", "public",
     "private", "a", "an", "the", "business", "stock", "nonprofit", "non-profit", "professional",
 }
-# Headings and tables of contents ("Section 4.01 The Company").
-_NOT_A_NAME = re.compile(r"\b(?:Section|SECTION|Article|ARTICLE)\b")
+# Headings and tables of contents ("Section 4.01 The Company", "Remedies   9  14.   Company").
+_NOT_A_NAME = re.compile(r"\b(?:Section|SECTION|Article|ARTICLE)\b|\b\d+\s{2,}\d+\.\s")
 _SIDE = re.compile(r"\bParty\s+[A-D]\b")
 # A defined term ending so names a document, a date or a thing, not a party.
 _NOT_PARTY_LAST_WORDS = {
@@ -104,9 +108,13 @@ def _preamble(text: str) -> tuple[int, int]:
                              or _COMPANY.search(text, match.end(), match.end() + 600)):
         match = next((found for found in _START.finditer(text, 0, LATE_PREAMBLE_CHARS)
                       if _DEFINED.search(text, found.end(), found.end() + 600)), match)
-    begin = 0 if match is None else max(0, match.start() - 400)
-    stop = begin + 1800
-    for marker in ("WHEREAS", "RECITALS", "W I T N E S S E T H", "NOW, THEREFORE", "Recitals"):
+    return _window(text, 0 if match is None else max(0, match.start() - 400))
+
+
+def _window(text: str, begin: int) -> tuple[int, int]:
+    """The opening from begin to its recitals, at most PREAMBLE_WINDOW characters."""
+    stop = begin + PREAMBLE_WINDOW
+    for marker in ("WHEREAS", "RECITALS", "W I T N E S S E T H", "NOW, THEREFORE", "Recitals", "BACKGROUND"):
         at = text.find(marker, begin + 80, stop)
         if at != -1:
             stop = min(stop, at)
@@ -120,18 +128,36 @@ def _only_places(name: str) -> bool:
 
 def parties(text: str) -> list[Found]:
     begin, stop = _preamble(text)
-    found: list[Found] = []
     seen: set[str] = set()
+    found, defined = _names(text, begin, stop, seen)
+    if not defined:
+        # A cover page or a title ("... by and between X and Y") can hold the names without
+        # their defined terms; those follow in the opening after the table of contents.
+        late = next((match for match in _START.finditer(text, stop, LATE_PREAMBLE_CHARS)
+                     if _DEFINED.search(text, match.end(), match.end() + 600)), None)
+        if late is not None:
+            begin, stop = _window(text, max(stop, late.start() - 400))
+            found.extend(_names(text, begin, stop, seen)[0])
+    return found
+
+
+def _names(text: str, begin: int, stop: int, seen: set[str]) -> tuple[list[Found], int]:
+    """The parties named between begin and stop (not those in seen), and how many of them
+    are defined terms."""
+    found: list[Found] = []
     company_ends: list[int] = []
-    for match in _COMPANY.finditer(text, begin, stop):
+    for match in sorted([*_COMPANY.finditer(text, begin, stop), *_DOTCOM.finditer(text, begin, stop)],
+                        key=lambda match: match.start()):
         name = match.group(0).strip(" ,")
-        if name.lower() in seen or len(name) < 4 or _only_places(name) or _NOT_A_NAME.search(name):
+        if (name.lower() in seen or len(name) < 4 or _only_places(name) or _NOT_A_NAME.search(name)
+                or _filing_line(text, match.start())):
             continue
         seen.add(name.lower())
         found.append(Found("Parties", match.start(), match.start() + len(name), 0.8))
         company_ends.append(match.end())
+    defined = 0
     for match in _DEFINED.finditer(text, begin, stop):
-        term = match.group(1).strip()
+        term = match.group(1).strip(" ,.")
         last = term.lower().split()[-1] if term.split() else ""
         if term.lower() in _NOT_PARTY_TERMS or term.lower() in seen or last in _NOT_PARTY_LAST_WORDS:
             continue
@@ -141,14 +167,16 @@ def parties(text: str) -> list[Found]:
         seen.add(term.lower())
         start = match.start(1)
         found.append(Found("Parties", start, start + len(term), 0.7 if near_party else 0.5))
+        defined += 1
     together = _together(text, begin, stop)
-    if together is not None:
+    if together is not None and "parties" not in seen:
+        seen.add("parties")
         found.append(together)
     for match in _SIDE.finditer(text, begin, stop):
         if match.group(0).lower() not in seen:
             seen.add(match.group(0).lower())
             found.append(Found("Parties", match.start(), match.end(), 0.6))
-    return found
+    return found, defined
 
 
 def _together(text: str, begin: int, stop: int) -> Found | None:
@@ -164,11 +192,16 @@ def _together(text: str, begin: int, stop: int) -> Found | None:
     return Found("Parties", start, match.end(), 0.5)
 
 
+def _filing_line(text: str, at: int) -> bool:
+    """Whether at is on a filing's "Source:" line, which names the filer, not a party."""
+    return text[text.rfind("\n", 0, at) + 1:at].lstrip().startswith("Source:")
+
+
 def _opening_date(text: str, stop: int) -> re.Match[str] | None:
     """The agreement's date near its opening: the first one introduced as such ("made on",
     "dated", "this ... day of"), else the first one at all; never a filing's "Source:" line."""
     candidates = [match for match in _DATE.finditer(text, 0, max(stop, OPENING_DATE_CHARS))
-                  if not text[text.rfind("\n", 0, match.start()) + 1:match.start()].startswith("Source:")]
+                  if not _filing_line(text, match.start())]
     introduced = [match for match in candidates
                   if _OPENING_CUE.search(text, max(0, match.start() - 60), match.start())]
     first = next((match for match in candidates if match.start() < max(stop, 2500)), None)
