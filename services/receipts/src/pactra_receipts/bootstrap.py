@@ -6,7 +6,7 @@ from functools import lru_cache
 from sqlalchemy.orm import Session, sessionmaker
 
 from pactra_contracts.times import format_time
-from pactra_platform.db import session_factory
+from pactra_platform.db import session_factory, snapshot_reads
 from pactra_platform.internal_client import ServiceClient
 from pactra_platform.objects import EncryptedObjectStore
 from pactra_platform.settings import Settings, get_settings
@@ -22,6 +22,11 @@ SERVICE = "receipts"
 
 def sessions(settings: Settings) -> sessionmaker:
     return session_factory(settings, SERVICE)
+
+
+def single_reads(settings: Settings) -> sessionmaker:
+    """For reads that are one statement (db.snapshot_reads)."""
+    return snapshot_reads(settings, SERVICE)
 
 
 def fetch_document(settings: Settings, workspace_id: str, document_id: str) -> bytes:

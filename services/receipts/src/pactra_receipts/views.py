@@ -3,6 +3,7 @@
 from collections.abc import Iterator
 
 from flask import Blueprint, Response, current_app, stream_with_context
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from pactra_platform.problems import ProblemError
@@ -27,10 +28,6 @@ def _agreement(session: Session, agreement_id: str) -> TrackedAgreement:
     if agreement is None or agreement.workspace_id != require_workspace():
         raise ProblemError("not_found", f"No agreement {agreement_id}.")
     return agreement
-
-
-def _issuing(session: Session, agreement: TrackedAgreement) -> bool:
-    return agreement.outcome is not None or session.get(EvidenceJob, agreement.id) is not None
 
 
 @api.get("/v1/receipts/keys")
@@ -61,18 +58,24 @@ def audit(agreement_id: str) -> dict:
 
 @api.get("/v1/agreements/<agreement_id>/receipt")
 def receipt(agreement_id: str) -> dict:
-    with _sessions()() as session:
-        agreement = _agreement(session, agreement_id)
-        issued = session.get(Receipt, agreement_id)
-        if issued is not None:
-            return issued.body
-        if _issuing(session, agreement):
-            job = session.get(EvidenceJob, agreement_id)
-            detail = "The agreement's evidence is still being issued."
-            if job is not None and job.status == "failed":
-                detail = "Making the agreement's evidence failed; it is being retried."
-            raise ProblemError("conflict", detail)
-        raise ProblemError("not_found", f"Agreement {agreement_id} has not ended: no receipt yet.")
+    # One statement (clients poll this until the receipt is there), so no transaction.
+    with bootstrap.single_reads(current_app.config["SETTINGS"])() as session:
+        found = session.execute(
+            select(TrackedAgreement.outcome, Receipt.body, EvidenceJob.status)
+            .outerjoin(Receipt, Receipt.agreement_id == TrackedAgreement.id)
+            .outerjoin(EvidenceJob, EvidenceJob.agreement_id == TrackedAgreement.id)
+            .where(TrackedAgreement.id == agreement_id,
+                   TrackedAgreement.workspace_id == require_workspace())).first()
+    if found is None:
+        raise ProblemError("not_found", f"No agreement {agreement_id}.")
+    outcome, body, job_status = found
+    if body is not None:
+        return body
+    if job_status == "failed":
+        raise ProblemError("conflict", "Making the agreement's evidence failed; it is being retried.")
+    if outcome is not None or job_status is not None:
+        raise ProblemError("conflict", "The agreement's evidence is still being issued.")
+    raise ProblemError("not_found", f"Agreement {agreement_id} has not ended: no receipt yet.")
 
 
 def _pdf(agreement_id: str, which: str) -> Response:
