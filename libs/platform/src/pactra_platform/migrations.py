@@ -16,6 +16,7 @@ from alembic import command, context
 from alembic.config import Config
 from sqlalchemy import MetaData, engine_from_config, pool
 
+from . import logs
 from .bus import declare_topology
 from .db import ensure_database
 from .settings import SERVICES, Settings, get_settings
@@ -46,6 +47,9 @@ def run_env(target_metadata: MetaData) -> None:
 
 
 def migrate(settings: Settings, service: str) -> None:
+    # Label this service's migration logs with its own name (importing a worker below sets it
+    # too, but only after the upgrade has logged).
+    logs.configure_logging(service, settings.log_level)
     ensure_database(settings, service)
     command.upgrade(alembic_config(settings, service), "head")
     worker = importlib.import_module(f"pactra_{service}.entrypoints.worker")
