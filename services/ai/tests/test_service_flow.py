@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from ai_platform import running_platform
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
@@ -12,21 +13,11 @@ from pactra_ai import cuad
 from pactra_devtools.stack import Stack
 from pactra_devtools.testing import auth, signup, wait_until
 
-PROCESSES = ("gateway", "gateway-worker", "documents", "documents-worker", "ai", "ai-worker")
-
 
 @pytest.fixture(scope="module")
 def platform() -> Iterator[Stack]:
-    stack = Stack.create()
-    try:
-        for name in PROCESSES:
-            stack.start(name)
-        for service in ("gateway", "documents", "ai"):
-            stack.wait_ready(service)
-        stack.wait_workers()
+    with running_platform() as stack:
         yield stack
-    finally:
-        stack.close()
 
 
 def contract_pdf() -> Path:

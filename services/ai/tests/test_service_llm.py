@@ -7,8 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 import requests
+from ai_platform import running_platform
 from fake_openai import FakeOpenAI
-from test_service_flow import PROCESSES, ai_rows, contract_pdf, upload
+from test_service_flow import ai_rows, contract_pdf, upload
 
 from pactra_ai import cuad
 from pactra_devtools.stack import Stack
@@ -30,19 +31,11 @@ def llm() -> Iterator[FakeOpenAI]:
 
 @pytest.fixture(scope="module")
 def platform(llm: FakeOpenAI) -> Iterator[Stack]:
-    stack = Stack.create({"PACTRA_AI_BASE_URL": llm.base_url, "PACTRA_AI_API_KEY": "test-key",
-                          "PACTRA_AI_MODEL": "test/contract-model",
-                          "PACTRA_AI_MONTHLY_TOKENS": str(MONTHLY_TOKENS),
-                          "PACTRA_AI_CHUNK_CHARS": "200000"})
-    try:
-        for name in PROCESSES:
-            stack.start(name)
-        for service in ("gateway", "documents", "ai"):
-            stack.wait_ready(service)
-        stack.wait_workers()
+    with running_platform({"PACTRA_AI_BASE_URL": llm.base_url, "PACTRA_AI_API_KEY": "test-key",
+                           "PACTRA_AI_MODEL": "test/contract-model",
+                           "PACTRA_AI_MONTHLY_TOKENS": str(MONTHLY_TOKENS),
+                           "PACTRA_AI_CHUNK_CHARS": "200000"}) as stack:
         yield stack
-    finally:
-        stack.close()
 
 
 def quoted_governing_law(body: dict) -> dict:
