@@ -60,12 +60,10 @@ class Forwarder:
             try:
                 content = upstream.read(decode_content=False)
             finally:
-                upstream.release_conn()
-            response = Response(content, status=upstream.status)
-            for name, value in response_headers:
-                if name.lower() != "content-length":
-                    response.headers[name] = value
-            return response
+                _release(upstream)
+            # Werkzeug sets the length of what it sends; repeated headers stay repeated.
+            return Response(content, status=upstream.status, headers=[
+                (name, value) for name, value in response_headers if name.lower() != "content-length"])
         response = Response(
             stream_with_context(_relay(upstream)), status=upstream.status,
             headers=response_headers, direct_passthrough=True,
