@@ -40,7 +40,9 @@ def test_missing_bad_and_revoked_keys_are_401(gateway):
     url = gateway + "/v1/workspace"
     assert requests.get(url, timeout=10).status_code == 401
     made_up = "pct_live_" + "a" * 46
-    for header in ("Bearer " + made_up, "Basic abc", "Bearer " + account["api_key"]["key"][:-1] + "x"):
+    key = account["api_key"]["key"]
+    mistyped = key[:-1] + ("y" if key.endswith("x") else "x")  # one character off, never the same
+    for header in ("Bearer " + made_up, "Basic abc", "Bearer " + mistyped):
         response = requests.get(url, headers={"Authorization": header}, timeout=10)
         assert response.status_code == 401
         assert response.headers["Content-Type"] == "application/problem+json"
