@@ -36,3 +36,10 @@ def test_zero_ttl_remembers_nothing() -> None:
     cache = CallerCache(0)
     cache.put("hash-1", Caller("ws_1", "key_1"))
     assert cache.get("hash-1") is None
+
+
+def test_a_read_that_raced_the_revocation_cannot_put_the_key_back() -> None:
+    cache = CallerCache(60.0)
+    cache.forget_key("key_1")
+    cache.put("hash-1", Caller("ws_1", "key_1"))
+    assert cache.get("hash-1") is None

@@ -153,8 +153,14 @@ class Wakeups:
     """
 
     def __init__(self, database_url: str, channel: str) -> None:
-        self._conninfo = make_url(database_url).set(drivername="postgresql").render_as_string(
-            hide_password=False)
+        url = make_url(database_url)
+        self._connect_args = {
+            **url.translate_connect_args(username="user", database="dbname"), **url.query,
+            # A connection that died without a word (a NAT or failover) must not leave the
+            # loop polling unnoticed: TCP keepalives find it, and a reconnect follows.
+            "connect_timeout": 10, "keepalives": 1, "keepalives_idle": 30,
+            "keepalives_interval": 10, "keepalives_count": 3,
+        }
         self._channel = channel
         self._connection: psycopg.AsyncConnection | None = None
 
@@ -176,8 +182,8 @@ class Wakeups:
     async def _next_notification(self, seconds: float) -> bool:
         try:
             if self._connection is None or self._connection.closed:
-                self._connection = await psycopg.AsyncConnection.connect(self._conninfo,
-                                                                          autocommit=True)
+                self._connection = await psycopg.AsyncConnection.connect(autocommit=True,
+                                                                          **self._connect_args)
                 # A channel is an identifier, not a parameter; ours are constants.
                 await self._connection.execute(f"LISTEN {self._channel}")
             # Run each generator to its end (never break out of it): an unfinished one would
@@ -189,7 +195,7 @@ class Wakeups:
             async for _ in self._connection.notifies(timeout=0):
                 pass
             return notified
-        except psycopg.Error:
+        except Exception:  # whatever breaks here, the loop must go on (by polling)
             log.warning("notifications unavailable; polling", extra={"channel": self._channel},
                         exc_info=True)
             await self.close()

@@ -41,7 +41,12 @@ def snapshot_reads(settings: Settings, service: str) -> sessionmaker:
     """Sessions without a transaction, for a read that is one statement (which sees one
     snapshot by itself): no BEGIN and no ROLLBACK, two of a short read's three round trips.
     Never for writes, nor for reads of several statements that must agree."""
-    engine = engine_for(settings.database_url_of(service)).execution_options(isolation_level="AUTOCOMMIT")
+    return _snapshot_sessions(settings.database_url_of(service))
+
+
+@lru_cache(maxsize=16)
+def _snapshot_sessions(url: str) -> sessionmaker:
+    engine = engine_for(url).execution_options(isolation_level="AUTOCOMMIT")
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
@@ -66,6 +71,7 @@ def drop_database(settings: Settings, service: str) -> None:
     name = settings.database_name(service)
     admin_url = make_url(settings.database_url_of(service)).set(database="postgres")
     engine_for.cache_clear()
+    _snapshot_sessions.cache_clear()
     engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as conn:

@@ -56,10 +56,14 @@ def notify_on_commit(session: Session, channel: str) -> None:
     back: NOTIFY is transactional). Sent once per transaction and channel, so a unit of work
     publishing three events pays one round trip."""
     key = ("pactra_notify", channel)
+    session.connection()  # begins the transaction, so there is one to compare with
+    # The innermost transaction: a savepoint that rolls back takes its NOTIFY with it, and
+    # what the outer transaction publishes afterwards must notify again.
+    current = session.get_nested_transaction() or session.get_transaction()
     notified = session.info.get(key)
-    if notified is None or notified() is not session.get_transaction():
+    if notified is None or notified() is not current:
         session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": channel})
-        session.info[key] = weakref.ref(session.get_transaction())
+        session.info[key] = weakref.ref(current)
 
 
 def claim_inbox(session: Session, event: Event, consumer: str) -> bool:

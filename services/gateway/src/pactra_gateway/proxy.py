@@ -59,6 +59,8 @@ class Forwarder:
             # relaying them through a generator. Files (PDFs, images) stream.
             try:
                 content = upstream.read(decode_content=False)
+            except urllib3.exceptions.HTTPError as exc:
+                raise ProblemError("bad_gateway", f"The {service} service broke off its answer.") from exc
             finally:
                 _release(upstream)
             # Werkzeug sets the length of what it sends; repeated headers stay repeated.

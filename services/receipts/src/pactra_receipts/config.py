@@ -2,6 +2,7 @@
 
 from functools import lru_cache
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -22,7 +23,7 @@ class SealSettings(BaseSettings):
     # How often the worker looks for evidence whose retry is due (new evidence wakes it at once).
     evidence_poll_seconds: float = 0.5
     # Agreements one issuer process seals at once (threads; they share work with SKIP LOCKED).
-    evidence_issuers: int = 2
+    evidence_issuers: int = Field(default=2, ge=1)
 
 
 @lru_cache(maxsize=1)
