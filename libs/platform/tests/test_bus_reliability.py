@@ -331,6 +331,37 @@ def test_a_committed_outbox_write_wakes_the_relay_and_a_rolled_back_one_does_not
     assert scratch.db.scalar("SELECT count(*) FROM outbox") == 2
 
 
+def test_wakeups_survive_their_connection_being_killed(scratch) -> None:
+    listeners = ("SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+                 " AND query = 'LISTEN pactra_outbox'")
+
+    def commit_an_event() -> None:
+        with SqlAlchemyUnitOfWork(scratch.sessions) as uow:
+            uow.publish(workspace_created("ws_after_kill"))
+            uow.commit()
+
+    async def scenario() -> tuple[bool, bool]:
+        wakeups = Wakeups(scratch.settings.database_url_of(scratch.service), OUTBOX_CHANNEL)
+        stopping = asyncio.Event()
+        try:
+            await wakeups.wait(0.01, stopping)
+            (pid,) = scratch.db.rows(listeners)[0]
+            assert scratch.db.scalar("SELECT pg_terminate_backend(:pid)", pid=pid) is True
+            # The dead connection is noticed: no wake-up, the caller polls.
+            noticed = await wakeups.wait(1.0, stopping)
+            # The next wait listens on a new connection and is woken by the next commit.
+            waiting = asyncio.ensure_future(wakeups.wait(30.0, stopping))
+            await async_wait_until(lambda: asyncio.to_thread(
+                lambda: [r for r in scratch.db.rows(listeners) if r[0] != pid]), 10,
+                message="a new LISTEN connection")
+            await asyncio.to_thread(commit_an_event)
+            return noticed, await waiting
+        finally:
+            await wakeups.close()
+
+    assert asyncio.run(scenario()) == (False, True)
+
+
 # --- 3. poison and malformed messages ------------------------------------------------------
 
 POISON = "ws_poison"
