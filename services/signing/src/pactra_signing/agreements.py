@@ -88,6 +88,24 @@ def load(uow: SqlAlchemyUnitOfWork, workspace_id: str, agreement_id: str, *, loc
     return agreement
 
 
+# What the API shows of a signer (presenters.agreement_json); not their signature image, token
+# or evidence, which reading an agreement to show it has no need to fetch and decode.
+SHOWN_SIGNER_COLUMNS = (Signer.id, Signer.agreement_id, Signer.name, Signer.email, Signer.order,
+                        Signer.status, Signer.invited_at, Signer.viewed_at, Signer.signed_at,
+                        Signer.declined_at)
+
+
+def read(uow: SqlAlchemyUnitOfWork, workspace_id: str, agreement_id: str) -> Agreement:
+    """The agreement to show, in one statement; its signers carry only what is shown."""
+    agreement = uow.session.scalars(
+        select(Agreement).where(Agreement.id == agreement_id, Agreement.workspace_id == workspace_id)
+        .options(joinedload(Agreement.signers).load_only(*SHOWN_SIGNER_COLUMNS),
+                 joinedload(Agreement.fields))).unique().first()
+    if agreement is None:
+        raise NotFound(agreement_id)
+    return agreement
+
+
 def _expiry(cmd: AgreementCreate, now: datetime) -> datetime:
     if cmd.expires_in_days is not None and cmd.expires_at is not None:
         raise Invalid("expires_at", "Give expires_in_days or expires_at, not both.")

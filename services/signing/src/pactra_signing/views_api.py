@@ -75,9 +75,9 @@ def list_agreements():
 
 @bp.get("/v1/agreements/<agreement_id>")
 def get_agreement(agreement_id: str):
-    # agreements.load without a lock is one statement (signers and fields joined).
+    # agreements.read is one statement (signers and fields joined).
     with signing().single_read() as uow:
-        return agreement_json(agreements.load(uow, require_workspace(), agreement_id))
+        return agreement_json(agreements.read(uow, require_workspace(), agreement_id))
 
 
 @bp.delete("/v1/agreements/<agreement_id>")
