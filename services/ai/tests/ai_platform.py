@@ -1,8 +1,15 @@
-"""The part of the platform that analysis needs, as real processes on an isolated stack."""
+"""The part of the platform that analysis needs, as real processes on an isolated stack, and
+what the service tests do with it."""
 
 import contextlib
 from collections.abc import Iterator
+from pathlib import Path
 
+import requests
+from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
+
+from pactra_ai import cuad
 from pactra_devtools.stack import Stack
 
 PROCESSES = ("gateway", "gateway-worker", "documents", "documents-worker", "ai", "ai-worker")
@@ -21,3 +28,26 @@ def running_platform(extra_env: dict[str, str] | None = None) -> Iterator[Stack]
         yield stack
     finally:
         stack.close()
+
+
+def contract_pdf() -> Path:
+    contract = next(c for c in cuad.load("test") if c.pdf_path and "Governing Law" in c.spans)
+    assert contract.pdf_path is not None
+    return contract.pdf_path
+
+
+def ai_rows(stack: Stack, sql: str, **params) -> list:
+    engine = create_engine(stack.settings.database_url_of("ai"), poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            return list(connection.execute(text(sql), params))
+    finally:
+        engine.dispose()
+
+
+def upload(url: str, headers: dict, path: Path) -> dict:
+    response = requests.post(url + "/v1/documents", params={"filename": path.name},
+                             data=path.read_bytes(),
+                             headers={**headers, "Content-Type": "application/pdf"}, timeout=120)
+    assert response.status_code == 201, response.text
+    return response.json()

@@ -1,15 +1,11 @@
 """The ai service through the gateway, with the real documents service, broker and database."""
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import requests
-from ai_platform import running_platform
-from sqlalchemy import create_engine, text
-from sqlalchemy.pool import NullPool
+from ai_platform import ai_rows, contract_pdf, running_platform, upload
 
-from pactra_ai import cuad
 from pactra_devtools.stack import Stack
 from pactra_devtools.testing import auth, signup, wait_until
 
@@ -18,29 +14,6 @@ from pactra_devtools.testing import auth, signup, wait_until
 def platform() -> Iterator[Stack]:
     with running_platform() as stack:
         yield stack
-
-
-def contract_pdf() -> Path:
-    contract = next(c for c in cuad.load("test") if c.pdf_path and "Governing Law" in c.spans)
-    assert contract.pdf_path is not None
-    return contract.pdf_path
-
-
-def ai_rows(stack: Stack, sql: str, **params) -> list:
-    engine = create_engine(stack.settings.database_url_of("ai"), poolclass=NullPool)
-    try:
-        with engine.connect() as connection:
-            return list(connection.execute(text(sql), params))
-    finally:
-        engine.dispose()
-
-
-def upload(url: str, headers: dict, path: Path) -> dict:
-    response = requests.post(url + "/v1/documents", params={"filename": path.name},
-                             data=path.read_bytes(),
-                             headers={**headers, "Content-Type": "application/pdf"}, timeout=120)
-    assert response.status_code == 201, response.text
-    return response.json()
 
 
 def test_analysis_on_request_is_advisory_and_points_into_the_text(platform: Stack) -> None:

@@ -7,9 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 import requests
-from ai_platform import running_platform
+from ai_platform import ai_rows, contract_pdf, running_platform, upload
 from fake_openai import FakeOpenAI
-from test_service_flow import ai_rows, contract_pdf, upload
 
 from pactra_ai import cuad
 from pactra_devtools.stack import Stack

@@ -11,6 +11,7 @@ import requests
 import rfc8785
 from agreement_events import SAMPLE, AgreementStory, publish
 from documents_stand_in import DocumentsStandIn
+from evidence_files import new_story
 from pypdf import PdfReader
 from sqlalchemy import select
 
@@ -26,14 +27,6 @@ ALL_PASS = {"signature": "pass", "audit_chain": "pass", "document_hash": "pass",
 @pytest.fixture(scope="module")
 def account(receipts_stack: Stack) -> dict:
     return signup(receipts_stack.gateway_url)
-
-
-def _story(account: dict, documents: DocumentsStandIn) -> AgreementStory:
-    story = AgreementStory(workspace_id=account["workspace"]["id"], document_id="doc_" + "0" * 24,
-                           document_sha256="", pages=4)
-    story.document_id = f"doc_{story.agreement_id[4:]}"
-    story.document_sha256 = documents.add(story.workspace_id, story.document_id, SAMPLE.read_bytes())
-    return story
 
 
 def _shuffled_with_duplicates(story: AgreementStory, seed: int) -> list:
@@ -62,7 +55,7 @@ def _jwks(stack: Stack) -> dict:
 
 def test_completed_agreement_gets_a_verifiable_receipt_and_signed_pdf(
         receipts_stack: Stack, account: dict, documents: DocumentsStandIn) -> None:
-    story = _story(account, documents)
+    story = new_story(account, documents)
     story.create_and_send()
     story.view(1)
     story.view(0)
@@ -116,7 +109,7 @@ def test_completed_agreement_gets_a_verifiable_receipt_and_signed_pdf(
 
 def test_declined_agreement_gets_a_receipt_without_pdfs(
         receipts_stack: Stack, account: dict, documents: DocumentsStandIn) -> None:
-    story = _story(account, documents)
+    story = new_story(account, documents)
     story.create_and_send()
     story.view(0)
     story.sign(0)
@@ -140,7 +133,7 @@ def test_declined_agreement_gets_a_receipt_without_pdfs(
 
 def test_no_receipt_before_the_end_and_conflict_while_signatures_are_missing(
         receipts_stack: Stack, account: dict, documents: DocumentsStandIn) -> None:
-    story = _story(account, documents)
+    story = new_story(account, documents)
     story.create_and_send()
     story.sign(0)
     story.sign(1)
@@ -163,7 +156,7 @@ def test_no_receipt_before_the_end_and_conflict_while_signatures_are_missing(
 
 def test_another_workspace_sees_nothing(receipts_stack: Stack, account: dict,
                                         documents: DocumentsStandIn) -> None:
-    story = _story(account, documents)
+    story = new_story(account, documents)
     story.create_and_send()
     story.end("agreement.voided", "Sent by mistake")
     publish(receipts_stack.settings, story.events)
@@ -178,7 +171,7 @@ def test_another_workspace_sees_nothing(receipts_stack: Stack, account: dict,
 
 def test_rotation_keeps_old_receipts_verifiable(receipts_stack: Stack, account: dict,
                                                 documents: DocumentsStandIn) -> None:
-    before = _story(account, documents)
+    before = new_story(account, documents)
     before.create_and_send()
     before.end("agreement.expired", None)
     publish(receipts_stack.settings, before.events)
@@ -192,7 +185,7 @@ def test_rotation_keeps_old_receipts_verifiable(receipts_stack: Stack, account: 
     assert statuses[new_kid] == "active" and statuses[old_receipt["signature"]["kid"]] == "retired"
     assert list(statuses.values()).count("active") == 1
 
-    after = _story(account, documents)
+    after = new_story(account, documents)
     after.create_and_send()
     after.end("agreement.voided", "Changed terms")
     publish(receipts_stack.settings, after.events)
@@ -206,7 +199,7 @@ def test_rotation_keeps_old_receipts_verifiable(receipts_stack: Stack, account: 
 
 def test_evidence_that_cannot_be_made_is_reported_and_retried(
         receipts_stack: Stack, account: dict, documents: DocumentsStandIn) -> None:
-    story = _story(account, documents)
+    story = new_story(account, documents)
     documents.documents.pop(story.document_id)  # the documents service cannot give the original
     story.create_and_send()
     story.sign(0)
@@ -231,7 +224,7 @@ def test_evidence_that_cannot_be_made_is_reported_and_retried(
 
 def test_receipt_issued_event_names_every_recipient(
         receipts_stack: Stack, account: dict, documents: DocumentsStandIn) -> None:
-    story = _story(account, documents)
+    story = new_story(account, documents)
     story.create_and_send()
     story.end("agreement.voided", "Wrong document")
     publish(receipts_stack.settings, story.events)

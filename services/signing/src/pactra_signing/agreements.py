@@ -76,13 +76,7 @@ class DocumentInfo:
 
 def load(uow: SqlAlchemyUnitOfWork, workspace_id: str, agreement_id: str, *, lock: bool = False) -> Agreement:
     query = select(Agreement).where(Agreement.id == agreement_id, Agreement.workspace_id == workspace_id)
-    if lock:
-        agreement = uow.session.scalar(query.with_for_update())
-    else:
-        # One round trip instead of three (the collections load "selectin" by default);
-        # an agreement's signers times its fields stays a few dozen rows.
-        agreement = uow.session.scalars(query.options(
-            joinedload(Agreement.signers), joinedload(Agreement.fields))).unique().first()
+    agreement = uow.session.scalar(query.with_for_update() if lock else query)
     if agreement is None:
         raise NotFound(agreement_id)
     return agreement
@@ -96,7 +90,9 @@ SHOWN_SIGNER_COLUMNS = (Signer.id, Signer.agreement_id, Signer.name, Signer.emai
 
 
 def read(uow: SqlAlchemyUnitOfWork, workspace_id: str, agreement_id: str) -> Agreement:
-    """The agreement to show, in one statement; its signers carry only what is shown."""
+    """The agreement to show, in one statement (``load`` takes three: its collections load
+    "selectin"); its signers carry only what is shown. An agreement's signers times its
+    fields stays a few dozen joined rows."""
     agreement = uow.session.scalars(
         select(Agreement).where(Agreement.id == agreement_id, Agreement.workspace_id == workspace_id)
         .options(joinedload(Agreement.signers).load_only(*SHOWN_SIGNER_COLUMNS),
