@@ -5,6 +5,8 @@ import hashlib
 import io
 import random
 import subprocess
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
@@ -152,6 +154,42 @@ def test_no_receipt_before_the_end_and_conflict_while_signatures_are_missing(
     assert _get(receipts_stack, account, story, "signed.pdf").status_code == 409
     publish(receipts_stack.settings, [last_signature])
     assert _receipt(receipts_stack, account, story)["audit"]["entries"] == 7
+
+
+def test_a_request_that_prefers_to_wait_gets_the_receipt_once_it_is_issued(
+        receipts_stack: Stack, account: dict, documents: DocumentsStandIn) -> None:
+    story = new_story(account, documents)
+    story.create_and_send()
+    story.sign(0)
+    story.sign(1)
+    story.complete()
+    publish(receipts_stack.settings, story.events[:-1])
+    wait_until(lambda: len(_get(receipts_stack, account, story, "audit").json().get("entries", [])) == 6)
+
+    def waiting(seconds: int, agreement_id: str = story.agreement_id) -> tuple[requests.Response, float]:
+        started = time.monotonic()
+        response = requests.get(f"{receipts_stack.gateway_url}/v1/agreements/{agreement_id}/receipt",
+                                headers={**auth(account), "Prefer": f"respond-async, wait={seconds}"},
+                                timeout=60)
+        return response, time.monotonic() - started
+
+    # Not ended: the request waits out its time, then answers as it would have at once.
+    response, took = waiting(1)
+    assert response.status_code == 404 and took >= 1
+    assert response.headers["Preference-Applied"] == "wait=1"
+    # Nothing to wait for: an agreement that does not exist is answered at once.
+    response, took = waiting(20, "agr_" + "0" * 24)
+    assert response.status_code == 404 and took < 10
+
+    with ThreadPoolExecutor(1) as pool:
+        asked = pool.submit(waiting, 20)
+        time.sleep(1.0)
+        assert not asked.done()
+        publish(receipts_stack.settings, [story.events[-1]])  # the agreement ends
+        response, took = asked.result(timeout=60)
+    assert response.status_code == 200, response.text
+    assert response.json()["audit"]["entries"] == 7 and 1.0 <= took < 20
+    assert response.headers["Preference-Applied"] == "wait=20"
 
 
 def test_another_workspace_sees_nothing(receipts_stack: Stack, account: dict,

@@ -28,13 +28,13 @@ from faststream.rabbit import (
 )
 from faststream.rabbit.annotations import RabbitMessage
 from faststream.specification import AsyncAPI
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
 
 from pactra_contracts.events import Event, MalformedEvent, parse_event
 from pactra_contracts.times import utcnow
 
 from . import logs
+from .db import listen_connect_args
 from .messaging import OUTBOX_CHANNEL, claim_unpublished, mark_failed
 from .settings import Settings
 from .storage import ensure_bucket
@@ -153,14 +153,7 @@ class Wakeups:
     """
 
     def __init__(self, database_url: str, channel: str) -> None:
-        url = make_url(database_url)
-        self._connect_args = {
-            **url.translate_connect_args(username="user", database="dbname"), **url.query,
-            # A connection that died without a word (a NAT or failover) must not leave the
-            # loop polling unnoticed: TCP keepalives find it, and a reconnect follows.
-            "connect_timeout": 10, "keepalives": 1, "keepalives_idle": 30,
-            "keepalives_interval": 10, "keepalives_count": 3,
-        }
+        self._connect_args = listen_connect_args(database_url)
         self._channel = channel
         self._connection: psycopg.AsyncConnection | None = None
 
@@ -182,8 +175,7 @@ class Wakeups:
     async def _next_notification(self, seconds: float) -> bool:
         try:
             if self._connection is None or self._connection.closed:
-                self._connection = await psycopg.AsyncConnection.connect(autocommit=True,
-                                                                          **self._connect_args)
+                self._connection = await psycopg.AsyncConnection.connect(**self._connect_args)
                 # A channel is an identifier, not a parameter; ours are constants.
                 await self._connection.execute(f"LISTEN {self._channel}")
             # Run each generator to its end (never break out of it): an unfinished one would

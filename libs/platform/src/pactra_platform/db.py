@@ -37,6 +37,19 @@ def session_factory(settings: Settings, service: str) -> sessionmaker:
     return sessionmaker(bind=engine_for(settings.database_url_of(service)), expire_on_commit=False)
 
 
+def listen_connect_args(database_url: str) -> dict:
+    """psycopg connect() arguments for a connection that only LISTENs, held open for long."""
+    url = make_url(database_url)
+    return {
+        **url.translate_connect_args(username="user", database="dbname"), **url.query,
+        "autocommit": True,
+        # A connection that died without a word (a NAT or failover) must not leave its
+        # listener waiting unnoticed: TCP keepalives find it, and a reconnect follows.
+        "connect_timeout": 10, "keepalives": 1, "keepalives_idle": 30,
+        "keepalives_interval": 10, "keepalives_count": 3,
+    }
+
+
 def snapshot_reads(settings: Settings, service: str) -> sessionmaker:
     """Sessions without a transaction, for a read that is one statement (which sees one
     snapshot by itself): no BEGIN and no ROLLBACK, two of a short read's three round trips.

@@ -51,18 +51,19 @@ def add_to_outbox(session: Session, event: Event) -> None:
     notify_on_commit(session, OUTBOX_CHANNEL)
 
 
-def notify_on_commit(session: Session, channel: str) -> None:
+def notify_on_commit(session: Session, channel: str, payload: str = "") -> None:
     """Wake whoever LISTENs on ``channel`` when this transaction commits (never if it rolls
     back: NOTIFY is transactional). Sent once per transaction and channel, so a unit of work
-    publishing three events pays one round trip."""
-    key = ("pactra_notify", channel)
+    publishing three events pays one round trip. ``payload`` tells listeners what changed."""
+    key = ("pactra_notify", channel, payload)
     session.connection()  # begins the transaction, so there is one to compare with
     # The innermost transaction: a savepoint that rolls back takes its NOTIFY with it, and
     # what the outer transaction publishes afterwards must notify again.
     current = session.get_nested_transaction() or session.get_transaction()
     notified = session.info.get(key)
     if notified is None or notified() is not current:
-        session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": channel})
+        session.execute(text("SELECT pg_notify(:channel, :payload)"),
+                        {"channel": channel, "payload": payload})
         session.info[key] = weakref.ref(current)
 
 

@@ -39,7 +39,8 @@ OPERATIONS: tuple[tuple[str, str, str, type[BaseModel] | None, int, type[BaseMod
     ("post", "/v1/agreements/{id}/signers/{signer_id}/link", "A signer's link, for embedded signing",
      None, 200, None, False),
     ("get", "/v1/agreements/{id}/audit", "The hash-chained audit trail", None, 200, None, False),
-    ("get", "/v1/agreements/{id}/receipt", "The signed receipt", None, 200, None, False),
+    ("get", "/v1/agreements/{id}/receipt", "The signed receipt (`Prefer: wait=N`, up to 20 s: answer "
+     "as soon as it is issued rather than at once)", None, 200, None, False),
     ("get", "/v1/agreements/{id}/signed.pdf", "The signed PDF with its certificate of completion",
      None, 200, None, False),
     ("get", "/v1/agreements/{id}/certificate.pdf", "The certificate of completion", None, 200, None,

@@ -12,7 +12,7 @@ from pactra_platform.settings import Settings
 
 FORWARDED_REQUEST_HEADERS = (
     "Content-Type", "Accept", "Accept-Language", "Range", "If-None-Match",
-    "If-Modified-Since", "Idempotency-Key",
+    "If-Modified-Since", "Idempotency-Key", "Prefer",
 )
 HOP_BY_HOP = {
     "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
@@ -35,7 +35,8 @@ class Forwarder:
                 body: bytes | IO[bytes] | Iterable[bytes] | None, *,
                 buffer_response: bool = False) -> Response:
         path = request.full_path if request.query_string else request.path
-        headers = {name: request.headers[name] for name in FORWARDED_REQUEST_HEADERS
+        # A header sent several times goes on as one, its values comma-separated (RFC 9110).
+        headers = {name: ", ".join(request.headers.getlist(name)) for name in FORWARDED_REQUEST_HEADERS
                    if name in request.headers}
         headers.update(internal_auth.sign(self.settings.internal_secret, request.method, path, identity))
         chunked = False

@@ -13,9 +13,11 @@ from pactra_platform.settings import Settings, get_settings
 
 from .config import SealSettings, seal_settings
 from .evidence import EvidenceError, EvidenceMaker, Sealed, TsaUnavailable
+from .issuer import EVIDENCE_SETTLED_CHANNEL
 from .keys import ReceiptSigner, active_signer, ensure_active_key
 from .seal_store import active_identity
 from .sealing import is_tsa_failure, seal, timestamp_time
+from .waits import Waits
 
 SERVICE = "receipts"
 
@@ -84,3 +86,12 @@ def evidence_maker() -> EvidenceMaker:
 @lru_cache(maxsize=1)
 def object_store() -> EncryptedObjectStore:
     return EncryptedObjectStore(get_settings(), SERVICE)
+
+
+def receipt_waits(settings: Settings) -> Waits:
+    return _waits(settings.database_url_of(SERVICE))
+
+
+@lru_cache(maxsize=4)
+def _waits(database_url: str) -> Waits:
+    return Waits(database_url, EVIDENCE_SETTLED_CHANNEL, seal_settings().receipt_waiters)

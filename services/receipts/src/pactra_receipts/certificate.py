@@ -2,6 +2,7 @@
 to extract as text)."""
 
 import io
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -74,9 +75,13 @@ class _QrCode(Flowable):
         module = self.width / len(rows)
         path = self.canv.beginPath()
         for y, row in enumerate(rows):
-            for x, dark in enumerate(row):
+            # One rectangle per run of dark modules in a row, a third as many as per module.
+            x = 0
+            for dark, run in itertools.groupby(row):
+                length = len(list(run))
                 if dark:
-                    path.rect(x * module, self.height - (y + 1) * module, module, module)
+                    path.rect(x * module, self.height - (y + 1) * module, length * module, module)
+                x += length
         self.canv.setFillGray(0)
         self.canv.drawPath(path, stroke=0, fill=1)
 

@@ -24,6 +24,9 @@ class SealSettings(BaseSettings):
     evidence_poll_seconds: float = 0.5
     # Agreements one issuer process seals at once (threads; they share work with SKIP LOCKED).
     evidence_issuers: int = Field(default=2, ge=1)
+    # Requests one API process lets wait for a receipt at once (``Prefer: wait``); it runs
+    # 16 threads, and the rest of them must stay free for everything else.
+    receipt_waiters: int = Field(default=8, ge=0)
 
 
 @lru_cache(maxsize=1)

@@ -4,6 +4,7 @@ the ``receipt.issued`` event."""
 
 import hashlib
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
@@ -83,29 +84,34 @@ class EvidenceMaker:
         sealed_sha256 = signed_name = certificate_name = None
         timestamp: dict[str, str] | None = None
         if agreement.outcome == "completed":
-            original = self.fetch_document(agreement.workspace_id, created["document_id"])
-            if hashlib.sha256(original).hexdigest() != created["document_sha256"]:
-                raise EvidenceError("the documents service returned bytes that do not match "
-                                    "the agreement's document_sha256")
-            # 2. the certificate; 3. signed.pdf, sealed.
-            certificate = render_certificate(CertificateFacts(
-                title=created["title"], agreement_id=agreement.id,
-                workspace_id=agreement.workspace_id, receipt_id=receipt_id,
-                outcome=agreement.outcome, document_sha256=created["document_sha256"],
-                document_pages=created["document_pages"],
-                signers=[_certificate_signer(s, evidence.get(s["id"])) for s in created["signers"]],
-                audit_head=head, audit_entries=entries, key_id=key.kid, verify_url=self.verify_url,
-                timestamp_note=_timestamp_note(self.tsa_url, tsa_url),
-            ))
-            marks = {sid: SignerMarks(e.signature, e.field_values or {}, _day(e.signed_at))
-                     for sid, e in evidence.items() if e.signature is not None}
-            sealed = self.seal(stamp(original, created["fields"], marks, certificate), tsa_url)
-            signed_pdf, timestamp = sealed.pdf, sealed.timestamp
-            sealed_sha256 = hashlib.sha256(signed_pdf).hexdigest()
-            signed_name = f"{agreement.id}/signed.pdf"
-            certificate_name = f"{agreement.id}/certificate.pdf"
-            self.store.put(certificate_name, [certificate])
-            self.store.put(signed_name, [signed_pdf])
+            # Waiting on the network overlaps with drawing: the original is fetched while the
+            # certificate is made, and the two files are stored at once.
+            with ThreadPoolExecutor(1, thread_name_prefix="evidence-io") as io:
+                fetching = io.submit(self.fetch_document, agreement.workspace_id, created["document_id"])
+                # 2. the certificate; 3. signed.pdf, sealed.
+                certificate = render_certificate(CertificateFacts(
+                    title=created["title"], agreement_id=agreement.id,
+                    workspace_id=agreement.workspace_id, receipt_id=receipt_id,
+                    outcome=agreement.outcome, document_sha256=created["document_sha256"],
+                    document_pages=created["document_pages"],
+                    signers=[_certificate_signer(s, evidence.get(s["id"])) for s in created["signers"]],
+                    audit_head=head, audit_entries=entries, key_id=key.kid, verify_url=self.verify_url,
+                    timestamp_note=_timestamp_note(self.tsa_url, tsa_url),
+                ))
+                original = fetching.result()
+                if hashlib.sha256(original).hexdigest() != created["document_sha256"]:
+                    raise EvidenceError("the documents service returned bytes that do not match "
+                                        "the agreement's document_sha256")
+                marks = {sid: SignerMarks(e.signature, e.field_values or {}, _day(e.signed_at))
+                         for sid, e in evidence.items() if e.signature is not None}
+                sealed = self.seal(stamp(original, created["fields"], marks, certificate), tsa_url)
+                signed_pdf, timestamp = sealed.pdf, sealed.timestamp
+                sealed_sha256 = hashlib.sha256(signed_pdf).hexdigest()
+                signed_name = f"{agreement.id}/signed.pdf"
+                certificate_name = f"{agreement.id}/certificate.pdf"
+                storing = io.submit(self.store.put, certificate_name, [certificate])
+                self.store.put(signed_name, [signed_pdf])
+                storing.result()
         # 4. the receipt, signed; then its trail entry and the event.
         issued_at = format_time(utcnow())
         receipt: dict[str, Any] = {

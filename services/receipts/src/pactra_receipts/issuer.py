@@ -29,6 +29,9 @@ log = logging.getLogger(__name__)
 SERVICE = "receipts"
 # Marking evidence due wakes the issuers when the handler's transaction commits.
 EVIDENCE_DUE_CHANNEL = "pactra_evidence_due"
+# Issuing a receipt, or failing to, NOTIFYs this channel with the agreement id: requests
+# waiting for that receipt (``Prefer: wait``) answer at once.
+EVIDENCE_SETTLED_CHANNEL = "pactra_evidence_settled"
 
 ISSUED = Counter("pactra_receipts_evidence_issued", "Receipts issued by this worker", ["outcome"])
 FAILED = Counter("pactra_receipts_evidence_failed", "Failed attempts to make evidence", ["kind"])
@@ -86,6 +89,7 @@ def issue_one(sessions: sessionmaker, maker: EvidenceMaker, settings: SealSettin
             session.commit()
             return True
         session.delete(job)
+        notify_on_commit(session, EVIDENCE_SETTLED_CHANNEL, agreement.id)
         session.commit()
         ISSUED.labels(agreement.outcome or "unknown").inc()
         if not timestamped:
@@ -113,6 +117,7 @@ def _failed(session: Session, job: EvidenceJob, exc: Exception, settings: SealSe
                 exc_info=not isinstance(exc, LookupError))
     job.status, job.reason = "failed", reason
     job.next_attempt_at = now + timedelta(seconds=delay)
+    notify_on_commit(session, EVIDENCE_SETTLED_CHANNEL, job.agreement_id)
     add_to_outbox(session, make_event(
         "receipt.failed", ReceiptFailed(agreement_id=job.agreement_id, reason=reason),
         producer=SERVICE, workspace_id=job.workspace_id,

@@ -1,8 +1,8 @@
 """The receipts service's HTTP API: audit trails, receipts, the evidence PDFs and the JWKS."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
-from flask import Blueprint, Response, current_app, stream_with_context
+from flask import Blueprint, Response, after_this_request, current_app, request, stream_with_context
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -15,6 +15,7 @@ from .keys import ensure_active_key, jwks
 from .models import EvidenceJob, Receipt, TrackedAgreement
 from .recorder import entries_of
 from .seal_store import ensure_active_seal, published_chains
+from .waits import requested_wait
 
 api = Blueprint("receipts", __name__)
 
@@ -58,14 +59,28 @@ def audit(agreement_id: str) -> dict:
 
 @api.get("/v1/agreements/<agreement_id>/receipt")
 def receipt(agreement_id: str) -> dict:
-    # One statement (clients poll this until the receipt is there), so no transaction.
-    with bootstrap.single_reads(current_app.config["SETTINGS"])() as session:
-        found = session.execute(
-            select(TrackedAgreement.outcome, Receipt.body, EvidenceJob.status)
-            .outerjoin(Receipt, Receipt.agreement_id == TrackedAgreement.id)
-            .outerjoin(EvidenceJob, EvidenceJob.agreement_id == TrackedAgreement.id)
-            .where(TrackedAgreement.id == agreement_id,
-                   TrackedAgreement.workspace_id == require_workspace())).first()
+    settings, workspace_id = current_app.config["SETTINGS"], require_workspace()
+
+    def read() -> tuple | None:
+        # One statement (clients poll this until the receipt is there), so no transaction.
+        with bootstrap.single_reads(settings)() as session:
+            return session.execute(
+                select(TrackedAgreement.outcome, Receipt.body, EvidenceJob.status)
+                .outerjoin(Receipt, Receipt.agreement_id == TrackedAgreement.id)
+                .outerjoin(EvidenceJob, EvidenceJob.agreement_id == TrackedAgreement.id)
+                .where(TrackedAgreement.id == agreement_id,
+                       TrackedAgreement.workspace_id == workspace_id)).first()
+
+    wait = requested_wait(request.headers.getlist("Prefer"))
+    waits = bootstrap.receipt_waits(settings)
+    with waits.slot() as may_wait:
+        if wait and may_wait:
+            # Until the receipt is there, or will not be soon (no such agreement, or failed).
+            found = waits.until(agreement_id, read, lambda found: found is None or (
+                found[1] is not None or found[2] == "failed"), wait)
+            after_this_request(_applied(f"wait={wait}"))
+        else:
+            found = read()
     if found is None:
         raise ProblemError("not_found", f"No agreement {agreement_id}.")
     outcome, body, job_status = found
@@ -76,6 +91,13 @@ def receipt(agreement_id: str) -> dict:
     if outcome is not None or job_status is not None:
         raise ProblemError("conflict", "The agreement's evidence is still being issued.")
     raise ProblemError("not_found", f"Agreement {agreement_id} has not ended: no receipt yet.")
+
+
+def _applied(preference: str) -> Callable[[Response], Response]:
+    def add_header(response: Response) -> Response:
+        response.headers["Preference-Applied"] = preference
+        return response
+    return add_header
 
 
 def _pdf(agreement_id: str, which: str) -> Response:
