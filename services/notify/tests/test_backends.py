@@ -1,6 +1,8 @@
 """The email backends against real protocol peers: the mailbox (SMTP) and a Resend server."""
 
 import base64
+import socket
+import time
 
 import pytest
 
@@ -31,6 +33,27 @@ def test_smtp_delivers_html_text_and_attachment(mailbox: MailboxProcess) -> None
     assert received["html"].strip() == "<p>Hi &amp; bye</p>"
     assert received["attachments"] == [
         {"filename": "signed.pdf", "content_type": "application/pdf", "size": len(pdf.content)}]
+
+
+def test_smtp_sessions_are_reused_and_a_dropped_one_is_replaced(mailbox: MailboxProcess) -> None:
+    backend = SmtpBackend(mailbox.smtp_url, FROM)
+    try:
+        backend.send(email("reuse-1@example.com"), idempotency_key="evt_r/1")
+        [(session, _)] = backend._idle
+        backend.send(email("reuse-2@example.com"), idempotency_key="evt_r/2")
+        assert backend._idle[0][0] is session  # the same session carried the second email
+
+        # The server dropped it while it sat idle: the check before reuse finds out, and a
+        # new session takes the email.
+        session.sock.shutdown(socket.SHUT_RDWR)
+        backend._idle = [(session, time.monotonic() - SmtpBackend.CHECK_AFTER_SECONDS - 1)]
+        backend.send(email("reuse-3@example.com"), idempotency_key="evt_r/3")
+        assert backend._idle[0][0] is not session
+        for n in (1, 2, 3):
+            assert len(wait_until(lambda n=n: mailbox.messages(f"reuse-{n}@example.com"))) == 1
+    finally:
+        backend.close()
+    assert backend._idle == []
 
 
 def test_smtp_url_must_be_smtp() -> None:

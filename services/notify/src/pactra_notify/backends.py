@@ -4,6 +4,7 @@ import base64
 import logging
 import smtplib
 import ssl
+import threading
 import time
 from email.message import EmailMessage
 from email.utils import make_msgid, parseaddr
@@ -47,7 +48,16 @@ def to_mime(email: Email, sender: str, message_id: str) -> EmailMessage:
 
 class SmtpBackend:
     """``smtp://[user:password@]host:port`` (STARTTLS when the server offers it) or
-    ``smtps://`` (TLS from the first byte)."""
+    ``smtps://`` (TLS from the first byte).
+
+    Sessions are kept open and reused: a new one is a TCP (and TLS) handshake, a greeting,
+    EHLO and QUIT, more than the email itself costs. One idle for a while is checked with a
+    NOOP before reuse (servers drop idle sessions), and one that fails is never reused.
+    """
+
+    # A session idle this long is checked before reuse; one idle twice as long is closed.
+    CHECK_AFTER_SECONDS = 2.0
+    KEEP_SECONDS = 30.0
 
     def __init__(self, url: str, sender: str, timeout: float = 10.0) -> None:
         parts = urlsplit(url)
@@ -60,20 +70,58 @@ class SmtpBackend:
         self.password = unquote(parts.password) if parts.password else None
         self.sender = sender
         self.timeout = timeout
+        self._idle: list[tuple[smtplib.SMTP, float]] = []  # (session, idle since), newest last
+        self._lock = threading.Lock()
 
     def send(self, email: Email, *, idempotency_key: str) -> str:
         domain = parseaddr(self.sender)[1].rpartition("@")[2] or "pactra.local"
         message_id = make_msgid(domain=domain)
         message = to_mime(email, self.sender, message_id)
+        smtp = self._session()
         try:
-            with self._connect() as smtp:
-                smtp.send_message(message)
+            smtp.send_message(message)
         except smtplib.SMTPRecipientsRefused as exc:
+            # The session itself is fine; only this recipient was refused.
+            self._put_back(smtp)
             codes = [code for code, _ in exc.recipients.values()]
             if all(500 <= code < 600 for code in codes):
                 raise PermanentEmailError(f"recipient refused: {exc.recipients}") from exc
             raise
+        except BaseException:
+            _close(smtp)
+            raise
+        self._put_back(smtp)
         return message_id
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for smtp, _ in idle:
+            _close(smtp)
+
+    def _session(self) -> smtplib.SMTP:
+        while True:
+            with self._lock:
+                if not self._idle:
+                    break
+                smtp, since = self._idle.pop()
+            idle_for = time.monotonic() - since
+            if idle_for > self.KEEP_SECONDS:
+                _close(smtp)
+                continue
+            if idle_for > self.CHECK_AFTER_SECONDS:
+                try:
+                    if smtp.noop()[0] != 250:
+                        raise smtplib.SMTPException("NOOP refused")
+                except (smtplib.SMTPException, OSError):
+                    _close(smtp)
+                    continue
+            return smtp
+        return self._connect()
+
+    def _put_back(self, smtp: smtplib.SMTP) -> None:
+        with self._lock:
+            self._idle.append((smtp, time.monotonic()))
 
     def _connect(self) -> smtplib.SMTP:
         if self.tls:
@@ -88,6 +136,13 @@ class SmtpBackend:
         if self.username:
             smtp.login(self.username, self.password or "")
         return smtp
+
+
+def _close(smtp: smtplib.SMTP) -> None:
+    try:
+        smtp.quit()
+    except (smtplib.SMTPException, OSError):
+        smtp.close()
 
 
 class ResendBackend:

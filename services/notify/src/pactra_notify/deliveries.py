@@ -14,7 +14,6 @@ from functools import lru_cache
 
 from sqlalchemy import Engine, select, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.orm import Session
 
 from pactra_contracts.events import Event, NotificationSent, make_event
 from pactra_contracts.times import utcnow
@@ -43,33 +42,42 @@ class Outgoing:
 
 
 class DeliveryLedger:
+    """Each call is one statement on its own, committed by itself (autocommit): one round
+    trip, where a transaction would take three."""
+
     def __init__(self, bind: Engine) -> None:
-        self.bind = bind
+        self.bind = bind.execution_options(isolation_level="AUTOCOMMIT")
 
     def begin(self, event: Event, outgoing: Outgoing, agreement_id: str | None) -> str:
         """Record the delivery (once) and return its status: pending, sent or failed."""
-        with Session(self.bind) as session:
-            session.execute(insert(Delivery).values(
+        inserted = (
+            insert(Delivery).values(
                 event_id=event.id, recipient=outgoing.recipient, kind=outgoing.kind,
                 agreement_id=agreement_id, workspace_id=event.workspace_id, status="pending",
                 created_at=utcnow(),
-            ).on_conflict_do_nothing(constraint="uq_deliveries_event_recipient"))
-            status = session.scalar(select(Delivery.status).where(
-                Delivery.event_id == event.id, Delivery.recipient == outgoing.recipient))
-            session.commit()
+            ).on_conflict_do_nothing(constraint="uq_deliveries_event_recipient")
+            .returning(Delivery.status).cte("inserted")
+        )
+        # The new row's status or, when it was there already, the stored one.
+        existing = select(Delivery.status).where(
+            Delivery.event_id == event.id, Delivery.recipient == outgoing.recipient)
+        with self.bind.connect() as connection:
+            status = connection.scalar(
+                select(inserted.c.status).union_all(existing).limit(1))
+            if status is None:  # a racing insert committed after this statement's snapshot
+                status = connection.scalar(existing)
         return str(status)
 
     def statuses(self, event_id: str) -> dict[str, str]:
-        with Session(self.bind) as session:
-            rows = session.execute(select(Delivery.recipient, Delivery.status)
-                                   .where(Delivery.event_id == event_id))
+        with self.bind.connect() as connection:
+            rows = connection.execute(select(Delivery.recipient, Delivery.status)
+                                      .where(Delivery.event_id == event_id))
             return {recipient: status for recipient, status in rows}
 
     def finish(self, event_id: str, recipient: str, **values: object) -> None:
-        with Session(self.bind) as session:
-            session.execute(update(Delivery).where(
+        with self.bind.connect() as connection:
+            connection.execute(update(Delivery).where(
                 Delivery.event_id == event_id, Delivery.recipient == recipient).values(**values))
-            session.commit()
 
 
 def deliver(event: Event, uow: SqlAlchemyUnitOfWork, outgoing: list[Outgoing], *,
