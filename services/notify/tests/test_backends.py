@@ -56,6 +56,15 @@ def test_smtp_sessions_are_reused_and_a_dropped_one_is_replaced(mailbox: Mailbox
     assert backend._idle == []
 
 
+def test_a_line_break_in_a_subject_cannot_add_a_header(mailbox: MailboxProcess) -> None:
+    sneaky = Email(kind="invitation", to="subject-test@example.com",
+                   subject="Sign \u201cNDA\u201d\r\nBcc: sneaky@example.com", html="<p>x</p>", text="x")
+    SmtpBackend(mailbox.smtp_url, FROM).send(sneaky, idempotency_key="evt_s/1")
+    [received] = wait_until(lambda: mailbox.messages("subject-test@example.com"))
+    assert received["subject"] == "Sign \u201cNDA\u201d Bcc: sneaky@example.com"
+    assert mailbox.messages("sneaky@example.com") == []
+
+
 def test_smtp_url_must_be_smtp() -> None:
     with pytest.raises(ValueError, match="smtp"):
         SmtpBackend("http://127.0.0.1:1025", FROM)

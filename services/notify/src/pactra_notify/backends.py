@@ -6,8 +6,13 @@ import smtplib
 import ssl
 import threading
 import time
-from email.message import EmailMessage
-from email.utils import make_msgid, parseaddr
+from email.encoders import encode_base64
+from email.header import Header
+from email.message import Message
+from email.mime.base import MIMEBase
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import formatdate, make_msgid, parseaddr
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
@@ -31,19 +36,41 @@ class EmailBackend(Protocol):
         ...
 
 
-def to_mime(email: Email, sender: str, message_id: str) -> EmailMessage:
-    message = EmailMessage()
-    message["From"] = sender
-    message["To"] = email.to
-    message["Subject"] = email.subject
+def to_mime(email: Email, sender: str, message_id: str) -> Message:
+    """The email as MIME: text and HTML alternatives, then any attachments.
+
+    Built with the classic ``email.mime`` classes: the policy-driven ``EmailMessage`` parses
+    and re-folds every header through its registry, and took half of the notify worker's CPU.
+    """
+    body = MIMEMultipart("alternative")
+    body.attach(MIMEText(email.text, "plain", "utf-8"))
+    body.attach(MIMEText(email.html, "html", "utf-8"))
+    message = body
+    if email.attachments:
+        message = MIMEMultipart("mixed")
+        message.attach(body)
+        for attachment in email.attachments:
+            maintype, _, subtype = attachment.content_type.partition("/")
+            part = MIMEBase(maintype, subtype)
+            part.set_payload(attachment.content)
+            encode_base64(part)
+            filename = attachment.filename
+            part.add_header("Content-Disposition", "attachment",
+                            filename=filename if filename.isascii() else ("utf-8", "", filename))
+            message.attach(part)
+    message["From"] = _one_line(sender)
+    message["To"] = _one_line(email.to)
+    subject = _one_line(email.subject)
+    message["Subject"] = subject if subject.isascii() else Header(subject, "utf-8")  # RFC 2047
+    message["Date"] = formatdate(usegmt=True)
     message["Message-ID"] = message_id
-    message.set_content(email.text)
-    message.add_alternative(email.html, subtype="html")
-    for attachment in email.attachments:
-        maintype, _, subtype = attachment.content_type.partition("/")
-        message.add_attachment(attachment.content, maintype=maintype, subtype=subtype,
-                               filename=attachment.filename)
     return message
+
+
+def _one_line(value: str) -> str:
+    # A value typed by someone (an agreement's title is in the subject) must never carry a
+    # line break: with one, the rest would become a header of its own.
+    return " ".join(value.splitlines())
 
 
 class SmtpBackend:
