@@ -29,15 +29,16 @@ SIGNER_PROGRESS = ("pending", "invited", "viewed", "signed", "declined")
 
 
 def lock_agreement(session: Session, agreement_id: str, workspace_id: str) -> TrackedAgreement:
-    """The agreement's row, made if absent, locked until the transaction ends."""
-    session.execute(
-        insert(TrackedAgreement)
-        .values(id=agreement_id, workspace_id=workspace_id, entries=0, head=GENESIS)
-        .on_conflict_do_nothing()
-    )
+    """The agreement's row, made if absent, locked until the transaction ends.
+
+    One statement: an upsert whose update changes nothing locks the row like ``FOR UPDATE``
+    and returns it (the row is rewritten by the append anyway)."""
+    inserted = insert(TrackedAgreement).values(
+        id=agreement_id, workspace_id=workspace_id, entries=0, head=GENESIS)
     return session.scalars(
-        select(TrackedAgreement).where(TrackedAgreement.id == agreement_id)
-        .with_for_update().execution_options(populate_existing=True)
+        inserted.on_conflict_do_update(index_elements=[TrackedAgreement.id],
+                                       set_={"id": inserted.excluded.id})
+        .returning(TrackedAgreement).execution_options(populate_existing=True)
     ).one()
 
 
@@ -49,7 +50,6 @@ def append(session: Session, agreement: TrackedAgreement, entry_type: str, at: s
                            entry=entry, hash=entry["hash"]))
     agreement.entries += 1
     agreement.head = entry["hash"]
-    session.flush()
     return entry
 
 
