@@ -55,6 +55,16 @@ def _jwks(stack: Stack) -> dict:
     return response.json()
 
 
+def _signed_by_both(account: dict, documents: DocumentsStandIn) -> AgreementStory:
+    """A story of two signatures and the completion (none of it published yet)."""
+    story = new_story(account, documents)
+    story.create_and_send()
+    story.sign(0)
+    story.sign(1)
+    story.complete()
+    return story
+
+
 def test_completed_agreement_gets_a_verifiable_receipt_and_signed_pdf(
         receipts_stack: Stack, account: dict, documents: DocumentsStandIn) -> None:
     story = new_story(account, documents)
@@ -135,11 +145,7 @@ def test_declined_agreement_gets_a_receipt_without_pdfs(
 
 def test_no_receipt_before_the_end_and_conflict_while_signatures_are_missing(
         receipts_stack: Stack, account: dict, documents: DocumentsStandIn) -> None:
-    story = new_story(account, documents)
-    story.create_and_send()
-    story.sign(0)
-    story.sign(1)
-    story.complete()
+    story = _signed_by_both(account, documents)
     created_and_first = [e for e in story.events if e.type != "signer.signed"] + story.events[-3:-2]
     last_signature = story.events[-2]
     publish(receipts_stack.settings, [e for e in created_and_first if e.type != "agreement.completed"])
@@ -158,11 +164,7 @@ def test_no_receipt_before_the_end_and_conflict_while_signatures_are_missing(
 
 def test_a_request_that_prefers_to_wait_gets_the_receipt_once_it_is_issued(
         receipts_stack: Stack, account: dict, documents: DocumentsStandIn) -> None:
-    story = new_story(account, documents)
-    story.create_and_send()
-    story.sign(0)
-    story.sign(1)
-    story.complete()
+    story = _signed_by_both(account, documents)
     publish(receipts_stack.settings, story.events[:-1])
     wait_until(lambda: len(_get(receipts_stack, account, story, "audit").json().get("entries", [])) == 6)
 
