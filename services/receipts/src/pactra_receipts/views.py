@@ -71,16 +71,7 @@ def receipt(agreement_id: str) -> dict:
                 .where(TrackedAgreement.id == agreement_id,
                        TrackedAgreement.workspace_id == workspace_id)).first()
 
-    wait = requested_wait(request.headers.getlist("Prefer"))
-    waits = bootstrap.receipt_waits(settings)
-    with waits.slot() as may_wait:
-        if wait and may_wait:
-            # Until the receipt is there, or will not be soon (no such agreement, or failed).
-            found = waits.until(agreement_id, read, lambda found: found is None or (
-                found[1] is not None or found[2] == "failed"), wait)
-            after_this_request(_applied(f"wait={wait}"))
-        else:
-            found = read()
+    found = _read_or_wait(agreement_id, read, requested_wait(request.headers.getlist("Prefer")))
     if found is None:
         raise ProblemError("not_found", f"No agreement {agreement_id}.")
     outcome, body, job_status = found
@@ -91,6 +82,21 @@ def receipt(agreement_id: str) -> dict:
     if outcome is not None or job_status is not None:
         raise ProblemError("conflict", "The agreement's evidence is still being issued.")
     raise ProblemError("not_found", f"Agreement {agreement_id} has not ended: no receipt yet.")
+
+
+def _read_or_wait(agreement_id: str, read: Callable[[], tuple | None], wait: int | None) -> tuple | None:
+    """What ``read`` finds now or, when the client prefers to wait and a place to wait in is
+    free, once the receipt is there or will not be soon (no such agreement, or failed)."""
+    if not wait:
+        return read()
+    waits = bootstrap.receipt_waits(current_app.config["SETTINGS"])
+    with waits.slot() as may_wait:
+        if not may_wait:
+            return read()
+        found = waits.until(agreement_id, read, lambda found: found is None or (
+            found[1] is not None or found[2] == "failed"), wait)
+    after_this_request(_applied(f"wait={wait}"))
+    return found
 
 
 def _applied(preference: str) -> Callable[[Response], Response]:
