@@ -82,7 +82,8 @@ class SmtpBackend:
     NOOP before reuse (servers drop idle sessions), and one that fails is never reused.
     """
 
-    # A session idle this long is checked before reuse; one idle twice as long is closed.
+    # A session idle this long is checked with NOOP before reuse; one idle longer than
+    # KEEP_SECONDS is closed unchecked.
     CHECK_AFTER_SECONDS = 2.0
     KEEP_SECONDS = 30.0
 

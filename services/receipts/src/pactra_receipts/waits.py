@@ -43,7 +43,9 @@ def requested_wait(prefer_headers: list[str]) -> int | None:
 class Waits:
     """Requests waiting for something keyed by id, woken by NOTIFYs carrying that id."""
 
-    def __init__(self, database_url: str, channel: str, capacity: int) -> None:
+    def __init__(self, database_url: str, channel: str, capacity: int,
+                 recheck_seconds: float = RECHECK_SECONDS) -> None:
+        self._recheck_seconds = recheck_seconds
         self._connect_args = listen_connect_args(database_url)
         self._channel = channel
         self._slots = threading.BoundedSemaphore(capacity)
@@ -77,7 +79,7 @@ class Waits:
                 left = deadline - time.monotonic()
                 if settled(found) or left <= 0:
                     return found
-                woken.wait(min(left, RECHECK_SECONDS))
+                woken.wait(min(left, self._recheck_seconds))
         finally:
             with self._lock:
                 waiting = self._waiting[key]
@@ -102,8 +104,8 @@ class Waits:
                         self._wake(notification.payload)
             except Exception:  # the waits go on by re-checking; the listener reconnects
                 log.warning("notifications unavailable; waits re-check every %s s",
-                            RECHECK_SECONDS, extra={"channel": self._channel}, exc_info=True)
-                time.sleep(RECHECK_SECONDS)
+                            self._recheck_seconds, extra={"channel": self._channel}, exc_info=True)
+                time.sleep(self._recheck_seconds)
 
     def _wake(self, key: str) -> None:
         with self._lock:
