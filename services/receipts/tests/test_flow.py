@@ -162,6 +162,29 @@ def test_no_receipt_before_the_end_and_conflict_while_signatures_are_missing(
     assert _receipt(receipts_stack, account, story)["audit"]["entries"] == 7
 
 
+def test_the_receipt_waits_for_a_late_sending_and_invitation(
+        receipts_stack: Stack, account: dict, documents: DocumentsStandIn) -> None:
+    # Every signature and the completion are in, but not yet how the agreement was sent:
+    # a receipt issued now would leave the sending and an invitation outside what it covers.
+    story = _signed_by_both(account, documents)
+    late = [e for e in story.events if e.type == "agreement.sent"] + [
+        next(e for e in story.events if e.type == "signer.invited")]
+    publish(receipts_stack.settings, [e for e in story.events if e not in late])
+    wait_until(lambda: len(_get(receipts_stack, account, story, "audit").json().get("entries", []))
+               == len(story.events) - 2)
+    assert _get(receipts_stack, account, story, "receipt").status_code == 409
+    publish(receipts_stack.settings, late[:1])
+    wait_until(lambda: len(_get(receipts_stack, account, story, "audit").json()["entries"])
+               == len(story.events) - 1)
+    assert _get(receipts_stack, account, story, "receipt").status_code == 409
+    publish(receipts_stack.settings, late[1:])
+
+    receipt = _receipt(receipts_stack, account, story)
+    types = [e["type"] for e in _get(receipts_stack, account, story, "audit").json()["entries"]]
+    assert receipt["audit"]["entries"] == len(story.events) and types[-1] == "receipt.issued"
+    assert types[-3:-1] == ["agreement.sent", "signer.invited"]
+
+
 def test_a_request_that_prefers_to_wait_gets_the_receipt_once_it_is_issued(
         receipts_stack: Stack, account: dict, documents: DocumentsStandIn) -> None:
     story = _signed_by_both(account, documents)

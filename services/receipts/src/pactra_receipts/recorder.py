@@ -115,21 +115,35 @@ def signers_of(session: Session, agreement_id: str) -> dict[str, SignerEvidence]
     return {row.signer_id: row for row in rows}
 
 
+def _sent(session: Session, agreement_id: str) -> bool:
+    return session.scalar(
+        select(AuditEntry.seq)
+        .where(AuditEntry.agreement_id == agreement_id, AuditEntry.type == "agreement.sent")
+        .limit(1)
+    ) is not None
+
+
 def ready_to_issue(session: Session, agreement: TrackedAgreement) -> bool:
-    """The trail holds the ending and (for a completion) every signature, (for a decline) the
-    signer's decline; no receipt yet."""
+    """The trail holds everything the receipt should cover, and no receipt exists yet.
+
+    Only a sent agreement can end, and a signer acts only once invited, so the trail waits for
+    the creation, the sending, the ending, and (for a completion) every signer's invitation and
+    signature, (for a decline) the decliner's invitation and decline. Events arrive in any
+    order; issuing on the ending alone would leave a late ``agreement.sent`` outside the
+    receipt."""
     if agreement.outcome is None or agreement.created is None:
         return False
-    if session.get(Receipt, agreement.id) is not None:
+    if session.get(Receipt, agreement.id) is not None or not _sent(session, agreement.id):
         return False
     evidence = signers_of(session, agreement.id)
     if agreement.outcome == "declined":
         # A decline ends the agreement only through a signer's decline: wait for its entry so
         # the receipt names who declined and from where.
-        return any(e.status == "declined" for e in evidence.values())
+        return any(e.status == "declined" and e.invited_at is not None for e in evidence.values())
     if agreement.outcome != "completed":
         return True
     return all(
-        evidence.get(s["id"]) is not None and evidence[s["id"]].signature is not None
+        (e := evidence.get(s["id"])) is not None and e.signature is not None
+        and e.invited_at is not None
         for s in agreement.created["signers"]
     )
