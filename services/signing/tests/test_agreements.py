@@ -123,3 +123,58 @@ def test_an_agreement_without_fields_can_be_shown(ctx, uow_factory, sender):
     agreement = agreements.create(cmd, "ws_test", DOC, sender, ctx, uow_factory())
     shown = agreement_json(agreement)
     assert shown["fields"] == [] and len(shown["signers"]) == 1
+
+
+def test_the_read_model_shows_what_the_presenter_shows(settings, ctx, uow_factory, sender, outbox):
+    """GET /v1/agreements/{id} is built by PostgreSQL (read_model); every other answer by
+    presenters.agreement_json. Through a life cycle the two must not drift apart."""
+    import json
+    from datetime import datetime, timedelta
+
+    from pactra_signing import read_model
+    from pactra_signing.models import Agreement
+    from pactra_signing.presenters import agreement_json
+
+    cmd = AgreementCreate.model_validate({
+        "title": "Lease \u00e9 \"quoted\"", "document_id": "doc_1", "signing_order": "sequential",
+        "message": None, "metadata": {"crm_id": "42", "note": "line\nbreak"},
+        "signers": [{"name": "Zoë", "email": "z@example.com"}, {"name": "Al", "email": "a@example.com"}],
+        "fields": [{"signer_email": "z@example.com", "type": "text", "page": 1, "x": 10.25, "y": 2,
+                    "width": 50, "height": 10},
+                   {"signer_email": "z@example.com", "type": "checkbox", "page": 1, "x": 1, "y": 2,
+                    "width": 5, "height": 5, "required": False},
+                   {"signer_email": "a@example.com", "type": "signature", "page": 2, "x": 1, "y": 2,
+                    "width": 50, "height": 10}],
+    })
+    agreement = agreements.create(cmd, "ws_test", DOC, sender, ctx, uow_factory())
+
+    def both() -> tuple[dict, dict]:
+        with uow_factory() as uow:
+            shown = json.loads(read_model.agreement_json_text(uow.session, "ws_test", agreement.id))
+            return shown, agreement_json(agreements.load(uow, "ws_test", agreement.id))
+
+    def same() -> dict:
+        shown, presented = both()
+        assert shown == presented
+        return shown
+
+    assert same()["status"] == "draft"
+    with uow_factory() as uow:  # a time with microseconds: both truncate to milliseconds
+        stored = uow.session.get(Agreement, agreement.id)
+        stored.expires_at = datetime(2027, 1, 2, 3, 4, 5, 999_999, tzinfo=stored.expires_at.tzinfo)
+        stored.created_at -= timedelta(microseconds=1)
+        uow.commit()
+    assert same()["expires_at"] == "2027-01-02T03:04:05.999Z"
+    agreements.send("ws_test", agreement.id, ctx, uow_factory())
+    first = agreement.signers[0]
+    _sign(_token(settings, outbox, first.id), ctx, uow_factory,
+          {agreement.fields[0].id: "hello", agreement.fields[1].id: True})
+    shown = same()
+    assert [f["value"] for f in shown["fields"]] == ["hello", True, None]
+    assert shown["signers"][0]["signed_at"] and shown["signers"][1]["invited_at"]
+    agreements.void("ws_test", agreement.id, "changed my mind", ctx, uow_factory())
+    assert same()["status"] == "voided"
+
+    with uow_factory() as uow:
+        assert read_model.agreement_json_text(uow.session, "ws_other", agreement.id) is None
+        assert read_model.agreement_json_text(uow.session, "ws_test", "agr_unknown") is None

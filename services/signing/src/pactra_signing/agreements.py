@@ -4,8 +4,7 @@ and what time does to it (expiry). Plain functions over a unit of work: no Flask
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import select
 
 from pactra_contracts.api import AgreementCreate
 from pactra_contracts.events import (
@@ -80,32 +79,6 @@ def load(uow: SqlAlchemyUnitOfWork, workspace_id: str, agreement_id: str, *, loc
     if agreement is None:
         raise NotFound(agreement_id)
     return agreement
-
-
-# What the API shows of a signer (presenters.agreement_json); not their signature image, token
-# or evidence, which reading an agreement to show it has no need to fetch and decode.
-SHOWN_SIGNER_COLUMNS = (Signer.id, Signer.agreement_id, Signer.name, Signer.email, Signer.order,
-                        Signer.status, Signer.invited_at, Signer.viewed_at, Signer.signed_at,
-                        Signer.declined_at)
-
-
-def read(uow: SqlAlchemyUnitOfWork, workspace_id: str, agreement_id: str) -> Agreement:
-    """The agreement to show, in one statement (``load`` takes three: its collections load
-    "selectin"); its signers carry only what is shown. An agreement's signers times its
-    fields stays a few dozen joined rows."""
-    agreement = uow.session.scalars(_READ, {"agreement_id": agreement_id, "workspace_id": workspace_id}
-                                    ).unique().first()
-    if agreement is None:
-        raise NotFound(agreement_id)
-    return agreement
-
-
-# Built once: making the statement and its cache key anew took a third of a read's CPU.
-_READ = (select(Agreement)
-         .where(Agreement.id == bindparam("agreement_id"),
-                Agreement.workspace_id == bindparam("workspace_id"))
-         .options(joinedload(Agreement.signers).load_only(*SHOWN_SIGNER_COLUMNS),
-                  joinedload(Agreement.fields)))
 
 
 def _expiry(cmd: AgreementCreate, now: datetime) -> datetime:

@@ -1,6 +1,6 @@
 """Agreements, as the API (through the gateway) sees them."""
 
-from flask import Blueprint, current_app, g, request
+from flask import Blueprint, Response, current_app, g, request
 from sqlalchemy import select
 
 from pactra_contracts.api import AgreementCreate, VoidRequest
@@ -9,7 +9,7 @@ from pactra_contracts.times import format_time
 from pactra_platform.problems import ProblemError, parse_json_body
 from pactra_platform.web import current_identity, require_workspace
 
-from . import agreements
+from . import agreements, read_model
 from .bootstrap import Signing
 from .models import Agreement
 from .presenters import agreement_json
@@ -75,9 +75,12 @@ def list_agreements():
 
 @bp.get("/v1/agreements/<agreement_id>")
 def get_agreement(agreement_id: str):
-    # agreements.read is one statement (signers and fields joined).
+    # One statement whose answer is the body (read_model): no ORM objects, no json.dumps.
     with signing().single_read() as uow:
-        return agreement_json(agreements.read(uow, require_workspace(), agreement_id))
+        shown = read_model.agreement_json_text(uow.session, require_workspace(), agreement_id)
+    if shown is None:
+        raise agreements.NotFound(agreement_id)
+    return Response(shown, mimetype="application/json")
 
 
 @bp.delete("/v1/agreements/<agreement_id>")
