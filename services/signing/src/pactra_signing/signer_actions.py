@@ -36,15 +36,19 @@ class Outcome:
 
 
 def find(uow: SqlAlchemyUnitOfWork, token: str, *, lock: bool = False) -> tuple[Agreement, Signer]:
+    """The agreement (locked with ``lock``) and the signer a token belongs to.
+
+    One statement finds the agreement through its signer's token hash and locks it; its signers
+    are read after that (they load "selectin"), so the signer is as fresh as the lock."""
     if not tokens.plausible(token):
         raise NotFound("token")
-    signer = uow.session.scalar(select(Signer).where(Signer.token_hash == tokens.token_hash(token)))
-    if signer is None:
+    token_hash = tokens.token_hash(token)
+    query = select(Agreement).join(Signer, Signer.agreement_id == Agreement.id).where(
+        Signer.token_hash == token_hash)
+    agreement = uow.session.scalar(query.with_for_update(of=Agreement) if lock else query)
+    if agreement is None:
         raise NotFound("token")
-    query = select(Agreement).where(Agreement.id == signer.agreement_id)
-    agreement = uow.session.scalar(query.with_for_update() if lock else query)
-    if lock:
-        uow.session.refresh(signer)
+    signer = next(s for s in agreement.signers if s.token_hash == token_hash)
     return agreement, signer
 
 
