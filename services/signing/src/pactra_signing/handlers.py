@@ -1,6 +1,7 @@
 """Event handlers of the signing service: ``handle(event, uow)``, run once per event id."""
 
 from sqlalchemy import select
+from sqlalchemy.orm import raiseload
 
 from pactra_contracts.events import (
     Event,
@@ -35,8 +36,11 @@ def on_workspace_updated(event: Event, uow: SqlAlchemyUnitOfWork) -> None:
 
 
 def _agreement(uow: SqlAlchemyUnitOfWork, event: Event, agreement_id: str) -> Agreement | None:
+    # Only the agreement's own row changes: its signers and fields (which load "selectin",
+    # signature images and all) are not read.
     return uow.session.scalar(select(Agreement).where(
-        Agreement.id == agreement_id, Agreement.workspace_id == event.workspace_id).with_for_update())
+        Agreement.id == agreement_id, Agreement.workspace_id == event.workspace_id)
+        .options(raiseload("*")).with_for_update())
 
 
 def on_receipt_issued(event: Event, uow: SqlAlchemyUnitOfWork) -> None:
