@@ -17,6 +17,7 @@ from evidence_files import new_story
 from pypdf import PdfReader
 from sqlalchemy import select
 
+from pactra_contracts.ids import new_id
 from pactra_devtools.stack import BIN, Stack
 from pactra_devtools.testing import auth, signup, wait_until
 from pactra_platform.db import session_factory
@@ -164,24 +165,28 @@ def test_no_receipt_before_the_end_and_conflict_while_signatures_are_missing(
 
 def test_the_receipt_waits_for_a_late_sending_and_invitation(
         receipts_stack: Stack, account: dict, documents: DocumentsStandIn) -> None:
-    # Every signature and the completion are in, but not yet how the agreement was sent:
-    # a receipt issued now would leave the sending and an invitation outside what it covers.
+    # Every signature and the completion are in, and a reminder, but not yet how the agreement
+    # was sent nor the first invitation: a receipt issued now would leave those outside what
+    # it covers. (A reminder carries the invitation's payload; it must not stand in for it.)
     story = _signed_by_both(account, documents)
-    late = [e for e in story.events if e.type == "agreement.sent"] + [
-        next(e for e in story.events if e.type == "signer.invited")]
-    publish(receipts_stack.settings, [e for e in story.events if e not in late])
-    wait_until(lambda: len(_get(receipts_stack, account, story, "audit").json().get("entries", []))
-               == len(story.events) - 2)
+    invitation = next(e for e in story.events if e.type == "signer.invited")
+    late = [e for e in story.events if e.type == "agreement.sent"] + [invitation]
+    reminder = invitation.model_copy(update={"id": new_id("evt"), "type": "signer.reminded"})
+    publish(receipts_stack.settings, [e for e in story.events if e not in late] + [reminder])
+
+    def entries() -> int:
+        return len(_get(receipts_stack, account, story, "audit").json().get("entries", []))
+
+    wait_until(lambda: entries() == len(story.events) - 1)
     assert _get(receipts_stack, account, story, "receipt").status_code == 409
     publish(receipts_stack.settings, late[:1])
-    wait_until(lambda: len(_get(receipts_stack, account, story, "audit").json()["entries"])
-               == len(story.events) - 1)
+    wait_until(lambda: entries() == len(story.events))
     assert _get(receipts_stack, account, story, "receipt").status_code == 409
     publish(receipts_stack.settings, late[1:])
 
     receipt = _receipt(receipts_stack, account, story)
     types = [e["type"] for e in _get(receipts_stack, account, story, "audit").json()["entries"]]
-    assert receipt["audit"]["entries"] == len(story.events) and types[-1] == "receipt.issued"
+    assert receipt["audit"]["entries"] == len(story.events) + 1 and types[-1] == "receipt.issued"
     assert types[-3:-1] == ["agreement.sent", "signer.invited"]
 
 

@@ -1,11 +1,18 @@
 """The agreement's state machine, its events and its tokens (service layer, real database)."""
 
+import json
+from datetime import timedelta
+
 import pytest
 
 from pactra_contracts.api import AgreementCreate, SignRequest
+from pactra_contracts.events import ReceiptFailed, ReceiptIssued, make_event
+from pactra_contracts.times import utcnow
 from pactra_platform.crypto import open_link
-from pactra_signing import agreements, signer_actions
+from pactra_signing import agreements, handlers, read_model, signer_actions
 from pactra_signing.agreements import DocumentInfo
+from pactra_signing.models import Agreement
+from pactra_signing.presenters import agreement_json
 
 DOC = DocumentInfo(id="doc_1", sha256="ab" * 32, pages=3)
 
@@ -97,11 +104,6 @@ def test_other_workspaces_see_nothing(ctx, uow_factory, sender):
 
 
 def test_expiry_job_ends_overdue_agreements(settings, ctx, uow_factory, sender, outbox):
-    from datetime import timedelta
-
-    from pactra_contracts.times import utcnow
-    from pactra_signing.models import Agreement
-
     agreement = _create(ctx, uow_factory, sender)
     agreements.send("ws_test", agreement.id, ctx, uow_factory())
     with uow_factory() as uow:
@@ -116,8 +118,6 @@ def test_expiry_job_ends_overdue_agreements(settings, ctx, uow_factory, sender, 
 
 
 def test_an_agreement_without_fields_can_be_shown(ctx, uow_factory, sender):
-    from pactra_signing.presenters import agreement_json
-
     cmd = AgreementCreate.model_validate({
         "title": "Plain", "document_id": "doc_1", "signers": [{"name": "A", "email": "a@example.com"}]})
     agreement = agreements.create(cmd, "ws_test", DOC, sender, ctx, uow_factory())
@@ -128,13 +128,6 @@ def test_an_agreement_without_fields_can_be_shown(ctx, uow_factory, sender):
 def test_the_read_model_shows_what_the_presenter_shows(settings, ctx, uow_factory, sender, outbox):
     """GET /v1/agreements/{id} is built by PostgreSQL (read_model); every other answer by
     presenters.agreement_json. Through a life cycle the two must not drift apart."""
-    import json
-    from datetime import datetime, timedelta
-
-    from pactra_signing import read_model
-    from pactra_signing.models import Agreement
-    from pactra_signing.presenters import agreement_json
-
     cmd = AgreementCreate.model_validate({
         "title": "Lease \u00e9 \"quoted\"", "document_id": "doc_1", "signing_order": "sequential",
         "message": None, "metadata": {"crm_id": "42", "note": "line\nbreak"},
@@ -159,21 +152,40 @@ def test_the_read_model_shows_what_the_presenter_shows(settings, ctx, uow_factor
         return shown
 
     assert same()["status"] == "draft"
-    with uow_factory() as uow:  # a time with microseconds: both truncate to milliseconds
+    # A time with microseconds: both truncate to milliseconds.
+    expires_at = (utcnow() + timedelta(days=2)).replace(microsecond=999_999)
+    with uow_factory() as uow:
         stored = uow.session.get(Agreement, agreement.id)
-        stored.expires_at = datetime(2027, 1, 2, 3, 4, 5, 999_999, tzinfo=stored.expires_at.tzinfo)
+        stored.expires_at = expires_at
         stored.created_at -= timedelta(microseconds=1)
         uow.commit()
-    assert same()["expires_at"] == "2027-01-02T03:04:05.999Z"
+    assert same()["expires_at"] == expires_at.strftime("%Y-%m-%dT%H:%M:%S.999Z")
     agreements.send("ws_test", agreement.id, ctx, uow_factory())
-    first = agreement.signers[0]
+    first, second = agreement.signers
     _sign(_token(settings, outbox, first.id), ctx, uow_factory,
           {agreement.fields[0].id: "hello", agreement.fields[1].id: True})
+    signer_actions.view(_token(settings, outbox, second.id), ctx, uow_factory(), None, None)
     shown = same()
     assert [f["value"] for f in shown["fields"]] == ["hello", True, None]
-    assert shown["signers"][0]["signed_at"] and shown["signers"][1]["invited_at"]
-    agreements.void("ws_test", agreement.id, "changed my mind", ctx, uow_factory())
-    assert same()["status"] == "voided"
+    assert shown["signers"][0]["signed_at"] and shown["signers"][1]["viewed_at"]
+    signer_actions.decline(_token(settings, outbox, second.id), "not today", ctx, uow_factory(),
+                           None, None)
+    assert same()["signers"][1]["declined_at"]
+
+    def receipts_event(handler, event_type: str, data) -> None:
+        with uow_factory() as uow:
+            handler(make_event(event_type, data, producer="receipts", workspace_id="ws_test"), uow)
+            uow.commit()
+
+    receipts_event(handlers.on_receipt_failed, "receipt.failed",
+                   ReceiptFailed(agreement_id=agreement.id, reason="S3 down"))
+    assert same()["evidence_reason"] == "S3 down"
+    receipts_event(handlers.on_receipt_issued, "receipt.issued", ReceiptIssued(
+        agreement_id=agreement.id, receipt_id="rcpt_1", title="Lease", outcome="declined",
+        sealed_sha256=None, receipt_sha256="cd" * 32, recipients=[]))
+    shown = same()
+    assert (shown["status"], shown["evidence_status"]) == ("declined", "issued")
+    assert shown["receipt_id"] == "rcpt_1"
 
     with uow_factory() as uow:
         assert read_model.agreement_json_text(uow.session, "ws_other", agreement.id) is None

@@ -84,7 +84,9 @@ def record(session: Session, agreement: TrackedAgreement, event: Event) -> None:
             _signer(session, agreement.id, signer.id)
     elif isinstance(data, SignerInvited):
         evidence = _signer(session, agreement.id, data.signer_id)
-        evidence.invited_at = evidence.invited_at or at
+        if event.type == "signer.invited":
+            # Not a reminder (same payload): the receipt waits for the invitation itself.
+            evidence.invited_at = evidence.invited_at or at
         _advance(evidence, "invited")
     elif isinstance(data, SignerViewed):
         evidence = _signer(session, agreement.id, data.signer_id)

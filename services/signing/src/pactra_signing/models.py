@@ -49,7 +49,7 @@ class Agreement(Base):
     metadata_: Mapped[dict] = mapped_column("metadata", JSONB, default=dict)
 
     signers: Mapped[list["Signer"]] = relationship(
-        back_populates="agreement", order_by="Signer.order", lazy="selectin",
+        back_populates="agreement", order_by="[Signer.order, Signer.id]", lazy="selectin",
         cascade="all, delete-orphan")
     fields: Mapped[list["Field"]] = relationship(
         back_populates="agreement", order_by="Field.position", lazy="selectin",

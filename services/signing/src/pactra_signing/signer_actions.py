@@ -48,7 +48,9 @@ def find(uow: SqlAlchemyUnitOfWork, token: str, *, lock: bool = False) -> tuple[
     agreement = uow.session.scalar(query.with_for_update(of=Agreement) if lock else query)
     if agreement is None:
         raise NotFound("token")
-    signer = next(s for s in agreement.signers if s.token_hash == token_hash)
+    signer = next((s for s in agreement.signers if s.token_hash == token_hash), None)
+    if signer is None:
+        raise NotFound("token")
     return agreement, signer
 
 
