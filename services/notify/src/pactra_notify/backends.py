@@ -35,6 +35,10 @@ class EmailBackend(Protocol):
         :class:`PermanentEmailError` when retrying cannot help, anything else when it may."""
         ...
 
+    def close(self) -> None:
+        """Let go of any connection kept open for the next email."""
+        ...
+
 
 def to_mime(email: Email, sender: str, message_id: str) -> Message:
     """The email as MIME: text and HTML alternatives, then any attachments.
@@ -232,6 +236,9 @@ class ResendBackend:
         except ValueError:
             retry_after = 0.0
         return min(max(retry_after, self.backoff * 2 ** (attempt - 1)), 30.0)
+
+    def close(self) -> None:
+        self.http.close()
 
 
 def backend_for(settings: NotifySettings) -> EmailBackend:
