@@ -5,7 +5,7 @@ UV_VERSION := 0.13.8
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 VENV := .venv
 
-.PHONY: install run test lint docs migrate deadletters clean eval-ai bench
+.PHONY: install run test lint docs migrate deadletters clean eval-ai bench reset
 
 $(UV):
 	$(PYTHON) -m venv .tools && .tools/bin/pip install --quiet uv==$(UV_VERSION)
@@ -42,6 +42,11 @@ docs: install
 bench: install
 	$(VENV)/bin/python -m pactra_devtools.bench
 	$(VENV)/bin/python -m pactra_receipts.bench
+
+# Delete the local databases, queues, buckets and mail (asks first; FORCE=1 does not).
+# .pactra/secrets.env stays, so the next `make run` starts afresh under the same keys.
+reset: install
+	$(VENV)/bin/pactra-dev reset $(if $(FORCE),--force)
 
 clean:
 	rm -rf $(VENV) .tools

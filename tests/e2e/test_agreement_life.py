@@ -178,6 +178,30 @@ def test_agreements_are_private_to_their_workspace(gateway):
     assert listed["data"] == []
 
 
+def test_fields_must_fit_their_page(gateway):
+    """The four-page document is A4 (595.28 x 841.89 points): a field past its page's edge, or
+    on a page the document lacks, is refused with the error on that field."""
+    account = signup(gateway)
+    document = flows.upload(gateway, account)
+    assert document["page_sizes"][0] == {"width": 595.28, "height": 841.89}
+    signer = flows.people(1)
+    good = {"signer_email": signer[0]["email"], "type": "date", "page": 4, "x": 495.28, "y": 821.89,
+            "width": 100, "height": 20}  # to the very corner of the last page
+    cases = [({"x": 500}, "fields.1"), ({"y": 830}, "fields.1"), ({"page": 5}, "fields.1.page")]
+    for change, where in cases:
+        body = {"title": "t", "document_id": document["id"], "signers": signer,
+                "fields": [good, {**good, **change}]}
+        response = requests.post(gateway + "/v1/agreements", json=body, headers=auth(account), timeout=30)
+        assert response.status_code == 422, (change, response.text)
+        problem = response.json()
+        assert response.headers["Content-Type"] == "application/problem+json"
+        assert problem["code"] == "validation_error"
+        assert [e["field"] for e in problem["errors"]] == [where], problem
+    created = requests.post(gateway + "/v1/agreements", headers=auth(account), timeout=30, json={
+        "title": "t", "document_id": document["id"], "signers": signer, "fields": [good]})
+    assert created.status_code == 201, created.text
+
+
 def test_bad_agreement_requests_get_clear_problems(gateway):
     account = signup(gateway)
     document = flows.upload(gateway, account)

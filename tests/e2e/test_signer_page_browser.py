@@ -52,7 +52,7 @@ def test_a_signer_signs_in_the_browser_by_keyboard_and_the_page_is_accessible(st
     # Keyboard only: every control is reachable and labelled.
     page.get_by_label("I agree to sign this document electronically").focus()
     page.keyboard.press("Space")
-    date_input = page.get_by_label("Date (page 1)")
+    date_input = page.get_by_label("Date on page 1")
     date_input.fill("2026-11-28")
     page.get_by_label("Your full name as your signature").fill(signer_name)
     page.get_by_role("button", name="Sign").focus()
@@ -77,7 +77,7 @@ def test_drawing_a_signature_with_the_pointer(stack, gateway, browser):
     page = context.new_page()
     page.goto(link)
     page.get_by_label("I agree to sign this document electronically").check()
-    page.get_by_label("Date (page 1)").fill("2026-11-28")
+    page.get_by_label("Date on page 1").fill("2026-11-28")
     page.get_by_label("Draw it").check()
     pad = page.get_by_role("img", name="Signature drawing area")
     box = pad.bounding_box()

@@ -8,7 +8,7 @@ import pytest
 import rfc8785
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from tests.verifier import verify
+from tests.verifier import verdict, verify
 
 DOCUMENT = b"%PDF-1.7 original document bytes"
 SIGNED_PDF = b"%PDF-1.7 signed document bytes"
@@ -144,3 +144,41 @@ def test_the_verifier_imports_no_pactra_code() -> None:
 
     source = (Path(__file__).parent / "verify.py").read_text()
     assert "pactra" not in source.replace("Pactra", "")
+
+
+def forge(receipt: dict) -> dict:
+    """What a forger makes without Pactra's key: a signer renamed, a signature of "AAAA"."""
+    forged = copy.deepcopy(receipt)
+    forged["signers"][0]["name"] = "Mallory"
+    forged["signature"] = {**forged["signature"], "value": "AAAA"}
+    return forged
+
+
+def test_a_forged_receipt_is_never_valid(evidence: tuple[dict, dict, dict]) -> None:
+    receipt, jwks, audit = evidence
+    forged = forge(receipt)
+    # Only the document: its hash passes (the forger kept it), and nothing vouches for the rest.
+    assert verdict(verify(forged, None, None, DOCUMENT)) == "not_verified"
+    assert verdict(verify(forged, jwks, audit, DOCUMENT, SIGNED_PDF)) == "invalid"
+    assert verdict(verify(receipt, jwks, audit, DOCUMENT, SIGNED_PDF)) == "valid"
+    assert verdict(verify(receipt, None, audit, DOCUMENT, SIGNED_PDF)) == "not_verified"
+    assert verdict(verify(receipt, jwks)) == "valid"
+
+
+def test_pactra_verify_gives_the_independent_verdict(evidence: tuple[dict, dict, dict]) -> None:
+    """The shipped verifier and this one, written from receipts.md alone, agree on every case."""
+    from pactra_verify import verify as shipped
+
+    receipt, jwks, audit = evidence
+    forged = forge(receipt)
+    other = {"keys": [{**jwks["keys"][0], "x": b64url(Ed25519PrivateKey.generate().public_key()
+                                                      .public_bytes_raw())}]}
+    cases = [(receipt, None, None, DOCUMENT), (receipt, jwks, None, None), (receipt, jwks, audit, DOCUMENT),
+             (forged, None, None, DOCUMENT), (forged, jwks, audit, DOCUMENT), (receipt, other, None, None),
+             (receipt, None, audit, DOCUMENT + b"!")]
+    for case in cases:
+        mine = verify(*case)
+        report = shipped(*case)
+        assert report.verdict == verdict(mine), case
+        assert {c: report.checks[c] for c in mine} == mine, case
+        assert report.valid is (verdict(mine) == "valid")

@@ -77,13 +77,22 @@ def check_hash(expected: Any, data: bytes | None) -> str:
     return PASS if hashlib.sha256(data).hexdigest() == expected else FAIL
 
 
-def verify(receipt: dict, jwks: dict, audit: dict | None = None, document: bytes | None = None,
+def verify(receipt: dict, jwks: dict | None, audit: dict | None = None, document: bytes | None = None,
            signed_pdf: bytes | None = None) -> dict[str, str]:
-    """Each check of receipts.md "Verifying, step by step": ``pass``, ``fail`` or ``skipped``."""
+    """Each check of receipts.md "Verifying, step by step": ``pass``, ``fail`` or ``skipped``
+    (the signature is skipped only when no keys are given)."""
     doc = receipt.get("document") if isinstance(receipt.get("document"), dict) else {}
     return {
-        "signature": check_signature(receipt, jwks),
+        "signature": check_signature(receipt, jwks) if jwks is not None else SKIPPED,
         "audit_chain": check_audit(receipt, audit),
         "document_hash": check_hash(doc.get("sha256"), document),
         "sealed_hash": check_hash(doc.get("sealed_sha256"), signed_pdf),
     }
+
+
+def verdict(checks: dict[str, str]) -> str:
+    """``invalid`` if any check failed; ``valid`` only if none failed and the signature was
+    checked: without it, every hash the receipt states may be the forger's own."""
+    if FAIL in checks.values():
+        return "invalid"
+    return "valid" if checks.get("signature") == PASS else "not_verified"

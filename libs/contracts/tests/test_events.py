@@ -75,3 +75,15 @@ def test_make_event_refuses_data_of_another_type():
 
 def test_times_have_milliseconds_and_z():
     assert format_time(utcnow()).endswith("Z")
+
+
+def test_every_event_type_has_a_producer_and_every_producer_type_exists() -> None:
+    """The broker grants each service's user exactly types_produced_by(service): a type nobody
+    produces could never be published, a listed type outside the catalogue is a typo."""
+    from pactra_contracts.events import ANY_PRODUCER, PRODUCED_BY, types_produced_by
+
+    granted = set(ANY_PRODUCER).union(*PRODUCED_BY.values())
+    assert granted == set(EVENT_TYPES)
+    assert "receipt.issued" in types_produced_by("receipts")
+    assert "receipt.issued" not in types_produced_by("notify")
+    assert types_produced_by("notify") == ("notification.sent", "usage.recorded")

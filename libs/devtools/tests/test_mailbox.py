@@ -90,3 +90,20 @@ def test_it_keeps_only_the_newest_and_clears(server: MailboxServer) -> None:
     assert [m["subject"] for m in listed] == ["n4", "n3", "n2"]
     assert requests.delete(web(server) + "/api/messages", timeout=5).status_code == 204
     assert requests.get(web(server) + "/api/messages", timeout=5).json() == []
+
+
+def test_a_mailbox_with_a_directory_keeps_its_mail_across_restarts(tmp_path) -> None:
+    first = Mailbox(limit=2, directory=tmp_path)
+    for n in range(3):
+        first.add("pactra@example.com", [f"r{n}@example.com"], f"Subject: n{n}\r\n\r\nbody {n}\r\n".encode())
+    # A restart: a new mailbox over the same directory sees what the last one kept (the
+    # newest two; the evicted one is gone from disk too), and numbers on after it.
+    second = Mailbox(limit=2, directory=tmp_path)
+    kept = second.list()
+    assert [m.rcpt_tos for m in kept] == [("r2@example.com",), ("r1@example.com",)]
+    assert kept[0].summary()["subject"] == "n2"
+    assert len(list(tmp_path.glob("*.eml"))) == 2
+    added = second.add("pactra@example.com", ["r3@example.com"], b"Subject: n3\r\n\r\nbody\r\n")
+    assert added.id not in {m.id for m in kept}
+    second.clear()
+    assert Mailbox(directory=tmp_path).list() == []

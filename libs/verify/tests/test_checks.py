@@ -87,3 +87,102 @@ def test_the_command_exits_non_zero_on_failure(tmp_path, evidence, capsys):
     (tmp_path / "doc.pdf").write_bytes(DOCUMENT + b"!")
     assert main(args) == 1
     assert "FAIL     document_hash" in capsys.readouterr().out
+
+
+def _forged(receipt):
+    forged = copy.deepcopy(receipt)
+    forged["title"] = "Renamed NDA"  # what the forger wants the receipt to say
+    forged["signers"] = [{"signer_id": "sgr_x", "name": "Mallory", "email": "m@example.com"}]
+    forged["signature"] = {**forged["signature"], "value": "AAAA"}
+    return forged
+
+
+def _write(tmp_path, **files):
+    paths = {}
+    for name, value in files.items():
+        path = tmp_path / name
+        if isinstance(value, bytes):
+            path.write_bytes(value)
+        else:
+            path.write_text(json.dumps(value))
+        paths[name] = str(path)
+    return paths
+
+
+def test_a_forged_receipt_checked_against_no_key_is_not_verified(tmp_path, evidence, capsys):
+    receipt, jwks, _ = evidence
+    paths = _write(tmp_path, **{"forged.json": _forged(receipt), "nda.pdf": DOCUMENT, "j.json": jwks})
+    assert main(["--receipt", paths["forged.json"], "--document", paths["nda.pdf"]]) == 2
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert lines[-1].startswith("NOT VERIFIED") and "\nVALID" not in out
+    assert "PASS     document_hash" in out
+    # Every check that did not run is listed with why.
+    for check in ("signature", "audit_chain", "sealed_hash", "pdf_seal", "certificate_text"):
+        line = next(line for line in lines if line.split()[1:2] == [check])
+        assert line.startswith("SKIPPED") and "(skipped: " in line, line
+    # Given the published keys, the same forgery is INVALID.
+    assert main(["--receipt", paths["forged.json"], "--document", paths["nda.pdf"],
+                 "--jwks", paths["j.json"]]) == 1
+    assert capsys.readouterr().out.splitlines()[-1] == "INVALID"
+
+
+def test_pinned_trusted_keys(tmp_path, evidence, capsys):
+    receipt, jwks, _ = evidence
+    swapped_key = Ed25519PrivateKey.generate()
+    # A server (or a file) handing out its own key under the real key's id.
+    unsigned = {k: v for k, v in _forged(receipt).items() if k != "signature"}
+    resigned = {**unsigned, "signature": {**receipt["signature"],
+                                          "value": _b64(swapped_key.sign(rfc8785.dumps(unsigned)))}}
+    swapped = {"keys": [{**jwks["keys"][0], "x": _b64(swapped_key.public_key().public_bytes_raw())}]}
+    paths = _write(tmp_path, **{"r.json": receipt, "pinned.json": jwks, "swapped.json": swapped,
+                                "resigned.json": resigned})
+    assert main(["--receipt", paths["r.json"], "--trusted-keys", paths["pinned.json"]]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "VALID"
+    # Against the swapped keys alone the re-signed forgery passes its signature: this is what
+    # pinning is for. Against the pinned keys it fails, with or without the swapped ones.
+    assert main(["--receipt", paths["resigned.json"], "--jwks", paths["swapped.json"]]) == 0
+    capsys.readouterr()
+    assert main(["--receipt", paths["resigned.json"], "--trusted-keys", paths["pinned.json"]]) == 1
+    assert main(["--receipt", paths["r.json"], "--trusted-keys", paths["pinned.json"],
+                 "--jwks", paths["swapped.json"]]) == 1
+    assert "is not the pinned key" in capsys.readouterr().out
+    # One JWK alone, as a pinned file, works too.
+    (tmp_path / "one.json").write_text(json.dumps(jwks["keys"][0]))
+    assert main(["--receipt", paths["r.json"], "--trusted-keys", str(tmp_path / "one.json")]) == 0
+
+
+def test_the_verdict_and_skipped_reasons(evidence):
+    receipt, jwks, audit = evidence
+    report = verify(receipt, None, audit, DOCUMENT)
+    assert report.verdict == "not_verified" and not report.valid and report.errors == []
+    assert set(report.skipped) == {"signature", "sealed_hash", "pdf_seal", "certificate_text"}
+    assert verify(receipt, jwks).verdict == "valid"
+    assert verify(receipt, jwks, audit, DOCUMENT + b"!").verdict == "invalid"
+    assert verify(_forged(receipt), None, None, DOCUMENT).verdict == "not_verified"
+
+
+@pytest.mark.parametrize("change", [
+    {"document": ["not", "an", "object"]}, {"document": "abc"}, {"signers": {"name": "x"}},
+    {"signers": ["Mallory"]}, {"agreement_id": 7}, {"receipt_id": None},
+])
+def test_members_of_the_wrong_type_are_not_a_receipt(evidence, change):
+    receipt, jwks, audit = evidence
+    with pytest.raises(NotAReceipt):
+        verify({**receipt, **change}, jwks, audit, DOCUMENT, b"%PDF-1.4 x")
+
+
+def test_values_of_the_wrong_type_fail_their_checks_without_crashing(evidence):
+    receipt, jwks, _ = evidence
+    odd = copy.deepcopy(receipt)
+    odd["document"]["sha256"] = ["x"]
+    odd["signers"] = [{"name": 5, "email": {"a": 1}}]
+    odd["title"] = 2 ** 80  # beyond what JCS can state exactly
+    report = verify(odd, jwks, None, DOCUMENT)
+    assert report.checks["signature"] == "fail" and report.checks["document_hash"] == "fail"
+    deep: list = []
+    for _ in range(5000):  # under JSON parsers' limits in other languages, over Python's stack
+        deep = [deep]
+    nested = {**receipt, "title": deep}
+    with pytest.raises(NotAReceipt, match="nested"):
+        verify(nested, jwks)

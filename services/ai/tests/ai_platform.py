@@ -37,7 +37,11 @@ def contract_pdf() -> Path:
 
 
 def ai_rows(stack: Stack, sql: str, **params) -> list:
-    engine = create_engine(stack.settings.database_url_of("ai"), poolclass=NullPool)
+    return service_rows(stack, "ai", sql, **params)
+
+
+def service_rows(stack: Stack, service: str, sql: str, **params) -> list:
+    engine = create_engine(stack.settings.database_url_of(service), poolclass=NullPool)
     try:
         with engine.connect() as connection:
             return list(connection.execute(text(sql), params))
@@ -51,3 +55,13 @@ def upload(url: str, headers: dict, path: Path) -> dict:
                              headers={**headers, "Content-Type": "application/pdf"}, timeout=120)
     assert response.status_code == 201, response.text
     return response.json()
+
+
+def upload_handled(stack: Stack, document_id: str) -> bool:
+    """Whether the ai worker has handled this document's ``document.uploaded`` event."""
+    published = service_rows(stack, "documents", "SELECT id FROM outbox WHERE type = "
+                             "'document.uploaded' AND body->'data'->>'document_id' = :d",
+                             d=document_id)
+    return bool(published) and bool(ai_rows(
+        stack, "SELECT 1 FROM inbox WHERE event_id = :e AND event_type = 'document.uploaded'",
+        e=published[0][0]))

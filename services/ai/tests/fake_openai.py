@@ -2,8 +2,9 @@
 
 Each request pops the next scripted step: ``("json", obj)`` answers with ``obj`` as the message
 content, ``("raw", text)`` with arbitrary content, ``("status", code)`` with an error, and
-``("slow", seconds)`` sleeps, then answers as the default would. With the script empty, a callable
-``default(request_body)`` decides.
+``("slow", seconds)`` sleeps, then answers as the default would; ``("gate", event)`` holds the
+answer (as the default would make it) until the ``threading.Event`` is set, so a test can act
+while a request is in flight. With the script empty, a callable ``default(request_body)`` decides.
 """
 
 import contextlib
@@ -37,6 +38,9 @@ class FakeOpenAI:
                 step = owner.script.pop(0) if owner.script else ("json", owner.default(body))
                 if step[0] == "slow":
                     time.sleep(float(step[1]))
+                    step = ("json", owner.default(body))
+                if step[0] == "gate":
+                    step[1].wait(timeout=60)
                     step = ("json", owner.default(body))
                 if step[0] == "status":
                     payload = json.dumps({"error": {"message": "scripted", "type": "x"}}).encode()

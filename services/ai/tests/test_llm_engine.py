@@ -2,8 +2,10 @@
 
 import pytest
 from fake_openai import FakeOpenAI
+from pydantic import ValidationError
 
-from pactra_ai.config import AiSettings
+from pactra_ai.analysis_types import Withdrawn
+from pactra_ai.config import MAX_CHUNK_CHARS, AiSettings
 from pactra_ai.engines import analyze_text
 from pactra_ai.llm.engine import LlmEngine, LlmFailed, QuotaExceeded
 
@@ -147,3 +149,28 @@ def test_redacted_quote_maps_back_to_original_text(fake_llm: FakeOpenAI) -> None
 def test_without_redaction_text_goes_as_is(fake_llm: FakeOpenAI) -> None:
     LlmEngine(settings(fake_llm, redact=False), 10_000).analyze(CONTRACT)
     assert "legal@acme.example" in fake_llm.contract_text()
+
+
+def test_guard_stops_the_next_chunk_once_the_workspace_withdrew(fake_llm: FakeOpenAI) -> None:
+    text = ("Filler sentence about nothing in particular. " * 300 + "\n\n") * 4
+    fake_llm.default = lambda body: answer()
+    reasons = iter([None, "engine_changed"])  # allowed for the first request only
+    engine = LlmEngine(settings(fake_llm, chunk_chars=10_000), 10**6, guard=lambda: next(reasons))
+    with pytest.raises(Withdrawn) as refused:
+        engine.analyze(text)
+    assert refused.value.reason == "engine_changed" and refused.value.tokens == 100
+    assert len(fake_llm.requests) == 1  # the later chunks never left
+
+
+def test_guard_is_asked_before_the_clients_own_retries(fake_llm: FakeOpenAI) -> None:
+    fake_llm.script += [("status", 429), ("json", answer())]
+    reasons = iter([None, "ai_disabled"])
+    engine = LlmEngine(settings(fake_llm), 10_000, guard=lambda: next(reasons))
+    with pytest.raises(Withdrawn, match="ai_disabled"):
+        engine.analyze(CONTRACT)
+    assert len(fake_llm.requests) == 1  # the retry after the 429 was not sent
+
+
+def test_text_per_request_is_capped_whatever_the_configuration() -> None:
+    with pytest.raises(ValidationError):
+        AiSettings(base_url="http://127.0.0.1:9", chunk_chars=MAX_CHUNK_CHARS + 1)

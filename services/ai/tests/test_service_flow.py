@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 import pytest
 import requests
-from ai_platform import ai_rows, contract_pdf, running_platform, upload
+from ai_platform import ai_rows, contract_pdf, running_platform, upload, upload_handled
 
 from pactra_devtools.stack import Stack
 from pactra_devtools.testing import auth, signup, wait_until
@@ -78,3 +78,61 @@ def test_auto_analyze_on_upload_through_the_broker(platform: Stack) -> None:
     analysis = wait_until(lambda: (r := requests.get(path, headers=headers, timeout=30)).ok
                           and r.json()["status"] == "ready" and r.json(), timeout=60)
     assert analysis["advisory"] is True and analysis["clauses"]
+
+
+def test_turning_ai_off_holds_as_soon_as_the_patch_answers(platform: Stack) -> None:
+    url = platform.gateway_url
+    account = signup(url)
+    headers = auth(account)
+    document = upload(url, headers, contract_pdf())
+    patched = requests.patch(url + "/v1/workspace", json={"ai_enabled": False}, headers=headers,
+                             timeout=30)
+    assert patched.status_code == 200, patched.text
+    # At once, without waiting for workspace.updated to reach the ai service.
+    path = f"{url}/v1/documents/{document['id']}/analysis"
+    for method in ("POST", "GET"):
+        refused = requests.request(method, path, headers=headers, timeout=30)
+        assert refused.status_code == 403 and refused.json()["code"] == "ai_disabled", refused.text
+    assert ai_rows(platform, "SELECT id FROM analyses WHERE workspace_id = :w",
+                   w=account["workspace"]["id"]) == []
+
+
+def test_auto_analysis_stops_as_soon_as_the_patch_answers(platform: Stack) -> None:
+    url = platform.gateway_url
+    account = signup(url)
+    headers = auth(account)
+    workspace_id = account["workspace"]["id"]
+    assert requests.patch(url + "/v1/workspace", json={"ai_auto_analyze": True}, headers=headers,
+                          timeout=30).status_code == 200
+    # The ai service has heard of auto-analysis; it has not (necessarily) heard of what follows.
+    wait_until(lambda: ai_rows(platform, "SELECT ai_auto_analyze FROM workspace_ai_settings "
+                               "WHERE workspace_id = :w", w=workspace_id) == [(True,)])
+    assert requests.patch(url + "/v1/workspace", json={"ai_enabled": False}, headers=headers,
+                          timeout=30).status_code == 200
+    document = upload(url, headers, contract_pdf())
+    wait_until(lambda: upload_handled(platform, document["id"]), timeout=60)
+    assert ai_rows(platform, "SELECT id FROM analyses WHERE workspace_id = :w", w=workspace_id) == []
+
+
+def test_the_cache_does_not_tell_one_workspace_what_another_analysed(platform: Stack) -> None:
+    url = platform.gateway_url
+
+    def analyse(headers: dict) -> tuple[int, dict]:
+        document = upload(url, headers, contract_pdf())
+        path = f"{url}/v1/documents/{document['id']}/analysis"
+        started = requests.post(path, headers=headers, timeout=30)
+        done = wait_until(lambda: (r := requests.get(path, headers=headers, timeout=30).json())
+                          ["status"] == "ready" and r, timeout=60)
+        return started.status_code, done
+
+    first_headers = auth(signup(url))
+    _, first = analyse(first_headers)
+    # The same bytes in another workspace: not answered from the first one's result.
+    status, second = analyse(auth(signup(url)))
+    assert status == 202 and second["clauses"] == first["clauses"]
+    # The same bytes again in the first workspace: its own cache answers at once.
+    status, _ = analyse(first_headers)
+    assert status == 200
+    sha256 = ai_rows(platform, "SELECT sha256 FROM analyses WHERE id = :i", i=first["id"])[0][0]
+    scopes = ai_rows(platform, "SELECT scope FROM analysis_cache WHERE sha256 = :s", s=sha256)
+    assert "*" not in {scope for (scope,) in scopes} and len(scopes) >= 2

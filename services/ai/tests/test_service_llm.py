@@ -3,6 +3,7 @@ service, broker and database, and a local server speaking the OpenAI HTTP API: t
 validated and anchored in the document's text, its tokens are counted, and a spent monthly
 cap refuses further analyses with 402 ``quota_exceeded`` before any text leaves."""
 
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -98,3 +99,37 @@ def test_llm_analysis_is_anchored_counted_and_capped(platform: Stack, llm: FakeO
     assert len(llm.requests) == calls  # no text left for the refused one
     assert ai_rows(platform, "SELECT id FROM analyses WHERE document_id = :d",
                    d=documents[3]["id"]) == []
+
+
+def test_switching_away_from_the_llm_stops_what_is_pending(platform: Stack, llm: FakeOpenAI) -> None:
+    url = platform.gateway_url
+    account = signup(url)
+    headers = auth(account)
+    chosen = requests.patch(url + "/v1/workspace", json={"ai_engine": "llm"}, headers=headers,
+                            timeout=30)
+    assert chosen.status_code == 200, chosen.text
+    llm.default = quoted_governing_law
+    paths = [c.pdf_path for c in cuad.load("test") if c.pdf_path][:2]
+    first, second = (upload(url, headers, path) for path in paths)
+    gate = threading.Event()
+    llm.script.append(("gate", gate))
+    calls = len(llm.requests)
+    try:
+        # The first analysis holds the runner in a call to the provider; the second waits.
+        started = requests.post(f"{url}/v1/documents/{first['id']}/analysis", headers=headers,
+                                timeout=30)
+        assert started.status_code == 202, started.text
+        wait_until(lambda: len(llm.requests) == calls + 1)
+        second_path = f"{url}/v1/documents/{second['id']}/analysis"
+        pending = requests.post(second_path, headers=headers, timeout=30)
+        assert pending.status_code == 202 and pending.json()["engine"] == "llm", pending.text
+        switched = requests.patch(url + "/v1/workspace", json={"ai_engine": "offline"},
+                                  headers=headers, timeout=30)
+        assert switched.status_code == 200, switched.text
+        sent_before_the_switch = len(llm.requests)
+    finally:
+        gate.set()
+    stopped = wait_until(lambda: (r := requests.get(second_path, headers=headers, timeout=30)
+                                  .json())["status"] != "pending" and r, timeout=60)
+    assert stopped["status"] == "failed" and stopped["error"] == "engine_changed", stopped
+    assert len(llm.requests) == sent_before_the_switch  # nothing left after the PATCH answered

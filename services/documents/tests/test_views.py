@@ -10,7 +10,7 @@ from minio import Minio
 from pactra_devtools.testing import wait_until
 from pactra_platform.storage import bucket_name, object_store
 
-from .conftest import FOUR_PAGES, MINIMAL, Account, Docs
+from .conftest import FOUR_PAGES, MINIMAL, PDFS, Account, Docs
 
 
 def test_raw_upload_answers_with_the_document(docs: Docs, account: Account) -> None:
@@ -18,12 +18,13 @@ def test_raw_upload_answers_with_the_document(docs: Docs, account: Account) -> N
     response = docs.upload(account, data, filename="Lease 2026.pdf")
     assert response.status_code == 201, response.text
     body = response.json()
-    assert set(body) == {"id", "filename", "size", "sha256", "pages", "created_at"}
+    assert set(body) == {"id", "filename", "size", "sha256", "pages", "page_sizes", "created_at"}
     assert body["id"].startswith("doc_")
     assert body["filename"] == "Lease 2026.pdf"
     assert body["size"] == len(data)
     assert body["sha256"] == hashlib.sha256(data).hexdigest()
     assert body["pages"] == 1
+    assert body["page_sizes"] == [{"width": 595.28, "height": 841.89}]  # A4, in points
     assert body["created_at"].endswith("Z") and len(body["created_at"]) == 24
     assert docs.get(account, f"/v1/documents/{body['id']}").json() == body
 
@@ -42,6 +43,7 @@ def test_multipart_upload_takes_the_file_part(docs: Docs, account: Account) -> N
     body = response.json()
     assert body["filename"] == "four pages.pdf"
     assert body["pages"] == 4
+    assert len(body["page_sizes"]) == 4
     assert body["sha256"] == hashlib.sha256(data).hexdigest()
 
 
@@ -86,6 +88,21 @@ def test_page_rendering(docs: Docs, account: Account, uploaded) -> None:
         missing = docs.peer().request("GET", f"/v1/documents/{document['id']}/pages/{page}",
                                       workspace_id=account.workspace_id)
         assert missing.status_code == 404
+
+
+def test_page_sizes_are_as_displayed_and_match_the_page_images(docs: Docs, account: Account,
+                                                                uploaded) -> None:
+    """A page turned by /Rotate is as wide as its image: its size is the rotated one."""
+    document = uploaded(PDFS / "pysample__015-arabic__habibi-rotated.pdf")
+    sizes = document["page_sizes"]
+    assert len(sizes) == document["pages"] == 4
+    assert sizes[0]["width"] > sizes[0]["height"]  # /Rotate 90: landscape as shown
+    assert sizes[1]["width"] < sizes[1]["height"]  # /Rotate 180: still portrait
+    for number, size in enumerate(sizes, start=1):
+        png = docs.peer().request("GET", f"/v1/documents/{document['id']}/pages/{number}",
+                                  workspace_id=account.workspace_id).content
+        width, height = struct.unpack(">II", png[16:24])
+        assert abs(width / height - size["width"] / size["height"]) < 0.01
 
 
 def test_peer_service_reads_with_the_workspace_header(docs: Docs, account: Account,

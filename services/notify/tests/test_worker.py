@@ -15,12 +15,14 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
 from pactra_contracts.events import (
+    AgreementCreated,
     Event,
     Person,
     ReceiptIssued,
     Recipient,
     SealedLink,
     SignerInvited,
+    SignerSummary,
     make_event,
 )
 from pactra_contracts.ids import new_id
@@ -111,6 +113,18 @@ def invitation(stack: Stack, event_type: str = "signer.invited", *, agreement_id
     return event, link
 
 
+def agreement_created(agreement_id: str, workspace_id: str, sender: Person,
+                      signers: list[tuple[str, str, str]]) -> Event:
+    """Signing's announcement of an agreement: the parties notify may email its receipt to."""
+    return make_event("agreement.created", AgreementCreated(
+        agreement_id=agreement_id, title="NDA", document_id=new_id("doc"),
+        document_sha256="c" * 64, document_pages=1, message=None, signing_order="parallel",
+        expires_at=utcnow(), sender=sender,
+        signers=[SignerSummary(id=signer_id, name=name, email=email, order=1)
+                 for signer_id, name, email in signers],
+        fields=[]), producer="signing", workspace_id=workspace_id)
+
+
 def sent_notifications(stack: Stack, event_id: str) -> list[dict]:
     rows = notify_db(stack, "SELECT body FROM outbox WHERE body->>'causation_id' = :id "
                             "AND body->>'type' = 'notification.sent'", id=event_id)
@@ -156,9 +170,15 @@ def test_ending_email_reaches_every_signer_and_the_sender(stack: Stack, outcome:
     agreement_id = new_id("agr")
     first, first_link = invitation(stack, agreement_id=agreement_id, name="Bob")
     second, _ = invitation(stack, agreement_id=agreement_id, name="Carol")
-    publish(stack, first)
-    wait_until(lambda: worker_log(stack, "event handled", first.id))
     sender_email = unique_email("sender")
+    # Signing announced the agreement with all three; a receipt may reach only them.
+    created = agreement_created(agreement_id, first.workspace_id,
+                                Person(name="Ada", email=sender_email),
+                                [(first.data["signer_id"], "Bob", first.data["email"]),
+                                 (second.data["signer_id"], "Carol", second.data["email"])])
+    publish(stack, created, first)
+    wait_until(lambda: worker_log(stack, "event handled", first.id)
+               and worker_log(stack, "event handled", created.id))
     receipt = make_event("receipt.issued", ReceiptIssued(
         agreement_id=agreement_id, receipt_id=new_id("rcpt"), title="Lease & <Annex>",
         outcome=outcome, sealed_sha256=None, receipt_sha256="b" * 64,
@@ -187,11 +207,15 @@ def test_completed_without_a_signed_pdf_is_retried_then_dead_lettered(stack: Sta
     """Receipts does not run here: the PDF cannot be fetched, so nothing is sent, the event is
     retried up to the delivery limit and then waits in notify's dead-letter queue."""
     sender_email = unique_email("sender")
+    created = agreement_created(new_id("agr"), new_id("ws"), Person(name="Ada", email=sender_email),
+                                [])
+    publish(stack, created)
+    wait_until(lambda: worker_log(stack, "event handled", created.id))
     receipt = make_event("receipt.issued", ReceiptIssued(
-        agreement_id=new_id("agr"), receipt_id=new_id("rcpt"), title="Done deal",
+        agreement_id=created.data["agreement_id"], receipt_id=new_id("rcpt"), title="Done deal",
         outcome="completed", sealed_sha256="a" * 64, receipt_sha256="b" * 64,
         recipients=[Recipient(name="Ada", email=sender_email, signer_id=None)],
-    ), producer="receipts", workspace_id=new_id("ws"))
+    ), producer="receipts", workspace_id=created.workspace_id)
     publish(stack, receipt)
 
     def dead_lettered() -> bool:
@@ -202,6 +226,48 @@ def test_completed_without_a_signed_pdf_is_retried_then_dead_lettered(stack: Sta
     assert len(worker_log(stack, "handler failed", receipt.id)) >= 2
     assert stack.messages(sender_email) == []
     assert sent_notifications(stack, receipt.id) == []
+
+
+def test_a_receipt_reaches_only_the_parties_signing_named(stack: Stack) -> None:
+    """receipt.issued carries its recipients, but notify emails only addresses signing named
+    for that agreement and workspace: a stranger added to the list, or given a real signer's
+    id (and so its link), gets nothing; a receipt under another workspace reaches nobody."""
+    agreement_id, workspace_id, signer_id = new_id("agr"), new_id("ws"), new_id("sgr")
+    signer_email, sender_email = unique_email("signer"), unique_email("sender")
+    stranger = unique_email("stranger")
+    created = agreement_created(agreement_id, workspace_id, Person(name="Ada", email=sender_email),
+                                [(signer_id, "Bob", signer_email)])
+    publish(stack, created)
+    wait_until(lambda: worker_log(stack, "event handled", created.id))
+
+    def receipt(workspace: str, recipients: list[Recipient]) -> Event:
+        return make_event("receipt.issued", ReceiptIssued(
+            agreement_id=agreement_id, receipt_id=new_id("rcpt"), title="NDA", outcome="voided",
+            sealed_sha256=None, receipt_sha256="b" * 64, recipients=recipients,
+        ), producer="receipts", workspace_id=workspace)
+
+    forged = receipt(workspace_id, [
+        Recipient(name="Bob", email=signer_email, signer_id=signer_id),
+        Recipient(name="Ada", email=sender_email, signer_id=None),
+        Recipient(name="Eve", email=stranger, signer_id=None),
+        Recipient(name="Eve", email=stranger.upper(), signer_id=signer_id),
+    ])
+    publish(stack, forged)
+    wait_until(lambda: worker_log(stack, "event handled", forged.id))
+    assert sorted(n["recipient"] for n in sent_notifications(stack, forged.id)) == sorted(
+        [signer_email, sender_email])
+    assert notify_db(stack, "SELECT recipient FROM deliveries WHERE event_id = :id "
+                            "ORDER BY recipient", id=forged.id) == sorted(
+        [(signer_email,), (sender_email,)])
+    assert stack.messages(stranger) == []
+    assert len(stack.messages(signer_email)) == 1 and len(stack.messages(sender_email)) == 1
+
+    elsewhere = receipt(new_id("ws"), [Recipient(name="Bob", email=signer_email,
+                                                 signer_id=signer_id)])
+    publish(stack, elsewhere)
+    wait_until(lambda: worker_log(stack, "event handled", elsewhere.id))
+    assert sent_notifications(stack, elsewhere.id) == []
+    assert len(stack.messages(signer_email)) == 1
 
 
 def test_a_retry_skips_recipients_already_sent(stack: Stack) -> None:

@@ -34,7 +34,7 @@ def receipts_stack() -> Iterator[Stack]:
 @pytest.fixture(scope="session")
 def documents(receipts_stack: Stack) -> Iterator[DocumentsStandIn]:
     settings = receipts_stack.settings
-    stand_in = DocumentsStandIn(settings.internal_secret, settings.port_of("documents"))
+    stand_in = DocumentsStandIn(settings, settings.port_of("documents"))
     try:
         yield stand_in
     finally:

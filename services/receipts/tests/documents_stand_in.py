@@ -8,21 +8,32 @@ from flask import Flask, Response, request
 from werkzeug.serving import make_server
 
 from pactra_platform import internal_auth
+from pactra_platform.settings import Settings
 
 
 class DocumentsStandIn:
     """Serves ``GET /v1/documents/{id}/content`` to correctly signed calls, per workspace."""
 
-    def __init__(self, secret: str, port: int) -> None:
+    def __init__(self, settings: Settings, port: int) -> None:
+        verifier = internal_auth.Verifier.for_service(settings, "documents")
+        seen: set[tuple[str, str]] = set()  # one process: its memory is every replica's
         self.documents: dict[str, tuple[str, bytes]] = {}
         self.calls: list[str] = []
+        # Document ids whose content is answered only once their event is set (or after a
+        # minute): a caller caught in the middle of its work, to be killed there.
+        self.held: dict[str, threading.Event] = {}
         app = Flask("documents-stand-in")
 
         @app.get("/v1/documents/<document_id>/content")
         def content(document_id: str) -> Response:
             self.calls.append(document_id)
-            if not internal_auth.verify(secret, "GET", request.path, request.headers):
+            signed = verifier.verify("GET", request.path, request.headers)
+            if (signed is None or signed.body_sha256 != internal_auth.EMPTY_SHA256
+                    or (signed.caller, signed.nonce) in seen):
                 return Response("unsigned", status=401)
+            seen.add((signed.caller, signed.nonce))
+            if document_id in self.held:
+                self.held[document_id].wait(60)
             owner, data = self.documents.get(document_id, (None, b""))
             if owner is None or owner != request.headers.get(internal_auth.WORKSPACE):
                 return Response("not found", status=404)

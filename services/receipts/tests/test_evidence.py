@@ -50,8 +50,9 @@ def test_completed_evidence_passes_every_verifier(receipts_stack: Stack, account
     assert code == 0 and checks == ALL_PASS, output
     answer = post_verify(receipts_stack, evidence)
     assert answer.status_code == 200, answer.text
-    assert answer.json() == {"valid": True, "receipt_id": evidence.receipt["receipt_id"],
-                             "agreement_id": story.agreement_id, "checks": ALL_PASS, "errors": []}
+    assert answer.json() == {"valid": True, "verdict": "valid", "receipt_id": evidence.receipt["receipt_id"],
+                             "agreement_id": story.agreement_id, "checks": ALL_PASS, "errors": [],
+                             "skipped": {}, "notes": []}
 
     report = pdfsig(evidence.signed_pdf, tmp_path)
     assert "Signature Validation: Signature is Valid." in report, report
@@ -77,8 +78,15 @@ def test_completed_evidence_passes_every_verifier(receipts_stack: Stack, account
     # JSON alone: only the signature can be checked; not a receipt at all: 422.
     alone = requests.post(receipts_stack.gateway_url + "/v1/receipts/verify",
                           json=evidence.receipt, timeout=30).json()
-    assert alone["valid"] and alone["checks"]["signature"] == "pass"
-    assert alone["checks"]["pdf_seal"] == "skipped"
+    assert alone["valid"] and alone["checks"]["signature"] == "pass" and alone["verdict"] == "valid"
+    assert alone["checks"]["pdf_seal"] == "skipped" and alone["skipped"]["pdf_seal"] == "no sealed PDF given"
+    # A forgery (a signer renamed, a signature of "AAAA"): the endpoint always checks the
+    # signature, so it is invalid, never "valid because nothing else was given".
+    forged = copy.deepcopy(evidence.receipt)
+    forged["signers"][0]["name"] = "Mallory"
+    forged["signature"]["value"] = "AAAA"
+    answer = requests.post(receipts_stack.gateway_url + "/v1/receipts/verify", json=forged, timeout=30).json()
+    assert (answer["valid"], answer["verdict"], answer["checks"]["signature"]) == (False, "invalid", "fail")
     for body in ({"hello": "world"}, [1, 2]):
         refused = requests.post(receipts_stack.gateway_url + "/v1/receipts/verify", json=body, timeout=30)
         assert refused.status_code == 422 and refused.json()["code"] == "validation_error"
@@ -109,13 +117,18 @@ def test_each_kind_of_tampering_fails_its_check(receipts_stack: Stack, account: 
         code, checks, output = run_cli(tampered, tmp_path / check)
         assert code == 1 and checks[check] == "fail" and "INVALID" in output, (check, output)
         answer = post_verify(receipts_stack, tampered).json()
-        assert answer["valid"] is False and answer["checks"][check] == "fail", (check, answer)
-        assert any(error.startswith(check) for error in answer["errors"])
+        # The endpoint parses no PDF whose hash already fails the receipt: a changed signed.pdf
+        # fails sealed_hash there, and its seal is left unread (the CLI, offline, reads it).
+        failed = "sealed_hash" if check == "pdf_seal" else check
+        assert answer["valid"] is False and answer["checks"][failed] == "fail", (check, answer)
+        assert any(error.startswith(failed) for error in answer["errors"])
     # The changed receipt also no longer states what the certificate pages say.
     assert post_verify(receipts_stack, cases["signature"]).json()["checks"]["certificate_text"] == "fail"
     # A changed byte of signed.pdf: its hash no longer matches, and both PDF tools say broken.
     answer = post_verify(receipts_stack, cases["pdf_seal"]).json()
     assert answer["checks"]["sealed_hash"] == "fail"
+    assert answer["checks"]["pdf_seal"] == answer["checks"]["certificate_text"] == "skipped"
+    assert answer["skipped"]["pdf_seal"].startswith("not read")
     report = pdfsig(tampered_pdf, tmp_path)
     assert "Signature is Valid" not in report and "Digest Mismatch" in report, report
     status = pyhanko_status(tampered_pdf, evidence.chain)
@@ -180,6 +193,8 @@ def test_failed_evidence_is_reported_counted_and_recovers(receipts_stack: Stack,
     wait_until(lambda: failed_gauge() >= 1, timeout=30)
     conflict = get(receipts_stack, account, story.agreement_id, "receipt")
     assert conflict.status_code == 409 and "failed" in conflict.json()["detail"]
+    assert conflict.json()["code"] == "evidence_failed"
+    assert conflict.json()["evidence_reason"].startswith("document_mismatch: ")
     # The audit trail kept the completion: nothing rolled back, nothing dead-lettered.
     types = [e["type"] for e in get(receipts_stack, account, story.agreement_id, "audit").json()["entries"]]
     assert types.count("agreement.completed") == 1

@@ -283,11 +283,15 @@ def test_evidence_that_cannot_be_made_is_reported_and_retried(
             return [row.body for row in rows if row.body["data"]["agreement_id"] == story.agreement_id]
 
     reported = wait_until(lambda: len(failures()) >= 2 and failures(), timeout=30)  # retried
-    assert "404" in reported[0]["data"]["reason"]
+    # What users see is a stable code and sentence, not the exception ("documents answered 404").
+    reason = "document_unavailable: The original document could not be fetched from the documents service."
+    assert reported[0]["data"]["reason"] == reason and reported[0]["data"]["code"] == "document_unavailable"
+    assert reported[0]["data"]["will_retry"] is True and reported[0]["data"]["attempts"] == 1
     assert reported[0]["workspace_id"] == story.workspace_id
-    for what in ("receipt", "signed.pdf"):
+    for what in ("receipt", "signed.pdf", "certificate.pdf"):
         response = _get(receipts_stack, account, story, what)
-        assert response.status_code == 409 and response.json()["code"] == "conflict"
+        assert response.status_code == 409, response.text
+        assert response.json()["code"] == "evidence_failed" and response.json()["evidence_reason"] == reason
 
 
 def test_receipt_issued_event_names_every_recipient(

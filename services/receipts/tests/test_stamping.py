@@ -104,3 +104,35 @@ def test_unchecked_box_and_missing_signer_draw_nothing() -> None:
 def test_not_a_pdf_raises(bad: bytes) -> None:
     with pytest.raises(Exception):  # noqa: B017, PT011 - pypdf's error types vary by damage
         stamp(bad, FIELDS, MARKS)
+
+
+def _bomb_png(width: int, height: int) -> str:
+    """A one-colour PNG: a few kilobytes that decode to width x height pixels."""
+    out = io.BytesIO()
+    Image.new("L", (width, height), 255).save(out, format="PNG", optimize=True)
+    return base64.b64encode(out.getvalue()).decode()
+
+
+@pytest.mark.parametrize(("width", "height"), [(2001, 2000), (3000, 3000)])
+def test_a_drawn_signature_over_4_megapixels_is_refused_before_decoding(width: int, height: int) -> None:
+    from pactra_receipts import evidence
+    from pactra_receipts.stamping import SignatureImageError
+
+    bomb = {"type": "drawn", "png_base64": _bomb_png(width, height)}
+    assert len(bomb["png_base64"]) < 1_500_000  # small enough for the sign request
+    with pytest.raises(SignatureImageError):
+        stamp(SAMPLE.read_bytes(), FIELDS, {"sgr_b": SignerMarks(bomb, {})})
+    # The issuer names the failure: a stable reason, whichever step met the image first.
+    with pytest.raises(evidence.EvidenceError) as failed, evidence._stage("certificate_failed"):
+        stamp(SAMPLE.read_bytes(), FIELDS, {"sgr_b": SignerMarks(bomb, {})})
+    assert failed.value.code == "signature_unusable"
+    # Not a PNG at all (the signing service only checked the magic bytes once).
+    with pytest.raises(SignatureImageError):
+        stamp(SAMPLE.read_bytes(), FIELDS, {"sgr_b": SignerMarks(
+            {"type": "drawn", "png_base64": base64.b64encode(b"\x89PNG\r\n\x1a\nrest").decode()}, {})})
+
+
+def test_pillow_refuses_large_images_in_the_receipts_process() -> None:
+    import pactra_receipts.stamping  # noqa: F401 - importing it lowers the limit
+
+    assert Image.MAX_IMAGE_PIXELS == 4_000_000

@@ -21,7 +21,7 @@ from pactra_signing.tokens import TokenVault
 @pytest.fixture(scope="module")
 def settings() -> Iterator[Settings]:
     settings = Settings(db_prefix=f"pactra_u{secrets.token_hex(4)}_", master_key="m" * 40,
-                        internal_secret="i" * 40, public_url="https://sign.example")
+                        public_url="https://sign.example")
     ensure_database(settings, "signing")
     command.upgrade(alembic_config(settings, "signing"), "head")
     try:

@@ -117,6 +117,37 @@ def test_expiry_job_ends_overdue_agreements(settings, ctx, uow_factory, sender, 
         assert (stored.status, stored.evidence_status) == ("expired", "issuing")
 
 
+SIZED = DocumentInfo(id="doc_2", sha256="cd" * 32, pages=2,
+                     page_sizes=((595.28, 841.89), (841.89, 595.28)))
+
+
+def _with_field(**field) -> AgreementCreate:
+    placed = {"signer_email": "a@example.com", "type": "date", "page": 1, "x": 72, "y": 600,
+              "width": 100, "height": 20, **field}
+    return AgreementCreate.model_validate({
+        "title": "Sized", "document_id": "doc_2", "signers": [{"name": "A", "email": "a@example.com"}],
+        "fields": [{**placed, "page": 1, "x": 10, "y": 10}, placed]})
+
+
+@pytest.mark.parametrize(("field", "where"), [
+    ({"x": 500}, "fields.1"),                       # 500 + 100 > 595.28
+    ({"y": 830}, "fields.1"),                       # 830 + 20 > 841.89
+    ({"page": 2, "y": 580}, "fields.1"),            # page 2 is landscape: 600 > 595.28
+    ({"page": 3}, "fields.1.page"),                 # the document has 2 pages
+])
+def test_a_field_must_lie_within_its_page(ctx, uow_factory, sender, field, where):
+    with pytest.raises(agreements.Invalid) as raised:
+        agreements.create(_with_field(**field), "ws_test", SIZED, sender, ctx, uow_factory())
+    assert raised.value.field == where
+
+
+def test_a_field_may_reach_the_edges_of_its_page(ctx, uow_factory, sender):
+    edge = _with_field(page=2, x=841.89 - 100, y=595.28 - 20)
+    agreement = agreements.create(edge, "ws_test", SIZED, sender, ctx, uow_factory())
+    assert agreement.document_page_sizes == [[595.28, 841.89], [841.89, 595.28]]
+    assert [f.page for f in agreement.fields] == [1, 2]
+
+
 def test_an_agreement_without_fields_can_be_shown(ctx, uow_factory, sender):
     cmd = AgreementCreate.model_validate({
         "title": "Plain", "document_id": "doc_1", "signers": [{"name": "A", "email": "a@example.com"}]})

@@ -111,7 +111,8 @@ class FieldIn(_Request):
 
 class AgreementCreate(_Request):
     title: str = Field(min_length=1, max_length=300)
-    document_id: str = Field(min_length=1, max_length=40)
+    # An id, never a path: it is put into the documents service's URL.
+    document_id: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_-]+$")
     message: str | None = Field(default=None, max_length=5000)
     signing_order: Literal["parallel", "sequential"] = "parallel"
     expires_in_days: int | None = Field(default=None, ge=1, le=365)
@@ -143,3 +144,31 @@ class SignRequest(_Request):
 
 class DeclineRequest(_Request):
     reason: str = Field(min_length=1, max_length=1000)
+
+
+# The event types a webhook endpoint may subscribe to (api.md, "Webhooks"), or "*".
+WEBHOOK_EVENT_TYPES = (
+    "document.uploaded", "document.deleted", "agreement.sent", "agreement.completed",
+    "agreement.declined", "agreement.voided", "agreement.expired", "signer.viewed",
+    "signer.signed", "signer.declined", "receipt.issued", "receipt.failed",
+    "analysis.completed", "ping",
+)
+WebhookEventType = Literal[
+    "*", "document.uploaded", "document.deleted", "agreement.sent", "agreement.completed",
+    "agreement.declined", "agreement.voided", "agreement.expired", "signer.viewed",
+    "signer.signed", "signer.declined", "receipt.issued", "receipt.failed",
+    "analysis.completed", "ping"]
+
+
+class WebhookCreate(_Request):
+    url: str = Field(min_length=1, max_length=2048)
+    events: list[WebhookEventType] = Field(min_length=1, max_length=len(WEBHOOK_EVENT_TYPES) + 1)
+    description: str | None = Field(default=None, max_length=500)
+
+
+class WebhookPatch(_Request):
+    url: str | None = Field(default=None, min_length=1, max_length=2048)
+    events: list[WebhookEventType] | None = Field(default=None, min_length=1,
+                                                  max_length=len(WEBHOOK_EVENT_TYPES) + 1)
+    enabled: bool | None = None
+    description: str | None = Field(default=None, max_length=500)

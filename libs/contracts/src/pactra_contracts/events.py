@@ -91,12 +91,18 @@ class AgreementCreated(_Strict):
     sender: Person
     signers: list[SignerSummary]
     fields: list[FieldPlacement]
+    # The agreement's version after this change (events.md; webhooks show it as ``sequence``).
+    # Optional so that events published before signing carried it still parse.
+    agreement_version: int | None = None
 
 
 class AgreementSent(_Strict):
     agreement_id: str
     signing_order: Literal["parallel", "sequential"]
     signer_ids: list[str]
+    # The agreement's version after this change (events.md; webhooks show it as ``sequence``).
+    # Optional so that events published before signing carried it still parse.
+    agreement_version: int | None = None
 
 
 class SealedLink(_Strict):
@@ -117,11 +123,17 @@ class SignerInvited(_Strict):
     sender: Person
     title: str
     expires_at: UtcTime | None
+    # The agreement's version after this change (events.md; webhooks show it as ``sequence``).
+    # Optional so that events published before signing carried it still parse.
+    agreement_version: int | None = None
 
 
 class SignerViewed(_Strict):
     agreement_id: str
     signer_id: str
+    # The agreement's version after this change (events.md; webhooks show it as ``sequence``).
+    # Optional so that events published before signing carried it still parse.
+    agreement_version: int | None = None
 
 
 class Signature(_Strict):
@@ -140,12 +152,18 @@ class SignerSigned(_Strict):
     document_sha256: str
     signature: Signature
     field_values: dict[str, FieldValue]
+    # The agreement's version after this change (events.md; webhooks show it as ``sequence``).
+    # Optional so that events published before signing carried it still parse.
+    agreement_version: int | None = None
 
 
 class SignerDeclined(_Strict):
     agreement_id: str
     signer_id: str
     reason: str
+    # The agreement's version after this change (events.md; webhooks show it as ``sequence``).
+    # Optional so that events published before signing carried it still parse.
+    agreement_version: int | None = None
 
 
 class SignedBy(_Strict):
@@ -157,12 +175,18 @@ class SignedBy(_Strict):
 class AgreementCompleted(_Strict):
     agreement_id: str
     signatures: list[SignedBy]
+    # The agreement's version after this change (events.md; webhooks show it as ``sequence``).
+    # Optional so that events published before signing carried it still parse.
+    agreement_version: int | None = None
 
 
 class AgreementEnded(_Strict):
     agreement_id: str
     reason: str | None
     notify_signer_ids: list[str]
+    # The agreement's version after this change (events.md; webhooks show it as ``sequence``).
+    # Optional so that events published before signing carried it still parse.
+    agreement_version: int | None = None
 
 
 class Recipient(_Strict):
@@ -184,10 +208,16 @@ class ReceiptIssued(_Strict):
 
 
 class ReceiptFailed(_Strict):
-    """Evidence could not be made (yet); it is retried. ``reason`` is for the operator."""
+    """Evidence could not be made (yet). ``reason`` is shown to users: a stable code and a
+    sentence (evidence_reasons.py), never an exception's text. ``will_retry`` is false once the
+    issuer stopped retrying by itself (after ``attempts``): only an operator retries it then.
+    The last two are optional so that events published before them still parse."""
 
     agreement_id: str
     reason: str
+    code: str | None = None
+    attempts: int | None = None
+    will_retry: bool | None = None
 
 
 class AnalysisCompleted(_Strict):
@@ -206,6 +236,9 @@ class UsageRecorded(_Strict):
     workspace_id: str
     metric: str
     quantity: int
+    # What was counted (an event or request id): counting is idempotent by it (events.md).
+    # Optional so that events published before it still parse.
+    source: str | None = None
 
 
 # (type, version) -> model of ``data``. Never change a published version's meaning: add one.
@@ -232,6 +265,26 @@ CATALOGUE: dict[tuple[str, int], type[BaseModel]] = {
     ("usage.recorded", 1): UsageRecorded,
 }
 EVENT_TYPES = sorted({event_type for event_type, _ in CATALOGUE})
+
+# Who may publish each type (the "producer" column of events.md). The broker enforces it: each
+# service's RabbitMQ user may publish only these routing keys (``pactra_platform.bus``).
+PRODUCED_BY: dict[str, tuple[str, ...]] = {
+    "gateway": ("workspace.created", "workspace.updated"),
+    "documents": ("document.uploaded", "document.deleted"),
+    "signing": ("agreement.created", "agreement.sent", "signer.invited", "signer.reminded",
+                "signer.viewed", "signer.signed", "signer.declined", "agreement.completed",
+                "agreement.declined", "agreement.voided", "agreement.expired"),
+    "receipts": ("receipt.issued", "receipt.failed"),
+    "ai": ("analysis.completed",),
+    "notify": ("notification.sent",),
+}
+# Types any service may publish (events.md: producer "any").
+ANY_PRODUCER: tuple[str, ...] = ("usage.recorded",)
+
+
+def types_produced_by(service: str) -> tuple[str, ...]:
+    """The event types ``service`` may publish."""
+    return PRODUCED_BY.get(service, ()) + ANY_PRODUCER
 DATA_MODELS: dict[type[BaseModel], str] = {}
 for (_type, _version), _model in CATALOGUE.items():
     DATA_MODELS.setdefault(_model, _type)

@@ -3,7 +3,8 @@
 import secrets
 
 ID_PREFIXES = frozenset(
-    {"ws", "usr", "key", "doc", "agr", "sgr", "fld", "rcpt", "whk", "evt", "exp", "idem", "ana"}
+    {"ws", "usr", "key", "doc", "agr", "sgr", "fld", "rcpt", "whk", "whd", "evt", "exp", "idem",
+     "ana"}
 )
 
 

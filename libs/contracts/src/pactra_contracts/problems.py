@@ -17,8 +17,10 @@ PROBLEM_CODES: dict[str, tuple[int, str]] = {
     "method_not_allowed": (405, "Method not allowed"),
     "conflict": (409, "Conflict"),
     "idempotency_in_progress": (409, "A request with this idempotency key is in progress"),
+    "evidence_failed": (409, "The agreement's evidence could not be made"),
     "gone": (410, "Gone"),
     "payload_too_large": (413, "Payload too large"),
+    "uri_too_long": (414, "URI too long"),
     "unsupported_media_type": (415, "Unsupported media type"),
     "validation_error": (422, "Validation failed"),
     "invalid_pdf": (422, "The file is not a readable PDF"),
@@ -49,11 +51,14 @@ class Problem(BaseModel):
     detail: str
     code: str
     errors: list[FieldError] | None = None
+    # ``evidence_failed`` only: the stable reason (evidence_reasons.py), "code: sentence".
+    evidence_reason: str | None = None
 
     @classmethod
-    def of(cls, code: str, detail: str, errors: list[FieldError] | None = None) -> "Problem":
+    def of(cls, code: str, detail: str, errors: list[FieldError] | None = None, *,
+           evidence_reason: str | None = None) -> "Problem":
         status, title = PROBLEM_CODES[code]
         return cls(
             type=PROBLEM_BASE + code, title=title, status=status, detail=detail,
-            code=code, errors=errors,
+            code=code, errors=errors, evidence_reason=evidence_reason,
         )

@@ -1,8 +1,10 @@
 """``pactra-dev run`` (what ``make run`` calls), ``pactra-dev s3`` (the local S3 store) and
-``pactra-dev mailbox`` (the development mailbox)."""
+``pactra-dev mailbox`` (the development mailbox), ``pactra-dev reset`` (what ``make reset``
+calls)."""
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -16,11 +18,41 @@ def _environment() -> None:
     """Defaults for a local run; anything already set in the environment wins."""
     for name, value in secrets_file.ensure(STATE_DIR / "secrets.env").items():
         os.environ.setdefault(name, value)
+    # Webhooks to a receiver on this machine over plain http: development only, never a
+    # deployment's default (private, link-local and metadata addresses stay refused).
+    os.environ.setdefault("PACTRA_WEBHOOKS_ALLOW_HTTP", "true")
+    os.environ.setdefault("PACTRA_WEBHOOKS_ALLOW_LOOPBACK", "true")
+
+
+def _ensure_nginx() -> bool:
+    """nginx fronts the gateway; a fresh Debian machine run as root gets it as CI does."""
+    from .edge import INSTALL_HINT, find_nginx
+
+    if find_nginx() is None and os.geteuid() == 0 and shutil.which("apt-get"):
+        print("installing nginx (apt-get install nginx) ...", file=sys.stderr)
+        environment = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        for step in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "nginx"]):
+            subprocess.run(step, env=environment, check=False)
+    if find_nginx() is None:
+        print(INSTALL_HINT, file=sys.stderr)
+        return False
+    return True
 
 
 def run(_: argparse.Namespace) -> int:
     _environment()
-    subprocess.run([str(Path(sys.executable).with_name("pactra-migrate"))], check=True)
+    if not _ensure_nginx():
+        return 1
+    # Each service's own broker user, before pactra-migrate declares the queues they read.
+    from pactra_platform.settings import Settings
+
+    from .broker_users import provision
+
+    provision(Settings())
+    migrated = subprocess.run([str(Path(sys.executable).with_name("pactra-migrate"))], check=False)
+    if migrated.returncode:
+        # pactra-migrate said why (a master key that does not fit the databases, say).
+        return migrated.returncode
     honcho = str(Path(sys.executable).with_name("honcho"))
     os.execv(honcho, [honcho, "start", "-f", "Procfile"])
     return 0
@@ -37,8 +69,28 @@ def s3(_: argparse.Namespace) -> int:
     return 0
 
 
+def reset(args: argparse.Namespace) -> int:
+    from pactra_platform.settings import Settings
+
+    from .reset import reset as reset_local
+
+    _environment()
+    return reset_local(Settings(), STATE_DIR, force=args.force)
+
+
+def nginx(args: argparse.Namespace) -> int:
+    from pactra_platform.settings import Settings
+
+    from .edge import run as run_edge
+
+    return run_edge(Path(args.state_dir), Settings())
+
+
 def mailbox(_: argparse.Namespace) -> int:
     from .mailbox import run_from_environment
+
+    # `make run`'s mailbox keeps its mail across restarts, until `make reset`.
+    os.environ.setdefault("PACTRA_MAILBOX_DIR", str(STATE_DIR / "mail"))
 
     return run_from_environment()
 
@@ -48,6 +100,14 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(required=True)
     commands.add_parser("run", help="migrate, then run every service in the foreground").set_defaults(
         func=run)
+    resetting = commands.add_parser(
+        "reset", help="delete the local databases, queues, buckets and mail (asks first)")
+    resetting.add_argument("--force", action="store_true", help="do not ask")
+    resetting.set_defaults(func=reset)
+    edge = commands.add_parser("nginx", help="run nginx in front of the gateway, in the foreground")
+    edge.add_argument("--state-dir", default=str(STATE_DIR / "nginx"),
+                      help="where its generated configuration and pid file go")
+    edge.set_defaults(func=nginx)
     commands.add_parser("s3", help="run the local S3 store in the foreground").set_defaults(func=s3)
     commands.add_parser(
         "mailbox", help="run the development mailbox (SMTP :1025, web :8025) in the foreground",

@@ -3,7 +3,8 @@
 ``pactra-dev mailbox`` runs it in the foreground (SMTP on 127.0.0.1:1025, web on
 127.0.0.1:8025); the test stack runs one per session on free ports. Nothing is relayed
 anywhere: a message stays here, in memory (the newest ``limit``) and, when a directory is
-given, as ``.eml`` files.
+given, as ``.eml`` files with their envelope beside them, read back at the next start: the
+mailbox of ``make run`` (``.pactra/mail``) keeps its mail across restarts until ``make reset``.
 
 Web UI and API:
 ``GET /`` the list; ``GET /messages/{id}`` one message; ``GET /api/messages[?to=addr]`` JSON,
@@ -78,24 +79,56 @@ class StoredMessage:
 
 
 class Mailbox:
-    """The newest ``limit`` messages, thread-safe; each also written to ``directory``."""
+    """The newest ``limit`` messages, thread-safe; each also written to ``directory`` (the
+    raw message as ``<id>.eml``, its envelope as ``<id>.json``) and read back from it."""
 
     def __init__(self, limit: int = 500, directory: Path | None = None) -> None:
         self._messages: collections.deque[StoredMessage] = collections.deque(maxlen=limit)
         self._lock = threading.Lock()
-        self._ids = itertools.count(1)
         self.directory = directory
+        last = 0
         if directory is not None:
             directory.mkdir(parents=True, exist_ok=True)
+            for stored in self._load(directory)[-limit:]:
+                self._messages.append(stored)
+            last = max((int(m.id[1:]) for m in self._messages), default=0)
+        self._ids = itertools.count(last + 1)
+
+    @staticmethod
+    def _load(directory: Path) -> list[StoredMessage]:
+        """The messages a previous run kept, oldest first; a half-written one is skipped."""
+        found = []
+        for envelope_path in directory.glob("m*.json"):
+            raw_path = envelope_path.with_suffix(".eml")
+            try:
+                envelope = json.loads(envelope_path.read_text())
+                found.append(StoredMessage(envelope_path.stem, envelope["mail_from"],
+                                           tuple(envelope["rcpt_tos"]), raw_path.read_bytes(),
+                                           envelope["received_at"]))
+            except (OSError, ValueError, KeyError):
+                log.warning("skipping unreadable stored message %s", envelope_path.stem)
+        return sorted(found, key=lambda m: int(m.id[1:]) if m.id[1:].isdigit() else 0)
 
     def add(self, mail_from: str, rcpt_tos: list[str], raw: bytes) -> StoredMessage:
         with self._lock:
             message = StoredMessage(f"m{next(self._ids)}", mail_from, tuple(rcpt_tos), raw,
                                     format_time(utcnow()))
+            evicted = self._messages[0] if len(self._messages) == self._messages.maxlen else None
             self._messages.append(message)
         if self.directory is not None:
             (self.directory / f"{message.id}.eml").write_bytes(raw)
+            # The envelope last: a message counts as kept once its envelope is written.
+            (self.directory / f"{message.id}.json").write_text(json.dumps({
+                "mail_from": mail_from, "rcpt_tos": list(rcpt_tos),
+                "received_at": message.received_at}))
+            if evicted is not None:
+                self._forget(evicted.id)
         return message
+
+    def _forget(self, message_id: str) -> None:
+        assert self.directory is not None
+        for suffix in (".json", ".eml"):
+            (self.directory / f"{message_id}{suffix}").unlink(missing_ok=True)
 
     def list(self, to: str | None = None) -> list[StoredMessage]:
         with self._lock:
@@ -111,7 +144,11 @@ class Mailbox:
 
     def clear(self) -> None:
         with self._lock:
+            cleared = [m.id for m in self._messages]
             self._messages.clear()
+        if self.directory is not None:
+            for message_id in cleared:
+                self._forget(message_id)
 
 
 class _SmtpHandler:

@@ -18,11 +18,12 @@ from pathlib import Path
 
 import requests
 
+from pactra_platform import internal_auth
 from pactra_platform.db import drop_database
 from pactra_platform.migrations import migrate
 from pactra_platform.settings import SERVICES, Settings
 
-from . import local_s3
+from . import broker_users, local_s3
 from .processes import stop_group
 
 BIN = Path(sys.executable).parent
@@ -59,16 +60,18 @@ class Stack:
     s3: subprocess.Popen | None = None
     mailbox: subprocess.Popen | None = None
     mailbox_url: str = ""
+    edge: subprocess.Popen | None = None
 
     @classmethod
     def create(cls, extra_env: dict[str, str] | None = None) -> "Stack":
         tag = f"t{secrets.token_hex(4)}"
         workdir = Path(tempfile.mkdtemp(prefix=f"pactra-{tag}-"))
-        # The mailbox's two ports come last so the others stay what they always were.
-        ports = local_s3.free_port_block(5 + len(SERVICES) + 2)
-        mailbox_smtp_port, mailbox_web_port = ports[-2:]
+        # The mailbox's two ports and the edge's (nginx) come last so the others stay what
+        # they always were.
+        ports = local_s3.free_port_block(5 + len(SERVICES) + 3)
+        mailbox_smtp_port, mailbox_web_port, public_port = ports[-3:]
         s3_ports = dict(zip(local_s3.PORT_OPTIONS, ports[:5], strict=True))
-        service_ports = dict(zip(SERVICES, ports[5:-2], strict=True))
+        service_ports = dict(zip(SERVICES, ports[5:-3], strict=True))
         amqp_base = os.environ.get("PACTRA_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
         vhost = f"pactra-{tag}"
         env = {
@@ -76,14 +79,27 @@ class Stack:
             "PACTRA_DB_PREFIX": f"pactra_{tag}_",
             "PACTRA_BUS_PREFIX": f"pactra-{tag}",
             "PACTRA_AMQP_URL": amqp_base.rstrip("/") + "/" + vhost,
+            # Each service's own broker user (`<bus prefix>-<service>`), made below.
+            **{f"PACTRA_{name.upper()}_AMQP_PASSWORD": secrets.token_urlsafe(32) for name in SERVICES},
             "PACTRA_S3_ENDPOINT": f"127.0.0.1:{s3_ports['s3.port']}",
             "PACTRA_S3_ACCESS_KEY": "pactra-test",
             "PACTRA_S3_SECRET_KEY": secrets.token_hex(16),
             "PACTRA_S3_BUCKET_PREFIX": f"{tag}-",
             "PACTRA_MASTER_KEY": secrets.token_urlsafe(48),
-            "PACTRA_INTERNAL_SECRET": secrets.token_urlsafe(48),
-            "PACTRA_PUBLIC_URL": f"http://127.0.0.1:{service_ports['gateway']}",
+            **{f"PACTRA_{name.upper()}_INTERNAL_KEY": internal_auth.generate_key() for name in SERVICES},
+            # Every test reaches the platform through nginx, as clients of `make run` do.
+            "PACTRA_PUBLIC_URL": f"http://127.0.0.1:{public_port}",
+            "PACTRA_PUBLIC_PORT": str(public_port),
             "PACTRA_DELIVERY_LIMIT": "3",
+            # Webhook tests receive on 127.0.0.1 over http, and cannot wait hours for retries
+            # (the production schedule is 5 s, 5 min, 30 min ... 24 h).
+            "PACTRA_WEBHOOKS_ALLOW_HTTP": "true",
+            "PACTRA_WEBHOOKS_ALLOW_LOOPBACK": "true",
+            "PACTRA_WEBHOOKS_RETRY_SCHEDULE": "1,1,1,1,1,1,1,1,1",
+            # Every test calls from 127.0.0.1: the suite's deliberate 401s and unknown signing
+            # links would otherwise lock it out. Tests of these limits set their own.
+            "PACTRA_AUTH_FAILURE_LIMIT_PER_IP": "100000/minute",
+            "PACTRA_TOKEN_LOCKOUT": "100000/hour",
             "PACTRA_SMTP_URL": f"smtp://127.0.0.1:{mailbox_smtp_port}",
             "PACTRA_MAILBOX_SMTP_PORT": str(mailbox_smtp_port),
             "PACTRA_MAILBOX_WEB_PORT": str(mailbox_web_port),
@@ -99,6 +115,7 @@ class Stack:
         stack = cls(env=env, settings=settings, workdir=workdir, vhost=vhost,
                     mailbox_url=f"http://127.0.0.1:{mailbox_web_port}")
         try:
+            broker_users.provision(settings)
             stack._start_mailbox()
             stack.s3 = local_s3.start(workdir / "s3", s3_ports, env["PACTRA_S3_ACCESS_KEY"],
                                       env["PACTRA_S3_SECRET_KEY"], workdir / "s3.log")
@@ -141,6 +158,37 @@ class Stack:
         response.raise_for_status()
         return response.json()
 
+    # --- the edge (nginx in front of the gateway) ------------------------------------------
+
+    def start_edge(self) -> None:
+        """Run nginx on the public port (``pactra-dev nginx``, as the Procfile does); starting
+        the gateway starts it, and :meth:`wait_ready` of the gateway waits for it too."""
+        log = open(self.workdir / "nginx.log", "ab")  # noqa: SIM115 - closed with the process
+        self.edge = subprocess.Popen(
+            [str(BIN / "pactra-dev"), "nginx", "--state-dir", str(self.workdir / "nginx")],
+            env=self.env, stdout=log, stderr=log, start_new_session=True)
+
+    def wait_edge(self, timeout: float = 30.0) -> None:
+        """Until ``/healthz`` through nginx is 200 (nginx and the gateway both answer)."""
+        assert self.edge is not None
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.edge.poll() is not None:
+                raise RuntimeError(f"nginx exited: {self.log('nginx')[-3000:]}")
+            try:
+                if requests.get(self.gateway_url + "/healthz", timeout=2).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"nginx not ready: {self.log('nginx')[-3000:]}")
+            time.sleep(0.1)
+
+    def stop_edge(self) -> None:
+        if self.edge is not None:
+            stop_group(self.edge, 10.0)
+            self.edge = None
+
     # --- processes ------------------------------------------------------------------------
 
     def start(self, name: str) -> subprocess.Popen:
@@ -150,9 +198,14 @@ class Stack:
         command = worker_command(service, role) if role else app_command(
             service, self.settings.port_of(service))
         log = open(self.workdir / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
-        process = subprocess.Popen(command, env=self.env, stdout=log, stderr=log,
+        # Only its own broker password, as a deployment would give it.
+        env = {k: v for k, v in self.env.items() if not k.endswith("_AMQP_PASSWORD")
+               or k == f"PACTRA_{service.upper()}_AMQP_PASSWORD"}
+        process = subprocess.Popen(command, env=env, stdout=log, stderr=log,
                                    start_new_session=True)
         self.processes[name] = process
+        if name == "gateway" and self.edge is None:
+            self.start_edge()
         return process
 
     def stop(self, name: str, *, kill: bool = False, timeout: float = 30.0) -> None:
@@ -178,6 +231,8 @@ class Stack:
                 raise RuntimeError(f"{service} exited: {self.log(service)[-3000:]}")
             try:
                 if requests.get(url, timeout=2).status_code == 200:
+                    if service == "gateway" and self.edge is not None:
+                        self.wait_edge()
                     return
             except requests.RequestException:
                 pass
@@ -201,9 +256,16 @@ class Stack:
 
     @property
     def gateway_url(self) -> str:
+        """The public URL: nginx, in front of the gateway."""
+        return f"http://127.0.0.1:{self.settings.public_port}"
+
+    @property
+    def direct_gateway_url(self) -> str:
+        """The gateway itself, behind nginx (its operator routes, /metrics, live here)."""
         return self.settings.url_of("gateway")
 
     def close(self) -> None:
+        self.stop_edge()
         for name in list(self.processes):
             self.stop(name)
         for helper, timeout in ((self.s3, 20.0), (self.mailbox, 10.0)):
@@ -213,5 +275,6 @@ class Stack:
             drop_database(self.settings, service)
         with contextlib.suppress(subprocess.CalledProcessError):
             _rabbitmqctl("delete_vhost", self.vhost)
+        broker_users.remove(self.settings)
         if not os.environ.get("PACTRA_KEEP_TEST_LOGS"):
             shutil.rmtree(self.workdir, ignore_errors=True)

@@ -48,3 +48,22 @@ def shared_data(*parts: str) -> Path:
         if candidate and (Path(candidate) / "data").is_dir():
             return Path(candidate, "data", *parts)
     raise FileNotFoundError("the shared test data (../shared/data) is not on this machine")
+
+
+def request_from(source_ip: str, url: str, method: str = "GET", headers: dict[str, str] | None = None,
+                 body: bytes | None = None, timeout: float = 10) -> tuple[int, dict[str, str], bytes]:
+    """One request sent from ``source_ip`` (any 127.x.y.z reaches the loopback), to play a
+    client other than the tests' own 127.0.0.1: (status, headers, body)."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout,
+                                            source_address=(source_ip, 0))
+    try:
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+        connection.request(method, target, body=body, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        connection.close()

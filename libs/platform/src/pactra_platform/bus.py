@@ -6,13 +6,21 @@ event type; per consuming handler a durable quorum queue ``<prefix>.<service>.<h
 service a dead-letter queue ``<prefix>.<service>.dead-letters``. Events nobody is bound to
 yet land, through the exchange's alternate exchange, in ``<prefix>.unrouted`` rather than
 vanishing.
+
+Access (events.md): ``pactra-migrate`` declares all of it with PACTRA_AMQP_URL, the bootstrap
+account. Each service's processes connect as its own user (``Settings.amqp_url_of``), which
+:func:`broker_access` allows only to publish the types it produces, to read its own queues
+and to publish to its own replay exchange; it configures nothing, so it only checks, passively,
+that its topology exists.
 """
 
 import asyncio
 import contextlib
 import logging
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import aio_pika
@@ -30,12 +38,12 @@ from faststream.rabbit.annotations import RabbitMessage
 from faststream.specification import AsyncAPI
 from sqlalchemy.orm import sessionmaker
 
-from pactra_contracts.events import Event, MalformedEvent, parse_event
+from pactra_contracts.events import Event, MalformedEvent, parse_event, types_produced_by
 from pactra_contracts.times import utcnow
 
-from . import logs
+from . import key_check, logs
 from .db import listen_connect_args
-from .messaging import OUTBOX_CHANNEL, claim_unpublished, mark_failed
+from .messaging import OUTBOX_CHANNEL, claim_unpublished, mark_failed, purge_published
 from .settings import Settings
 from .storage import ensure_bucket
 from .unit_of_work import SqlAlchemyUnitOfWork
@@ -76,6 +84,11 @@ class Topology:
         self.exchange = f"{prefix}.events"
         self.unrouted = f"{prefix}.unrouted"
         self.dead_letters = f"{prefix}.{service}.dead-letters"
+        # A direct exchange bound to each of the service's queues under the queue's name:
+        # ``pactra-deadletters`` replays through it, as the service's own user, to the queue a
+        # letter died in. The default exchange would do the same but reaches every queue of the
+        # vhost, so no service user may publish to it.
+        self.replay = f"{prefix}.{service}.replay"
 
     def queue_name(self, handler: str) -> str:
         return f"{self.settings.bus_prefix}.{self.service}.{handler}.{QUEUE_VERSION}"
@@ -113,21 +126,81 @@ class Topology:
         await channel.declare_queue(
             self.dead_letters, durable=True, arguments={"x-queue-type": "quorum"}
         )
+        replay = await channel.declare_exchange(self.replay, ExchangeType.DIRECT, durable=True)
         for sub in subscriptions:
             queue = await channel.declare_queue(
                 self.queue_name(sub.name), durable=True, arguments=self.queue_arguments()
             )
             for event_type in sub.event_types:
                 await queue.bind(exchange, routing_key=event_type)
+            await queue.bind(replay, routing_key=queue.name)
+
+    async def check(self, channel: AbstractChannel, subscriptions: Sequence[Subscription]) -> None:
+        """Passively check that what :meth:`declare` makes exists (needs no permission)."""
+        await channel.declare_exchange(self.exchange, passive=True)
+        await channel.declare_exchange(self.replay, passive=True)
+        for name in (self.dead_letters, *(self.queue_name(sub.name) for sub in subscriptions)):
+            await channel.declare_queue(name, passive=True)
 
 
 async def declare_topology(settings: Settings, service: str, subs: Sequence[Subscription]) -> None:
+    """Declare ``service``'s topology with the bootstrap account (PACTRA_AMQP_URL)."""
     connection = await aio_pika.connect(settings.amqp_url)
     try:
         channel = await connection.channel()
         await Topology(settings, service).declare(channel, subs)
     finally:
         await connection.close()
+
+
+async def check_topology(settings: Settings, service: str, subs: Sequence[Subscription]) -> None:
+    """As the service's own user: fail clearly when ``pactra-migrate`` has not declared it."""
+    connection = await aio_pika.connect(settings.amqp_url_of(service))
+    try:
+        channel = await connection.channel()
+        try:
+            await Topology(settings, service).check(channel, subs)
+        except aio_pika.exceptions.ChannelNotFoundEntity as exc:
+            raise RuntimeError(f"{service}'s exchanges and queues are missing ({exc}); "
+                               f"run `pactra-migrate {service}`") from None
+    finally:
+        await connection.close()
+
+
+@dataclass(frozen=True)
+class BrokerAccess:
+    """What a service's RabbitMQ user may do in the vhost: ``rabbitmqctl set_permissions``
+    (configure, write, read: regular expressions over exchange and queue names) and
+    ``set_topic_permissions`` on the events exchange (write, read: over routing keys)."""
+
+    user: str
+    configure: str
+    write: str
+    read: str
+    topic_exchange: str
+    topic_write: str
+    topic_read: str
+
+
+def broker_access(settings: Settings, service: str) -> BrokerAccess:
+    """Least privilege for ``service``'s processes, which at run time only passively declare,
+    consume their own queues (a failure is requeued; the broker itself dead-letters after the
+    delivery limit), publish what they produce and replay their own dead letters."""
+    topology = Topology(settings, service)
+    own = re.escape(f"{settings.bus_prefix}.{service}.")
+    produced = "|".join(re.escape(t) for t in types_produced_by(service))
+    return BrokerAccess(
+        user=settings.amqp_user_of(service),
+        # Nothing: declaring, deleting or rebinding is pactra-migrate's, as the bootstrap user.
+        configure="^$",
+        write=f"^({re.escape(topology.exchange)}|{re.escape(topology.replay)})$",
+        # Its handler queues and its dead-letter queue.
+        read=f"^{own}",
+        topic_exchange=topology.exchange,
+        topic_write=f"^({produced})$",
+        # Topic read is checked when binding, which these users never do.
+        topic_read="^$",
+    )
 
 
 def retry_delay(delivery_count: int) -> float:
@@ -295,6 +368,24 @@ class OutboxRelay:
         )
 
 
+# How often a worker with a relay deletes its published outbox rows older than
+# ``outbox_retention_days`` (also once at start).
+OUTBOX_PURGE_SECONDS = 3600.0
+
+
+def purge_outbox(sessions: sessionmaker, settings: Settings, service: str) -> int:
+    """The relay's housekeeping: published rows past the retention window are deleted, so
+    the events they hold (signature images, field values) are not kept beyond it."""
+    with sessions() as session:
+        deleted, stuck = purge_published(session, timedelta(days=settings.outbox_retention_days))
+    if stuck:
+        log.error("outbox rows unpublished for longer than the retention window are kept: "
+                  "the relay cannot publish", extra={"service": service, "rows": stuck})
+    if deleted:
+        log.info("published outbox rows purged", extra={"service": service, "rows": deleted})
+    return deleted
+
+
 def build_worker(
     settings: Settings,
     service: str,
@@ -310,8 +401,13 @@ def build_worker(
     """The service's FastStream app: its consumers and (when it produces events) its relay."""
     logs.configure_logging(service, settings.log_level)
     topology = Topology(settings, service)
+    own_user = bool(settings.amqp_password_of(service))
+    if not own_user:
+        log.warning("no broker password for this service: connecting with PACTRA_AMQP_URL's "
+                    "account, which may publish any event",
+                    extra={"setting": f"PACTRA_{service.upper()}_AMQP_PASSWORD"})
     broker = RabbitBroker(
-        settings.amqp_url,
+        settings.amqp_url_of(service),
         graceful_timeout=graceful_timeout,
         reconnect_interval=1.0,
         # Confirms make publish() wait for the broker to take the message; a return (no
@@ -338,7 +434,12 @@ def build_worker(
 
     @app.on_startup
     async def declare() -> None:
-        await declare_topology(settings, service, subscriptions)
+        # At start, not at import: `make docs` imports every worker without a database.
+        await asyncio.to_thread(key_check.refuse_to_start_on_mismatch, settings, service)
+        if own_user:
+            await check_topology(settings, service, subscriptions)
+        else:  # the bootstrap account (a scratch test's worker): it may declare its own
+            await declare_topology(settings, service, subscriptions)
         if uses_storage:
             await _ensure_bucket(settings, service)
 
@@ -349,8 +450,10 @@ def build_worker(
     async def start_background() -> None:
         if relay:
             outbox.start()
+        housekeeping = (Periodic("purge_outbox", OUTBOX_PURGE_SECONDS,
+                                 lambda: purge_outbox(sessions, settings, service)),) if relay else ()
         jobs.extend(asyncio.create_task(_every(job, stopping, settings.database_url_of(service)),
-                                        name=job.name) for job in periodic)
+                                        name=job.name) for job in (*periodic, *housekeeping))
 
     @app.on_shutdown
     async def stop_background() -> None:
@@ -407,6 +510,9 @@ def _subscribe(broker: RabbitBroker, topology: Topology, exchange: RabbitExchang
         durable=True,
         arguments=topology.queue_arguments(),
         routing_key=sub.event_types[0],
+        # Passive: the queue and its bindings are declared before the broker starts (migrate,
+        # or the startup hook above); the service's user may not declare or bind.
+        declare=False,
     )
 
     async def consume(message: RabbitMessage) -> None:

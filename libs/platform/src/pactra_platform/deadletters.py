@@ -5,7 +5,9 @@
     pactra-deadletters signing replay --id evt_...   # only that event
 
 A dead letter is replayed to the queue it died in (read from its ``x-death`` header), not to
-the exchange, so other services that already handled the event do not see it again.
+the exchange, so other services that already handled the event do not see it again. It runs
+as the service's own broker user (PACTRA_<SERVICE>_AMQP_PASSWORD), which may read only that
+service's queues and replay only through its replay exchange (``Topology.replay``).
 """
 
 import argparse
@@ -46,13 +48,11 @@ def _describe(message: aio_pika.abc.AbstractIncomingMessage) -> DeadLetter:
 
 async def list_dead_letters(settings: Settings, service: str) -> list[DeadLetter]:
     """Every dead letter of ``service``, left in place (read without acknowledging)."""
-    connection = await aio_pika.connect(settings.amqp_url)
+    connection = await aio_pika.connect(settings.amqp_url_of(service))
     try:
         channel = await connection.channel()
-        queue = await channel.declare_queue(
-            Topology(settings, service).dead_letters, durable=True,
-            arguments={"x-queue-type": "quorum"},
-        )
+        # Passive: pactra-migrate declared it; the service's user may not.
+        queue = await channel.declare_queue(Topology(settings, service).dead_letters, passive=True)
         letters = []
         while (message := await queue.get(no_ack=False, fail=False)) is not None:
             letters.append(_describe(message))
@@ -65,14 +65,14 @@ async def list_dead_letters(settings: Settings, service: str) -> list[DeadLetter
 
 async def replay_dead_letters(settings: Settings, service: str, only_id: str | None = None) -> int:
     """Republish dead letters to their original queues; returns how many were replayed."""
-    connection = await aio_pika.connect(settings.amqp_url)
+    connection = await aio_pika.connect(settings.amqp_url_of(service))
     replayed = 0
     try:
-        channel = await connection.channel(publisher_confirms=True)
-        queue = await channel.declare_queue(
-            Topology(settings, service).dead_letters, durable=True,
-            arguments={"x-queue-type": "quorum"},
-        )
+        # A letter whose queue is gone is returned unroutable: raise, and keep it.
+        channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
+        topology = Topology(settings, service)
+        queue = await channel.declare_queue(topology.dead_letters, passive=True)
+        replay = await channel.declare_exchange(topology.replay, passive=True)
         kept = []
         while (message := await queue.get(no_ack=False, fail=False)) is not None:
             letter = _describe(message)
@@ -80,14 +80,20 @@ async def replay_dead_letters(settings: Settings, service: str, only_id: str | N
                 kept.append(message)
                 continue
             headers = {k: v for k, v in (message.headers or {}).items() if not k.startswith("x-")}
-            await channel.default_exchange.publish(
-                aio_pika.Message(
-                    message.body, headers=headers, message_id=message.message_id,
-                    correlation_id=message.correlation_id, content_type=message.content_type,
-                    type=message.type, delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-                ),
-                routing_key=letter.queue,
-            )
+            try:
+                await replay.publish(
+                    aio_pika.Message(
+                        message.body, headers=headers, message_id=message.message_id,
+                        correlation_id=message.correlation_id, content_type=message.content_type,
+                        type=message.type, delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                    ),
+                    routing_key=letter.queue, mandatory=True,
+                )
+            except aio_pika.exceptions.DeliveryError:
+                print(f"kept {letter.message_id}: its queue {letter.queue} no longer exists",
+                      file=sys.stderr)
+                kept.append(message)
+                continue
             # Acknowledge only after the broker confirmed the copy: a crash here duplicates
             # (inboxes absorb that) but never loses.
             await message.ack()

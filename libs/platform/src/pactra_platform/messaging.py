@@ -6,10 +6,10 @@ the same transaction as the handler's effects, so a redelivery has no second eff
 """
 
 import weakref
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from alembic.operations import Operations
-from sqlalchemy import Column, DateTime, Integer, String, Text, func, select, text, update
+from sqlalchemy import Column, DateTime, Integer, String, Text, delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -107,6 +107,29 @@ def mark_failed(session: Session, message_id: str, error: str) -> None:
         .where(OutboxMessage.id == message_id)
         .values(attempts=OutboxMessage.attempts + 1, last_error=error[:2000])
     )
+
+
+def purge_published(session: Session, older_than: timedelta, batch: int = 1000) -> tuple[int, int]:
+    """Delete published rows written more than ``older_than`` ago (in batches, so a first purge
+    of a large table never holds a long lock); returns (deleted, unpublished rows that old).
+
+    Unpublished rows are kept whatever their age: deleting one would lose its event (an
+    agreement's signature, its receipt). They mean the relay has failed for that long, which
+    the caller reports."""
+    cutoff = func.now() - older_than
+    deleted = 0
+    while True:
+        doomed = (select(OutboxMessage.id)
+                  .where(OutboxMessage.published_at.is_not(None), OutboxMessage.created_at < cutoff)
+                  .limit(batch).with_for_update(skip_locked=True).scalar_subquery())
+        count = session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(doomed))).rowcount
+        session.commit()
+        deleted += count
+        if count < batch:
+            break
+    stuck = session.scalar(select(func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.published_at.is_(None), OutboxMessage.created_at < cutoff)) or 0
+    return deleted, stuck
 
 
 def create_messaging_tables(op: Operations) -> None:

@@ -16,9 +16,9 @@ from alembic import command, context
 from alembic.config import Config
 from sqlalchemy import MetaData, engine_from_config, pool
 
-from . import logs
+from . import key_check, logs
 from .bus import declare_topology
-from .db import ensure_database
+from .db import engine_for, ensure_database
 from .settings import SERVICES, Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,9 @@ def migrate(settings: Settings, service: str) -> None:
     # too, but only after the upgrade has logged).
     logs.configure_logging(service, settings.log_level)
     ensure_database(settings, service)
+    # Before any migration touches the data: a database made under another master key is
+    # refused with what to do, rather than migrated into a state nothing can decrypt.
+    key_check.record(engine_for(settings.database_url_of(service)), settings, service)
     command.upgrade(alembic_config(settings, service), "head")
     worker = importlib.import_module(f"pactra_{service}.entrypoints.worker")
     asyncio.run(declare_topology(settings, service, getattr(worker, "SUBSCRIPTIONS", ())))
@@ -65,5 +68,8 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(f"unknown service(s): {', '.join(sorted(unknown))}")
     settings = get_settings()
     for service in args.services or SERVICES:
-        migrate(settings, service)
+        try:
+            migrate(settings, service)
+        except key_check.MasterKeyMismatch as exc:
+            raise SystemExit(str(exc)) from None
         print(f"migrated {service}: database {settings.database_name(service)} and queues")

@@ -15,9 +15,9 @@ class ProblemError(Exception):
     """Raise anywhere in a request to answer with a problem document."""
 
     def __init__(self, code: str, detail: str, errors: list[FieldError] | None = None,
-                 headers: dict[str, str] | None = None) -> None:
+                 headers: dict[str, str] | None = None, *, evidence_reason: str | None = None) -> None:
         super().__init__(detail)
-        self.problem = Problem.of(code, detail, errors)
+        self.problem = Problem.of(code, detail, errors, evidence_reason=evidence_reason)
         self.headers = headers or {}
 
 
@@ -42,6 +42,10 @@ def parse_json_body(model: type[M], raw: bytes) -> M:
         data = json.loads(raw or b"null")
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ProblemError("invalid_json", f"The body is not valid JSON: {exc}") from exc
+    except RecursionError as exc:
+        # Arrays or objects nested thousands deep (a few bytes each) exhaust the parser's
+        # stack; no request of this API nests more than a few levels.
+        raise ProblemError("invalid_json", "The body's JSON is nested too deeply.") from exc
     if not isinstance(data, dict):
         raise ProblemError("validation_error", "The body must be a JSON object.",
                            [FieldError(field="body", message="expected an object")])

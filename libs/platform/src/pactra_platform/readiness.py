@@ -13,9 +13,10 @@ def database(settings: Settings, service: str) -> Callable[[], None]:
     return lambda: db.ping(settings, service)
 
 
-def broker(settings: Settings) -> Callable[[], None]:
+def broker(settings: Settings, service: str) -> Callable[[], None]:
     async def connect() -> None:
-        connection = await aio_pika.connect(settings.amqp_url, timeout=3)
+        # As the service's own user: an API process needs no other broker account.
+        connection = await aio_pika.connect(settings.amqp_url_of(service), timeout=3)
         await connection.close()
 
     return lambda: asyncio.run(connect())

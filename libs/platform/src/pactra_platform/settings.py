@@ -1,13 +1,14 @@
 """Configuration from the environment, one prefix (architecture.md, "Configuration")."""
 
 from functools import lru_cache
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SERVICES = ("gateway", "documents", "signing", "receipts", "notify", "ai")
 DEFAULT_PORTS = {
-    "gateway": 8080, "documents": 8081, "signing": 8082,
+    "gateway": 8090, "documents": 8081, "signing": 8082,
     "receipts": 8083, "notify": 8084, "ai": 8085,
 }
 
@@ -19,6 +20,15 @@ class Settings(BaseSettings):
     db_prefix: str = "pactra_"
     amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
     bus_prefix: str = "pactra"
+    # Each service connects to the broker as its own user, `<bus_prefix>-<service>`, with this
+    # password (`make run` and the test stack create the users). Unset: PACTRA_AMQP_URL's user,
+    # the bootstrap/admin account, which can publish anything (see amqp_url_of).
+    gateway_amqp_password: str = Field(default="", repr=False)
+    documents_amqp_password: str = Field(default="", repr=False)
+    signing_amqp_password: str = Field(default="", repr=False)
+    receipts_amqp_password: str = Field(default="", repr=False)
+    notify_amqp_password: str = Field(default="", repr=False)
+    ai_amqp_password: str = Field(default="", repr=False)
     # How many deliveries a failing message gets before it is dead-lettered.
     delivery_limit: int = 5
     s3_endpoint: str = "127.0.0.1:8333"
@@ -29,18 +39,36 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     public_url: str = "http://127.0.0.1:8080"
     master_key: str = Field(default="", repr=False)
-    internal_secret: str = Field(default="", repr=False)
+    # Each service's Ed25519 private key for signing internal calls (internal_auth.py), base64url
+    # of the raw 32 bytes; a deployment gives each service only its own.
+    gateway_internal_key: str = Field(default="", repr=False)
+    documents_internal_key: str = Field(default="", repr=False)
+    signing_internal_key: str = Field(default="", repr=False)
+    receipts_internal_key: str = Field(default="", repr=False)
+    notify_internal_key: str = Field(default="", repr=False)
+    ai_internal_key: str = Field(default="", repr=False)
+    # "gateway=<b64>,documents=<b64>,...": public keys of services whose private key this
+    # process does not have (those it has are derived from it).
+    internal_public_keys: str = ""
     rate_limit_per_key: str = "100/second"
     rate_limit_per_ip: str = "300/minute"
-    # How long a gateway process trusts an API key it has checked, without asking the database
-    # again: the longest a key revoked through another gateway process keeps working. 0: never.
-    auth_cache_seconds: float = 5.0
+    # Failed authentications (401) one client IP may make; past it, 429 before any database
+    # look-up of the key it presents.
+    auth_failure_limit_per_ip: str = "20/minute"
+    # Unknown signing tokens (/s/{token} answered 404) one client IP may try; past it, every
+    # /s/* from that IP answers 429 until the window ends.
+    token_lockout: str = "30/hour"
     # Set when the platform has an LLM provider; without it only the offline engine exists.
     ai_base_url: str | None = None
     max_upload_bytes: int = 25 * 1024 * 1024
     max_json_bytes: int = 1024 * 1024
     gateway_host: str = "127.0.0.1"
-    gateway_port: int = 8080
+    # The gateway sits behind nginx (make run, tests) or an ingress: nginx listens on the public
+    # port and the gateway takes the client's address from exactly this many proxies in front.
+    gateway_port: int = 8090
+    public_port: int = 8080
+    proxy_hops: int = 1
+    edge_max_connections_per_ip: int = 64
     documents_port: int = 8081
     signing_port: int = 8082
     receipts_port: int = 8083
@@ -50,6 +78,9 @@ class Settings(BaseSettings):
     # The relay is woken by LISTEN/NOTIFY when an outbox row commits; this poll only catches a
     # notification lost while its connection was down.
     outbox_poll_seconds: float = 2.0
+    # Published outbox rows are deleted this long after they were written: they hold whole
+    # events (signature images, field values, names), needed only until the broker has them.
+    outbox_retention_days: float = Field(default=7.0, gt=0)
     log_level: str = "INFO"
 
     def port_of(self, service: str) -> int:
@@ -64,11 +95,40 @@ class Settings(BaseSettings):
     def database_url_of(self, service: str) -> str:
         return self.database_url.rstrip("/") + "/" + self.database_name(service)
 
-    def require_secrets(self) -> None:
-        if len(self.master_key) < 32 or len(self.internal_secret) < 32:
+    def internal_key_of(self, service: str) -> str:
+        return str(getattr(self, f"{service}_internal_key"))
+
+    def amqp_user_of(self, service: str) -> str:
+        return f"{self.bus_prefix}-{service}"
+
+    def amqp_password_of(self, service: str) -> str:
+        return str(getattr(self, f"{service}_amqp_password", "") or "")
+
+    def amqp_url_of(self, service: str) -> str:
+        """The broker URL ``service`` connects with: PACTRA_AMQP_URL's host, port and vhost as
+        the service's own user. Without its password, PACTRA_AMQP_URL as it is."""
+        password = self.amqp_password_of(service)
+        if not password:
+            return self.amqp_url
+        parts = urlsplit(self.amqp_url)
+        host = parts.hostname or "127.0.0.1"
+        if ":" in host:  # an IPv6 literal
+            host = f"[{host}]"
+        netloc = (f"{quote(self.amqp_user_of(service), safe='')}:{quote(password, safe='')}@"
+                  f"{host}{f':{parts.port}' if parts.port else ''}")
+        return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+    def require_secrets(self, service: str | None = None) -> None:
+        """The master key, and ``service``'s internal signing key when it signs calls."""
+        if len(self.master_key) < 32:
             raise RuntimeError(
-                "PACTRA_MASTER_KEY and PACTRA_INTERNAL_SECRET must be set (32+ characters); "
-                "`make run` generates them into .pactra/secrets.env"
+                "PACTRA_MASTER_KEY must be set (32+ characters); "
+                "`make run` generates it into .pactra/secrets.env"
+            )
+        if service is not None and not self.internal_key_of(service):
+            raise RuntimeError(
+                f"PACTRA_{service.upper()}_INTERNAL_KEY must be set; "
+                "`make run` generates it into .pactra/secrets.env"
             )
 
 

@@ -13,7 +13,8 @@ from werkzeug.exceptions import HTTPException
 
 from pactra_contracts.problems import Problem
 
-from . import internal_auth, logs
+from . import internal_auth, key_check, logs, signed_requests
+from .nonces import nonce_store
 from .problems import ProblemError, problem_response
 from .settings import Settings
 
@@ -29,6 +30,7 @@ LATENCY = Histogram(
 HTTP_CODES = {
     400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
     405: "method_not_allowed", 409: "conflict", 410: "gone", 413: "payload_too_large",
+    414: "uri_too_long",
     415: "unsupported_media_type", 422: "validation_error", 429: "rate_limited",
 }
 
@@ -68,9 +70,15 @@ def create_service_app(
 ) -> Flask:
     """A Flask app with Pactra's conventions; the service adds its blueprints to it."""
     logs.configure_logging(service, settings.log_level)
+    key_check.refuse_to_start_on_mismatch(settings, service)
     app = Flask(f"pactra_{service}")
     app.config["SETTINGS"] = settings
     app.json.sort_keys = False
+    # Browsers are told to use only HTTPS once the platform is published over HTTPS.
+    hsts = settings.public_url.lower().startswith("https://")
+    if verify_signature:
+        verifier = internal_auth.Verifier.for_service(settings, service)
+        nonces = nonce_store(settings, service)
 
     @app.before_request
     def start() -> None:
@@ -81,9 +89,7 @@ def create_service_app(
         if request.path in OPERATIONS_PATHS or not verify_signature:
             g.identity = Identity(None, None, None, None, None)
             return
-        path = request.full_path if request.query_string else request.path
-        if not internal_auth.verify(settings.internal_secret, request.method, path, request.headers):
-            raise ProblemError("unauthorized", "Internal calls must carry a valid signature.")
+        signed_requests.check(verifier, nonces)
         g.identity = Identity(
             workspace_id=request.headers.get(internal_auth.WORKSPACE) or None,
             api_key_id=request.headers.get(internal_auth.API_KEY_ID) or None,
@@ -94,7 +100,12 @@ def create_service_app(
 
     @app.after_request
     def finish(response: Response) -> Response:
+        response = signed_requests.refuse_if_body_mismatched(response)
         response.headers.setdefault(internal_auth.REQUEST_ID, g.get("request_id") or "")
+        # No response is ever to be sniffed into another type (a PDF or JSON rendered as HTML).
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        if hsts:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         route = request.url_rule.rule if request.url_rule else "<unmatched>"
         REQUESTS.labels(service, request.method, route, response.status_code).inc()
         if "started" in g:
@@ -151,8 +162,8 @@ def create_internal_app(service: str, settings: Settings, *, uses_storage: bool)
     from . import readiness
     from .storage import bucket_name
 
-    settings.require_secrets()
-    checks = {"database": readiness.database(settings, service), "broker": readiness.broker(settings)}
+    settings.require_secrets(service)
+    checks = {"database": readiness.database(settings, service), "broker": readiness.broker(settings, service)}
     if uses_storage:
         checks["storage"] = readiness.storage(settings, bucket_name(settings, service))
     return create_service_app(service, settings, readiness=checks)

@@ -4,6 +4,6 @@ Nothing here talks to Pactra: a receipt, the published keys (JWKS), the audit tr
 original document, the sealed PDF and the sealing chain are enough.
 """
 
-from .checks import Report, verify
+from .checks import INVALID, NOT_VERIFIED, VALID, Report, verify
 
-__all__ = ["Report", "verify"]
+__all__ = ["INVALID", "NOT_VERIFIED", "VALID", "Report", "verify"]

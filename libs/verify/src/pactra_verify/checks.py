@@ -3,6 +3,7 @@
 import base64
 import hashlib
 import io
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,21 +13,49 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 PASS, FAIL, SKIPPED = "pass", "fail", "skipped"
+VALID, INVALID, NOT_VERIFIED = "valid", "invalid", "not_verified"
 ZERO_HASH = "0" * 64
 CHECKS = ("signature", "audit_chain", "document_hash", "sealed_hash", "pdf_seal", "certificate_text")
+# Why a check did not run, when the material it needs was not given.
+NOT_GIVEN = {
+    "signature": "no keys to check it against (give the published keys or pinned trusted keys)",
+    "audit_chain": "no audit trail given",
+    "document_hash": "no original document given",
+    "sealed_hash": "no sealed PDF given",
+    "pdf_seal": "no sealed PDF given",
+    "certificate_text": "no sealed PDF given",
+}
 
 
 @dataclass
 class Report:
     checks: dict[str, str] = field(default_factory=lambda: dict.fromkeys(CHECKS, SKIPPED))
     errors: list[str] = field(default_factory=list)
+    # For each check still ``skipped``, why; and caveats on checks that passed only in part.
+    skipped: dict[str, str] = field(default_factory=lambda: dict(NOT_GIVEN))
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def verdict(self) -> str:
+        """``invalid`` when any check failed; ``valid`` only when none failed *and* the
+        signature was checked against a key: everything else a receipt states (hashes, audit
+        head) is worth nothing until its signature is known to be Pactra's. Otherwise
+        ``not_verified``: nothing failed, but nothing vouches for the receipt either."""
+        if FAIL in self.checks.values():
+            return INVALID
+        return VALID if self.checks["signature"] == PASS else NOT_VERIFIED
 
     @property
     def valid(self) -> bool:
-        return FAIL not in self.checks.values()
+        return self.verdict == VALID
+
+    def passed(self, check: str) -> None:
+        self.checks[check] = PASS
+        self.skipped.pop(check, None)
 
     def fail(self, check: str, message: str) -> None:
         self.checks[check] = FAIL
+        self.skipped.pop(check, None)
         self.errors.append(f"{check}: {message}")
 
 
@@ -43,20 +72,53 @@ def _jcs_hash(value: Any) -> str:
 
 
 def check_shape(receipt: Any) -> None:
+    """A receipt's members have the types receipts.md gives them, so that no check below
+    trips over a list where an object belongs (a crafted receipt is refused, not a crash)."""
     required = ("receipt_version", "receipt_id", "agreement_id", "outcome", "document", "signers",
                 "audit", "signature")
     if not isinstance(receipt, dict) or any(name not in receipt for name in required):
         raise NotAReceipt("This is not a Pactra receipt: members are missing.")
     if not isinstance(receipt["signature"], dict) or not isinstance(receipt["audit"], dict):
         raise NotAReceipt("This is not a Pactra receipt: signature and audit must be objects.")
+    if not isinstance(receipt["document"], dict):
+        raise NotAReceipt("This is not a Pactra receipt: document must be an object.")
+    signers = receipt["signers"]
+    if not isinstance(signers, list) or not all(isinstance(signer, dict) for signer in signers):
+        raise NotAReceipt("This is not a Pactra receipt: signers must be a list of objects.")
+    for name in ("receipt_id", "agreement_id"):
+        if not isinstance(receipt[name], str):
+            raise NotAReceipt(f"This is not a Pactra receipt: {name} must be a string.")
 
 
-def check_signature(report: Report, receipt: dict, jwks: dict) -> None:
+def _key_set(keys: Any, what: str) -> list[dict]:
+    """The keys of a JWKS (``{"keys": [...]}``), a list of JWKs or one JWK."""
+    if isinstance(keys, dict) and "keys" in keys:
+        keys = keys["keys"]
+    elif isinstance(keys, dict):
+        keys = [keys]
+    if not isinstance(keys, list) or not all(isinstance(key, dict) for key in keys):
+        raise NotAReceipt(f"The {what} are not a JWKS (an object with a list of keys).")
+    return keys
+
+
+def check_signature(report: Report, receipt: dict, jwks: Any, trusted: Any = None) -> None:
+    """The Ed25519 signature against the receipt's key: a pinned (trusted) key when the user
+    gave some, the published keys otherwise. A published key that differs from the pinned
+    key of the same id fails: someone swapped the keys the server hands out."""
     signature = receipt["signature"]
-    key = next((k for k in jwks.get("keys", []) if k.get("kid") == signature.get("kid")), None)
+    kid = signature.get("kid")
+    published = _key_set(jwks, "published keys") if jwks is not None else []
+    pinned = _key_set(trusted, "trusted keys") if trusted is not None else None
+    source = "pinned trusted keys" if pinned is not None else "published keys"
+    key = next((k for k in (pinned if pinned is not None else published) if k.get("kid") == kid), None)
     if key is None:
-        report.fail("signature", f"key {signature.get('kid')!r} is not in the published keys")
+        report.fail("signature", f"key {kid!r} is not in the {source}")
         return
+    if pinned is not None:
+        swapped = [k for k in published if k.get("kid") == kid and k.get("x") != key.get("x")]
+        if swapped:
+            report.fail("signature", f"the published key {kid!r} is not the pinned key of that id")
+            return
     if (key.get("kty"), key.get("crv"), signature.get("alg")) != ("OKP", "Ed25519", "EdDSA"):
         report.fail("signature", "the key or the algorithm is not Ed25519/EdDSA")
         return
@@ -64,10 +126,11 @@ def check_signature(report: Report, receipt: dict, jwks: dict) -> None:
     try:
         Ed25519PublicKey.from_public_bytes(_b64url(key["x"])).verify(
             _b64url(signature["value"]), rfc8785.dumps(unsigned))
-    except (InvalidSignature, ValueError, KeyError, TypeError):
+    except (InvalidSignature, ValueError, KeyError, TypeError, AttributeError):
+        # rfc8785's errors (numbers JSON cannot state exactly) are ValueErrors too.
         report.fail("signature", "the Ed25519 signature does not match the receipt")
         return
-    report.checks["signature"] = PASS
+    report.passed("signature")
 
 
 def check_audit(report: Report, receipt: dict, audit: dict) -> None:
@@ -86,7 +149,11 @@ def check_audit(report: Report, receipt: dict, audit: dict) -> None:
         if entry.get("prev") != previous:
             report.fail("audit_chain", f"entry {index} does not link to the entry before it")
             return
-        computed = _jcs_hash({name: value for name, value in entry.items() if name != "hash"})
+        try:
+            computed = _jcs_hash({name: value for name, value in entry.items() if name != "hash"})
+        except ValueError:  # rfc8785 refuses numbers it cannot state exactly
+            report.fail("audit_chain", f"entry {index} cannot be canonicalised")
+            return
         if computed != entry.get("hash"):
             report.fail("audit_chain", f"entry {index} was changed (its hash does not match)")
             return
@@ -98,24 +165,58 @@ def check_audit(report: Report, receipt: dict, audit: dict) -> None:
     if entries[covered - 1]["hash"] != receipt["audit"].get("head"):
         report.fail("audit_chain", "the receipt's audit head is not the trail's entry it names")
         return
-    report.checks["audit_chain"] = PASS
+    # The trail's receipt.issued entry names the receipt that was issued by its hash: a receipt
+    # other than that one (however its signature fares) is not the one in the trail.
+    for entry in entries[covered:]:
+        data = entry.get("data")
+        if entry.get("type") == "receipt.issued" and isinstance(data, dict) \
+                and data.get("receipt_id") == receipt["receipt_id"]:
+            try:
+                issued = _jcs_hash(receipt)
+            except ValueError:
+                issued = None
+            if data.get("receipt_sha256") != issued:
+                report.fail("audit_chain", "the trail's receipt.issued entry names another receipt")
+                return
+    report.passed("audit_chain")
 
 
 def check_document(report: Report, receipt: dict, document: bytes) -> None:
-    if hashlib.sha256(document).hexdigest() == receipt["document"].get("sha256"):
-        report.checks["document_hash"] = PASS
+    check_document_digest(report, receipt, hashlib.sha256(document).hexdigest())
+
+
+def check_document_digest(report: Report, receipt: dict, sha256_hex: str) -> None:
+    """The document check from a SHA-256 computed elsewhere (e.g. while a file streamed in)."""
+    if sha256_hex == receipt["document"].get("sha256"):
+        report.passed("document_hash")
     else:
         report.fail("document_hash", "the document is not the one that was signed")
 
 
 def check_sealed(report: Report, receipt: dict, signed_pdf: bytes) -> None:
+    check_sealed_digest(report, receipt, hashlib.sha256(signed_pdf).hexdigest())
+
+
+def check_sealed_digest(report: Report, receipt: dict, sha256_hex: str) -> bool:
+    """The sealed-hash check from a SHA-256 computed elsewhere; True when it passed."""
     expected = receipt["document"].get("sealed_sha256")
     if expected is None:
         report.fail("sealed_hash", "this receipt names no sealed PDF")
-    elif hashlib.sha256(signed_pdf).hexdigest() == expected:
-        report.checks["sealed_hash"] = PASS
+    elif sha256_hex == expected:
+        report.passed("sealed_hash")
+        return True
     else:
         report.fail("sealed_hash", "the sealed PDF is not the one the receipt names")
+    return False
+
+
+def check_signed_pdf(report: Report, receipt: dict, signed_pdf: bytes,
+                     chain_pem: bytes | None) -> None:
+    """The checks that parse the sealed PDF: its seal, and what its certificate pages state."""
+    from .seal import check_seal
+
+    check_seal(report, signed_pdf, chain_pem)
+    check_certificate_text(report, receipt, signed_pdf)
 
 
 def check_certificate_text(report: Report, receipt: dict, signed_pdf: bytes) -> None:
@@ -133,38 +234,47 @@ def check_certificate_text(report: Report, receipt: dict, signed_pdf: bytes) -> 
     squeezed = re.sub(r"\s+", "", text)
     spaced = re.sub(r"\s+", " ", text)
     wanted = [receipt["document"].get("sha256"), receipt["audit"].get("head"), receipt["agreement_id"]]
+    # Only strings can be stated; a member of another type is compared by its JSON text.
+    wanted = [value if isinstance(value, str) or value is None else json.dumps(value) for value in wanted]
     missing = [value for value in wanted if value and value not in squeezed]
     stamp = receipt.get("timestamp")
-    if isinstance(stamp, dict) and stamp.get("tsa") and re.sub(r"\s+", "", stamp["tsa"]) not in squeezed:
-        missing.append(stamp["tsa"])
+    tsa = stamp.get("tsa") if isinstance(stamp, dict) else None
+    if tsa and (not isinstance(tsa, str) or re.sub(r"\s+", "", tsa) not in squeezed):
+        missing.append(str(tsa))
     for signer in receipt["signers"]:
         for key in ("name", "email", "ip", "consent_at", "signed_at"):
             value = signer.get(key)
+            if value is not None and not isinstance(value, str):
+                missing.append(json.dumps(value))
+                continue
             stated = value and (re.sub(r"\s+", " ", value) in spaced or re.sub(r"\s+", "", value) in squeezed)
             if value and not stated:
                 missing.append(value)
     if missing:
         report.fail("certificate_text", f"the certificate does not state: {', '.join(missing[:5])}")
     else:
-        report.checks["certificate_text"] = PASS
+        report.passed("certificate_text")
 
 
 def verify(receipt: dict, jwks: dict | None = None, audit: dict | None = None,
            document: bytes | None = None, signed_pdf: bytes | None = None,
-           chain_pem: bytes | None = None) -> Report:
-    """Every check that the given material allows; the rest are ``skipped``."""
-    check_shape(receipt)
-    report = Report()
-    if jwks is not None:
-        check_signature(report, receipt, jwks)
-    if audit is not None:
-        check_audit(report, receipt, audit)
-    if document is not None:
-        check_document(report, receipt, document)
-    if signed_pdf is not None:
-        check_sealed(report, receipt, signed_pdf)
-        from .seal import check_seal
-
-        check_seal(report, signed_pdf, chain_pem)
-        check_certificate_text(report, receipt, signed_pdf)
+           chain_pem: bytes | None = None, trusted_keys: Any = None) -> Report:
+    """Every check that the given material allows; the rest are ``skipped``, each with its
+    reason in ``report.skipped``. ``report.verdict`` is ``valid`` only when the signature was
+    checked (against ``trusted_keys`` when given, else ``jwks``) and nothing failed."""
+    try:
+        check_shape(receipt)
+        report = Report()
+        if jwks is not None or trusted_keys is not None:
+            check_signature(report, receipt, jwks, trusted_keys)
+        if audit is not None:
+            check_audit(report, receipt, audit)
+        if document is not None:
+            check_document(report, receipt, document)
+        if signed_pdf is not None:
+            check_sealed(report, receipt, signed_pdf)
+            check_signed_pdf(report, receipt, signed_pdf, chain_pem)
+    except RecursionError as exc:
+        # JSON nested deeper than any receipt is; canonicalising it would exhaust the stack.
+        raise NotAReceipt("This is not a Pactra receipt: it is nested too deeply.") from exc
     return report

@@ -1,7 +1,11 @@
-"""``pactra-verify``: every step of receipts.md from files on disk; non-zero on any failure.
+"""``pactra-verify``: every step of receipts.md from files on disk.
 
     pactra-verify --receipt R.json --jwks J.json --audit A.json --document original.pdf \\
-                  --signed-pdf signed.pdf --chain chain.pem
+                  --signed-pdf signed.pdf --chain chain.pem [--trusted-keys pinned.json]
+
+Exit codes: 0 VALID (nothing failed and the signature was checked against a key), 1 INVALID
+(a check failed), 2 NOT VERIFIED (nothing failed, but the signature was not checked: no
+``--jwks`` or ``--trusted-keys``; also when the files cannot be read).
 """
 
 import argparse
@@ -9,7 +13,10 @@ import json
 import sys
 from pathlib import Path
 
-from .checks import NotAReceipt, verify
+from .checks import INVALID, VALID, NotAReceipt, verify
+
+EXIT = {VALID: 0, INVALID: 1}
+NOT_VERIFIED_EXIT = 2
 
 EXPLAINED = {
     "signature": "receipt signed by a published Pactra key",
@@ -30,23 +37,35 @@ def _bytes(path: Path | None) -> bytes | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="pactra-verify", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="pactra-verify", description=__doc__.splitlines()[0],
+                                     epilog="Exit codes: 0 VALID, 1 INVALID, 2 NOT VERIFIED.")
     parser.add_argument("--receipt", type=Path, required=True, help="the receipt (JSON)")
     parser.add_argument("--jwks", type=Path, help="the published keys (GET /v1/receipts/keys)")
     parser.add_argument("--audit", type=Path, help="the audit trail (JSON)")
     parser.add_argument("--document", type=Path, help="the original document")
     parser.add_argument("--signed-pdf", type=Path, help="the sealed PDF")
     parser.add_argument("--chain", type=Path, help="the sealing certificate chain (PEM)")
+    parser.add_argument("--trusted-keys", type=Path,
+                        help="receipt keys you pinned earlier (a JWKS): the signature must be one of "
+                             "these, and a --jwks key of the same id must be the same key")
     args = parser.parse_args(argv)
     try:
         report = verify(_json(args.receipt), _json(args.jwks), _json(args.audit), _bytes(args.document),
-                        _bytes(args.signed_pdf), _bytes(args.chain))
-    except (OSError, json.JSONDecodeError, NotAReceipt) as exc:
+                        _bytes(args.signed_pdf), _bytes(args.chain), _json(args.trusted_keys))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError, NotAReceipt) as exc:
         print(f"cannot verify: {exc}", file=sys.stderr)
-        return 2
+        print("NOT VERIFIED")
+        return NOT_VERIFIED_EXIT
     for check, result in report.checks.items():
-        print(f"{result.upper():8} {check:17} {EXPLAINED[check]}")
+        reason = f" (skipped: {report.skipped[check]})" if check in report.skipped else ""
+        print(f"{result.upper():8} {check:17} {EXPLAINED[check]}{reason}")
     for error in report.errors:
         print(f"  - {error}")
-    print("VALID" if report.valid else "INVALID")
-    return 0 if report.valid else 1
+    for note in report.notes:
+        print(f"  note: {note}")
+    if report.verdict in EXIT:
+        print(report.verdict.upper())
+        return EXIT[report.verdict]
+    print("NOT VERIFIED: nothing failed, but the receipt's signature was not checked, so nothing "
+          "shows Pactra issued it. Give --jwks (GET /v1/receipts/keys) or --trusted-keys.")
+    return NOT_VERIFIED_EXIT

@@ -3,9 +3,16 @@
 A request only records a pending analysis; the worker claims pending rows (``FOR UPDATE SKIP
 LOCKED``), commits the claim, fetches the text and runs the engine outside any transaction,
 then stores the result and publishes ``analysis.completed`` in one commit.
+
+Whether a workspace allows an analysis is asked of the gateway, which owns the settings, at
+each point where one would start: the request, an upload with auto-analysis (handlers.py),
+the runner before it reads the text, and the LLM engine before every request to the provider.
+So a setting holds from the moment ``PATCH /v1/workspace`` answered, for analyses already
+pending too; the ``workspace.updated`` event only reaches this service later.
 """
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 
 from sqlalchemy import or_, select
@@ -17,15 +24,17 @@ from pactra_contracts.times import utcnow
 from pactra_platform.messaging import notify_on_commit
 from pactra_platform.problems import ProblemError
 
+from .analysis_types import Withdrawn
 from .engines import Engine, analyze_text, offline_engine
-from .models import Analysis, CachedAnalysis, TokenUsage, WorkspaceAiSettings
+from .models import Analysis, CachedAnalysis, TokenUsage
 from .offline.engine import MODEL as OFFLINE_MODEL
-from .peers import DocumentGone
+from .peers import AiChoices, DocumentGone, SettingsUnavailable
 from .service import SERVICE, AiService
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
-SHARED_SCOPE = "*"
+# Failures worth another attempt: the engine's, and the gateway not answering.
+RETRIED = ("engine_error", "settings_unavailable")
 # A commit that leaves an analysis pending wakes the worker's runner at once.
 PENDING_CHANNEL = "pactra_analysis_pending"
 
@@ -34,14 +43,7 @@ class QuotaExceeded(Exception):
     pass
 
 
-def workspace_settings(session, workspace_id: str) -> WorkspaceAiSettings:
-    found = session.get(WorkspaceAiSettings, workspace_id)
-    # Settings arrive by event; until they do, the documented defaults apply.
-    return found or WorkspaceAiSettings(workspace_id=workspace_id, ai_enabled=True,
-                                        ai_engine="offline", ai_auto_analyze=False)
-
-
-def chosen_engine(service: AiService, settings: WorkspaceAiSettings) -> tuple[str, str]:
+def chosen_engine(service: AiService, settings: AiChoices) -> tuple[str, str]:
     if settings.ai_engine == "llm" and service.ai.llm_configured:
         return "llm", service.ai.model
     return "offline", OFFLINE_MODEL
@@ -56,8 +58,19 @@ def tokens_used(session, workspace_id: str) -> int:
     return row.tokens if row else 0
 
 
-def _scope(engine: str, workspace_id: str) -> str:
-    return SHARED_SCOPE if engine == "offline" else workspace_id
+def refusal(service: AiService, workspace_id: str, engine: str) -> str | None:
+    """Why an analysis with ``engine`` may not start (or go on) now, or None: asks the
+    gateway, so it is the setting as of this moment."""
+    try:
+        choices = service.gateway.ai_choices(workspace_id)
+    except SettingsUnavailable:
+        log.warning("the gateway did not give workspace %s's AI settings", workspace_id)
+        return "settings_unavailable"
+    if not choices.ai_enabled:
+        return "ai_disabled"
+    if chosen_engine(service, choices)[0] != engine:
+        return "engine_changed"
+    return None
 
 
 def present(row: Analysis) -> dict:
@@ -70,16 +83,20 @@ def present(row: Analysis) -> dict:
     return body
 
 
-def _require_enabled(session, workspace_id: str) -> WorkspaceAiSettings:
-    settings = workspace_settings(session, workspace_id)
-    if not settings.ai_enabled:
+def _require_enabled(service: AiService, workspace_id: str) -> AiChoices:
+    try:
+        choices = service.gateway.ai_choices(workspace_id)
+    except SettingsUnavailable as exc:
+        raise ProblemError("unavailable", "The workspace's AI settings cannot be read right "
+                           "now; retry.") from exc
+    if not choices.ai_enabled:
         raise ProblemError("ai_disabled", "AI analysis is turned off for this workspace.")
-    return settings
+    return choices
 
 
 def get(service: AiService, workspace_id: str, document_id: str) -> dict:
+    _require_enabled(service, workspace_id)
     with service.uow() as uow:
-        _require_enabled(uow.session, workspace_id)
         row = uow.session.scalar(select(Analysis).where(
             Analysis.workspace_id == workspace_id, Analysis.document_id == document_id))
         if row is None:
@@ -90,9 +107,9 @@ def get(service: AiService, workspace_id: str, document_id: str) -> dict:
 def request(service: AiService, workspace_id: str, document_id: str,
             sha256: str | None = None) -> tuple[int, dict]:
     """Start (or return) the analysis: ``(200, analysis)`` when ready, else ``(202, ...)``."""
+    settings = _require_enabled(service, workspace_id)
+    engine, model = chosen_engine(service, settings)
     with service.uow() as uow:
-        settings = _require_enabled(uow.session, workspace_id)
-        engine, model = chosen_engine(service, settings)
         if engine == "llm" and tokens_used(uow.session, workspace_id) >= service.ai.monthly_tokens:
             raise ProblemError("quota_exceeded", "This workspace used its AI tokens for the month.")
     if sha256 is None:
@@ -127,7 +144,8 @@ def _record_request(service: AiService, workspace_id: str, document_id: str, sha
         row.sha256, row.engine, row.model = sha256, engine, model
         row.summary, row.clauses, row.error, row.attempts = None, None, None, 0
         row.claimed_at, row.updated_at, row.status = None, now, "pending"
-        cached = session.get(CachedAnalysis, (_scope(engine, workspace_id), sha256, engine, model))
+        # The cache is the workspace's own: another's would tell it who else holds these bytes.
+        cached = session.get(CachedAnalysis, (workspace_id, sha256, engine, model))
         if cached is not None:
             row.status, row.summary, row.clauses = "ready", cached.summary, cached.clauses
             uow.publish(_completed(row))
@@ -163,7 +181,8 @@ def claim(service: AiService) -> tuple[str, str, str, str, str] | None:
         return claimed
 
 
-def _engine(service: AiService, engine: str, workspace_id: str) -> Engine:
+def _engine(service: AiService, engine: str, workspace_id: str,
+            guard: Callable[[], str | None]) -> Engine:
     if engine == "offline":
         return offline_engine()
     from .llm.engine import LlmEngine
@@ -172,7 +191,9 @@ def _engine(service: AiService, engine: str, workspace_id: str) -> Engine:
         budget = service.ai.monthly_tokens - tokens_used(uow.session, workspace_id)
     if budget <= 0:
         raise QuotaExceeded(workspace_id)
-    return LlmEngine(service.ai, budget)
+    # Asked again before every request to the provider: no text leaves once the workspace
+    # turned AI off or chose another engine, even halfway through a long document.
+    return LlmEngine(service.ai, budget, guard=guard)
 
 
 def run_one(service: AiService) -> bool:
@@ -182,18 +203,22 @@ def run_one(service: AiService) -> bool:
         return False
     analysis_id, workspace_id, document_id, engine_name, _model = claimed
     result, error, tokens = None, None, 0
+
+    def guard() -> str | None:
+        return refusal(service, workspace_id, engine_name)
+
     try:
-        with service.uow() as uow:
-            if not workspace_settings(uow.session, workspace_id).ai_enabled:
-                raise PermissionError("ai_disabled")
-        engine = _engine(service, engine_name, workspace_id)
+        # The settings now, not when the analysis was requested: it may have waited.
+        if (reason := guard()) is not None:
+            raise Withdrawn(reason)
+        engine = _engine(service, engine_name, workspace_id, guard)
         text = service.documents.text(workspace_id, document_id)
         result = analyze_text(engine, text)
         tokens = result.tokens
-    except (DocumentGone, PermissionError, QuotaExceeded) as exc:
-        error = {DocumentGone: "document_gone", PermissionError: "ai_disabled",
-                 QuotaExceeded: "quota_exceeded"}[type(exc)]
-        tokens = getattr(exc, "tokens", 0)
+    except Withdrawn as exc:
+        error, tokens = exc.reason, exc.tokens
+    except (DocumentGone, QuotaExceeded) as exc:
+        error = {DocumentGone: "document_gone", QuotaExceeded: "quota_exceeded"}[type(exc)]
     except Exception as exc:  # recorded on the analysis; retried a bounded number of times
         log.exception("analysis %s failed", analysis_id)
         error = f"engine_error: {type(exc).__name__}"
@@ -223,12 +248,12 @@ def _finish(service: AiService, analysis_id: str, result, error: str | None, tok
             row.status, row.summary = "ready", result.summary
             row.clauses = [clause.as_dict() for clause in result.clauses]
             row.engine, row.model = result.engine, result.model
-            key = (_scope(row.engine, row.workspace_id), row.sha256, row.engine, row.model)
+            key = (row.workspace_id, row.sha256, row.engine, row.model)
             if row.sha256 and session.get(CachedAnalysis, key) is None:
                 session.add(CachedAnalysis(scope=key[0], sha256=key[1], engine=key[2],
                                            model=key[3], summary=row.summary,
                                            clauses=row.clauses, created_at=now))
-        elif error and error.startswith("engine_error") and row.attempts < MAX_ATTEMPTS:
+        elif error and error.startswith(RETRIED) and row.attempts < MAX_ATTEMPTS:
             row.status, row.error = "pending", error
             uow.commit()
             return

@@ -33,3 +33,14 @@ def page_of(text: str, start: int) -> int:
 
 def make_clause(text: str, type_: str, start: int, end: int, confidence: float) -> Clause:
     return Clause(type_, text[start:end], page_of(text, start), start, end, confidence)
+
+
+class Withdrawn(Exception):
+    """The workspace no longer allows the analysis to go on (``reason``: ``ai_disabled``,
+    ``engine_changed``, or ``settings_unavailable`` when the gateway could not say);
+    ``tokens`` were spent before it was stopped."""
+
+    def __init__(self, reason: str, tokens: int = 0) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.tokens = tokens

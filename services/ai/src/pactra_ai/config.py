@@ -5,6 +5,10 @@ from functools import lru_cache
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# No configuration sends more than this much contract text in one request to the provider
+# (about 50,000 tokens): a bound on what one call can leak and cost.
+MAX_CHUNK_CHARS = 200_000
+
 
 class AiSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PACTRA_AI_", extra="ignore")
@@ -17,7 +21,7 @@ class AiSettings(BaseSettings):
     redact: bool = False
     timeout_seconds: float = 60.0
     max_retries: int = 4
-    chunk_chars: int = 24_000
+    chunk_chars: int = Field(default=24_000, ge=1_000, le=MAX_CHUNK_CHARS)
     # A claimed analysis whose worker vanished is picked up again after this long.
     stale_seconds: float = 600.0
 

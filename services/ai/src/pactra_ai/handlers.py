@@ -50,14 +50,16 @@ def on_document_uploaded(event: Event, uow: SqlAlchemyUnitOfWork) -> None:
     workspace_id = event.workspace_id
     if not workspace_id:
         return
-    settings = analyses.workspace_settings(uow.session, workspace_id)
+    service = default_service()
+    # The settings as the gateway holds them now, not as the workspace.updated event left
+    # them here (it may still be on its way). Unreachable, the handler fails and is retried.
+    settings = service.gateway.ai_choices(workspace_id)
     if not (settings.ai_enabled and settings.ai_auto_analyze):
         return
     existing = uow.session.scalar(select(Analysis).where(
         Analysis.workspace_id == workspace_id, Analysis.document_id == data.document_id))
     if existing is not None:
         return
-    service = default_service()
     engine, model = analyses.chosen_engine(service, settings)
     now = utcnow()
     uow.session.add(Analysis(

@@ -9,8 +9,10 @@ from pactra_platform.db import Base
 
 
 class WorkspaceAiSettings(Base):
-    """A workspace's AI choices (from ``workspace.*`` events): whether analysis may run at all,
-    with which engine, and whether every upload is analysed."""
+    """A workspace's AI choices as ``workspace.*`` events last told them: whether analysis may
+    run at all, with which engine, and whether every upload is analysed. A mirror only:
+    whether an analysis may start is asked of the gateway at that moment (peers.GatewayClient),
+    since the event arrives after ``PATCH /v1/workspace`` answered."""
 
     __tablename__ = "workspace_ai_settings"
 
@@ -43,9 +45,9 @@ class Analysis(Base):
 
 
 class CachedAnalysis(Base):
-    """A finished result by (scope, document hash, engine, model). The offline engine's scope
-    is ``*`` (shared: no text left Pactra, and the key is a hash the caller already holds);
-    an LLM result's scope is its workspace."""
+    """A finished result by (scope, document hash, engine, model). The scope is the workspace,
+    whatever the engine: an answer from a cache shared across workspaces (a 200 at once instead
+    of a 202) would tell a workspace that another one analysed the same bytes."""
 
     __tablename__ = "analysis_cache"
 

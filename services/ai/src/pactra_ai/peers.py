@@ -1,4 +1,10 @@
-"""The documents service as the ai service sees it: its internal HTTP API, never its database."""
+"""The documents service and the gateway as the ai service sees them: their internal HTTP
+APIs, never their databases."""
+
+from dataclasses import dataclass
+from urllib.parse import quote
+
+import requests
 
 from pactra_platform.internal_client import ServiceClient
 from pactra_platform.settings import Settings
@@ -27,3 +33,44 @@ class DocumentsClient:
             raise DocumentGone(document_id)
         response.raise_for_status()
         return response.content.decode("utf-8")
+
+
+class SettingsUnavailable(Exception):
+    """The gateway did not say what the workspace allows: nothing starts until it does."""
+
+
+@dataclass(frozen=True)
+class AiChoices:
+    """A workspace's AI settings as the gateway holds them at this moment."""
+
+    ai_enabled: bool
+    ai_engine: str
+    ai_auto_analyze: bool
+
+
+# What a workspace the gateway no longer knows may do: nothing.
+NOTHING_ALLOWED = AiChoices(ai_enabled=False, ai_engine="offline", ai_auto_analyze=False)
+
+
+class GatewayClient:
+    """The gateway owns the workspace settings. Asked at every point where an analysis would
+    start (a request, an upload with auto-analysis, the runner, each call to the provider),
+    so a setting holds from the moment ``PATCH /v1/workspace`` answered; the
+    ``workspace.updated`` event arrives later."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.client = ServiceClient(settings, "ai", "gateway", timeout=5.0)
+
+    def ai_choices(self, workspace_id: str) -> AiChoices:
+        path = f"/internal/workspaces/{quote(workspace_id, safe='')}/ai-settings"
+        try:
+            response = self.client.request("GET", path, workspace_id=workspace_id)
+        except requests.RequestException as exc:
+            raise SettingsUnavailable(workspace_id) from exc
+        if response.status_code == 404:
+            return NOTHING_ALLOWED
+        if response.status_code != 200:
+            raise SettingsUnavailable(f"{workspace_id}: gateway answered {response.status_code}")
+        body = response.json()
+        return AiChoices(ai_enabled=body["ai_enabled"] is True, ai_engine=str(body["ai_engine"]),
+                         ai_auto_analyze=body["ai_auto_analyze"] is True)

@@ -10,7 +10,7 @@ from pactra_platform.settings import Settings, get_settings
 from pactra_platform.unit_of_work import SqlAlchemyUnitOfWork
 
 from .config import AiSettings, get_ai_settings
-from .peers import DocumentsClient
+from .peers import DocumentsClient, GatewayClient
 
 SERVICE = "ai"
 
@@ -21,6 +21,7 @@ class AiService:
     ai: AiSettings
     sessions: sessionmaker
     documents: DocumentsClient
+    gateway: GatewayClient
 
     def uow(self) -> SqlAlchemyUnitOfWork:
         return SqlAlchemyUnitOfWork(self.sessions)
@@ -28,7 +29,7 @@ class AiService:
 
 def build(settings: Settings, ai: AiSettings | None = None) -> AiService:
     return AiService(settings, ai or get_ai_settings(), session_factory(settings, SERVICE),
-                     DocumentsClient(settings))
+                     DocumentsClient(settings), GatewayClient(settings))
 
 
 @lru_cache(maxsize=1)

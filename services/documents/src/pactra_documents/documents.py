@@ -2,10 +2,12 @@
 
 import logging
 import tempfile
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from prometheus_client import Counter
 from pydantic import BaseModel
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import sessionmaker
@@ -13,7 +15,7 @@ from sqlalchemy.orm import sessionmaker
 from pactra_contracts.events import Actor, DocumentDeleted, DocumentUploaded, make_event
 from pactra_contracts.ids import new_id
 from pactra_contracts.times import UtcTime, utcnow
-from pactra_platform.objects import EncryptedObjectStore
+from pactra_platform.objects import EncryptedObjectStore, ObjectCorrupt, ObjectMissing
 from pactra_platform.unit_of_work import SqlAlchemyUnitOfWork
 
 from . import pdf_probe
@@ -26,6 +28,12 @@ SERVICE = "documents"
 PDF_MAGIC = b"%PDF-"
 MAGIC_WINDOW = 1024
 READ_CHUNK = 256 * 1024
+# Page images rendered at once per API process; a request beyond that is told to come back
+# (503 + Retry-After) rather than queued: renders are seconds of CPU each on a small machine.
+RENDERS_AT_ONCE = 2
+RENDERS = Counter("pactra_documents_page_renders",
+                  "Page images rendered (a page served from its cached image is not counted)",
+                  ["outcome"])
 
 
 class NotFound(Exception):
@@ -34,6 +42,18 @@ class NotFound(Exception):
 
 class InUse(Exception):
     pass
+
+
+class RenderBusy(Exception):
+    """Every render slot of this process is taken; the client should retry shortly."""
+
+
+class RenderFailed(Exception):
+    """The page cannot be rendered; ``retry`` when trying again later may succeed (timeout)."""
+
+    def __init__(self, detail: str, *, retry: bool) -> None:
+        super().__init__(detail)
+        self.retry = retry
 
 
 class Refused(Exception):
@@ -45,12 +65,20 @@ class Refused(Exception):
         self.detail = detail
 
 
+class PageSize(BaseModel):
+    """A page's box in PDF points, as displayed (after /Rotate): field geometry lies within it."""
+
+    width: float
+    height: float
+
+
 class DocumentOut(BaseModel):
     id: str
     filename: str
     size: int
     sha256: str
     pages: int
+    page_sizes: list[PageSize] | None
     created_at: UtcTime
 
 
@@ -71,6 +99,8 @@ class Context:
 def document_out(document: Document) -> DocumentOut:
     return DocumentOut(id=document.id, filename=document.filename, size=document.size,
                        sha256=document.sha256, pages=document.pages,
+                       page_sizes=(None if document.page_sizes is None else
+                                   [PageSize(width=w, height=h) for w, h in document.page_sizes]),
                        created_at=document.created_at)
 
 
@@ -80,6 +110,11 @@ def content_name(document: Document) -> str:
 
 def text_name(document: Document) -> str:
     return f"{document.workspace_id}/{document.id}/text.txt"
+
+
+def page_name(document: Document, page: int) -> str:
+    """The cached image of a page: encrypted like every object, gone with the document."""
+    return f"{document.workspace_id}/{document.id}/pages/{page}.png"
 
 
 def read_file(path: Path) -> Iterator[bytes]:
@@ -92,6 +127,11 @@ class Documents:
     def __init__(self, sessions: sessionmaker, store: EncryptedObjectStore) -> None:
         self._sessions = sessions
         self.store = store
+        self._render_slots = threading.BoundedSemaphore(RENDERS_AT_ONCE)
+        # Pages being rendered now, so that a second request for one waits for that render
+        # instead of starting its own.
+        self._rendering: dict[str, threading.Event] = {}
+        self._rendering_lock = threading.Lock()
 
     def uow(self) -> SqlAlchemyUnitOfWork:
         return SqlAlchemyUnitOfWork(self._sessions)
@@ -109,7 +149,9 @@ class Documents:
             raise Refused(inspection.verdict, inspection.detail or "The PDF cannot be used.")
         document = Document(id=new_id("doc"), workspace_id=workspace_id, filename=filename,
                             size=received.size, sha256=received.sha256,
-                            pages=inspection.pages, created_at=utcnow())
+                            pages=inspection.pages,
+                            page_sizes=[list(size) for size in inspection.page_sizes] or None,
+                            created_at=utcnow())
         self.store.put(content_name(document), read_file(received.path))
         self.store.put(text_name(document), read_file(text_path))
         with self.uow() as uow:
@@ -164,17 +206,69 @@ class Documents:
         return self.store.get(text_name(document))
 
     def page_png(self, workspace_id: str, document_id: str, page: int) -> bytes:
-        """Page ``page`` (1-based) as PNG; ``NotFound`` when the document has no such page."""
+        """Page ``page`` (1-based) as PNG; ``NotFound`` when the document has no such page.
+
+        Each page is rendered once and its image kept (encrypted) beside the document;
+        ``RenderBusy`` when this process renders all it may at once, ``RenderFailed`` when
+        the page cannot be rendered."""
         document = self.get(workspace_id, document_id)
         if not 1 <= page <= document.pages:
             raise NotFound(f"{document_id} page {page}")
+        name = page_name(document, page)
+        cached = self._cached(name)
+        if cached is not None:
+            return cached
+        with self._rendering_lock:
+            underway = self._rendering.get(name)
+            if underway is None:
+                mine = self._rendering[name] = threading.Event()
+        if underway is not None:
+            underway.wait(pdf_probe.WALL_SECONDS + 5)
+            cached = self._cached(name)
+            if cached is None:
+                raise RenderBusy(name)
+            return cached
+        try:
+            if not self._render_slots.acquire(blocking=False):
+                RENDERS.labels("busy").inc()
+                raise RenderBusy(name)
+            try:
+                png = self._render(document, page)
+            finally:
+                self._render_slots.release()
+            self.store.put(name, [png])
+            return png
+        finally:
+            with self._rendering_lock:
+                del self._rendering[name]
+            mine.set()
+
+    def _cached(self, name: str) -> bytes | None:
+        try:
+            return b"".join(self.store.get(name))
+        except ObjectMissing:
+            return None
+        except ObjectCorrupt:
+            log.warning("cached page image %s does not decrypt; rendering it again", name)
+            return None
+
+    def _render(self, document: Document, page: int) -> bytes:
         with tempfile.TemporaryDirectory(prefix="pactra-render-") as workdir:
             pdf_path, png_path = Path(workdir) / "document.pdf", Path(workdir) / "page.png"
             with open(pdf_path, "wb") as out:
                 for chunk in self.store.get(content_name(document)):
                     out.write(chunk)
-            if not pdf_probe.render_page(pdf_path, page, png_path):
-                raise NotFound(f"{document_id} page {page}")
+            try:
+                rendered = pdf_probe.render_page(pdf_path, page, png_path)
+            except pdf_probe.RenderFailed as error:
+                timed_out = isinstance(error, pdf_probe.RenderTimeout)
+                RENDERS.labels("timeout" if timed_out else "failed").inc()
+                log.warning("page %d of %s not rendered: %s", page, document.id, error)
+                raise RenderFailed(str(error), retry=timed_out) from error
+            if not rendered:
+                raise NotFound(f"{document.id} page {page}")
+            RENDERS.labels("rendered").inc()
+            log.info("rendered page %d of %s", page, document.id)
             return png_path.read_bytes()
 
     # --- deleting -------------------------------------------------------------------------
@@ -194,7 +288,8 @@ class Documents:
                 producer=SERVICE, workspace_id=workspace_id,
                 correlation_id=context.request_id, actor=context.actor))
             uow.commit()
-        for name in (content_name(document), text_name(document)):
+        pages = [page_name(document, page) for page in range(1, document.pages + 1)]
+        for name in (content_name(document), text_name(document), *pages):
             # The row is gone, so nothing can reach these objects: a failure only leaves
             # unreadable ciphertext behind, which the log records for clean-up.
             try:

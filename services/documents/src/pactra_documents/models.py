@@ -3,6 +3,7 @@
 from datetime import datetime
 
 from sqlalchemy import BigInteger, Index, String
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pactra_platform.db import Base
@@ -19,6 +20,9 @@ class Document(Base):
     size: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64))
     pages: Mapped[int]
+    # [[width, height], ...] in PDF points per page, as displayed; None for a document
+    # uploaded before sizes were recorded.
+    page_sizes: Mapped[list | None] = mapped_column(JSONB)
     created_at: Mapped[datetime]
 
     __table_args__ = (Index("ix_documents_workspace_created", "workspace_id", "created_at"),)
@@ -36,6 +40,8 @@ class AgreementUse(Base):
     agreement_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     workspace_id: Mapped[str | None] = mapped_column(String(40))
     document_id: Mapped[str | None] = mapped_column(String(40))
+    # Released: the agreement's evidence is settled (receipt.issued, or a receipt.failed not
+    # retried by itself), so the document may be deleted (handlers.py).
     ended: Mapped[bool] = mapped_column(default=False)
 
     __table_args__ = (Index("ix_agreement_uses_document", "document_id"),)

@@ -1,25 +1,24 @@
-"""Parsing and rendering untrusted PDFs in a child process with hard limits.
+"""Parsing and rendering untrusted PDFs in a sandboxed child process with hard limits.
 
-A hostile file (compression bomb, reference loop, deep nesting) may make a PDF library spin or
-allocate without bound. Doing that work in a short-lived child with CPU-time, memory and
-file-size rlimits and a wall-clock timeout means the worst it can do is fail its own process;
-the request thread just sees a refusal.
+A hostile file (compression bomb, reference loop, deep nesting, or an exploit of the PDF
+library) may make a parser spin, allocate without bound or run code of its choosing. The work
+runs in a fresh child of :mod:`pactra_platform.sandbox`: empty environment, no descriptors but
+its pipes, CPU-time, memory and output limits, a wall-clock timeout, and where the machine
+allows no network and a seccomp filter; the PDF goes in and the result comes out over pipes.
+The worst a file can do is fail its own process; the request thread just sees a refusal.
 
-The parent side is :func:`inspect` and :func:`render_page`; the child side is :func:`main`.
-Each file gets a fresh child, forked from a multiprocessing fork server that has already
-imported the PDF libraries: a new process per file for isolation, without paying an
-interpreter start and the imports (about 0.4 s of CPU) on every upload. ``python -m
-pactra_documents.pdf_probe`` runs the child side by hand.
+The parent side is :func:`inspect` and :func:`render_page`; the child side is
+:func:`sandboxed_inspect` and :func:`sandboxed_render`. ``python -m
+pactra_documents.pdf_probe inspect FILE.pdf TEXT.txt`` runs the child side by hand (no sandbox).
 """
 
+import io
 import json
-import multiprocessing
-import os
-import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from pactra_platform import sandbox
 
 CPU_SECONDS = 20
 WALL_SECONDS = 40
@@ -31,6 +30,12 @@ RENDER_MAX_HEIGHT = 4000
 RENDER_MAX_SCALE = 4.0
 PAGE_SEPARATOR = "\f"
 EXIT_OUT_OF_RANGE = 3
+LIMITS = sandbox.Limits(cpu_seconds=CPU_SECONDS, wall_seconds=WALL_SECONDS,
+                        memory_bytes=MEMORY_BYTES, output_bytes=OUTPUT_BYTES)
+# A page image is at most RENDER_WIDTH x RENDER_MAX_HEIGHT; Pillow refuses to decode anything
+# much larger (its default allows ~179 Mpx before even warning), so an image inside a PDF that
+# reaches Pillow cannot be a decompression bomb.
+MAX_IMAGE_PIXELS = 2 * RENDER_WIDTH * RENDER_MAX_HEIGHT
 
 
 @dataclass(frozen=True)
@@ -38,54 +43,39 @@ class Inspection:
     verdict: str  # "ok", "invalid_pdf" or "encrypted_pdf"
     pages: int = 0
     detail: str = ""
+    # Each page's (width, height) in PDF points as displayed (after /Rotate), the box the
+    # page image shows: signing places fields within it.
+    page_sizes: tuple[tuple[float, float], ...] = ()
 
 
 class RenderFailed(Exception):
     pass
 
 
-_FORKS = multiprocessing.get_context("forkserver")
-# A child re-runs the parent's main script unless that is a module's __main__: run the API as
-# `python -m gunicorn` (the Procfile does), or each child imports gunicorn before its work,
-# which costs more than the work on small files.
-_FORKS.set_forkserver_preload(["pactra_documents.pdf_probe", "pypdf", "pypdfium2", "PIL.Image"])
-
-
-def _child_entry(args: list[str], result_path: str) -> None:
-    """In the forked child: what :func:`main` prints goes to ``result_path``."""
-    with open(result_path, "wb") as result:
-        os.dup2(result.fileno(), 1)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)
-    sys.stdout = open(1, "w", closefd=False)  # noqa: SIM115 - fd 1 lives as long as the child
-    code = main(args)
-    sys.stdout.flush()
-    os._exit(code)
-
-
-def _run(args: list[str]) -> subprocess.CompletedProcess[bytes]:
-    with tempfile.NamedTemporaryFile(prefix="pdf-probe-", suffix=".json") as result:
-        child = _FORKS.Process(target=_child_entry, args=(args, result.name), daemon=True)
-        child.start()
-        child.join(WALL_SECONDS)
-        if child.is_alive():
-            child.kill()
-            child.join()
-            raise subprocess.TimeoutExpired(args, WALL_SECONDS)
-        return subprocess.CompletedProcess(args, child.exitcode or 0, Path(result.name).read_bytes(), b"")
+class RenderTimeout(RenderFailed):
+    pass
 
 
 def inspect(pdf_path: Path, text_path: Path) -> Inspection:
     """Validate the PDF, count its pages and write its text (pages joined by ``\\f``)."""
     try:
-        done = _run(["inspect", str(pdf_path), str(text_path)])
-    except subprocess.TimeoutExpired:
+        with open(pdf_path, "rb") as pdf:
+            done = sandbox.run("pactra_documents.pdf_probe:sandboxed_inspect", {}, pdf, LIMITS)
+    except sandbox.SandboxTimeout:
         return Inspection("invalid_pdf", detail="The PDF took too long to read.")
+    except sandbox.SandboxError:
+        done = sandbox.Outcome(-1, {}, b"")
     try:
-        result = json.loads(done.stdout.decode().strip().splitlines()[-1])
-        return Inspection(result["verdict"], int(result.get("pages", 0)),
-                          str(result.get("detail", "")))
-    except (IndexError, ValueError, KeyError, UnicodeDecodeError):
+        result = done.meta
+        sizes = tuple((float(w), float(h)) for w, h in result.get("page_sizes", ()))
+        inspection = Inspection(result["verdict"], int(result.get("pages", 0)),
+                                str(result.get("detail", "")), sizes)
+        if inspection.verdict not in ("ok", "invalid_pdf", "encrypted_pdf"):
+            raise ValueError(inspection.verdict)
+        if inspection.verdict == "ok":
+            text_path.write_bytes(done.payload)
+        return inspection
+    except (IndexError, ValueError, KeyError, TypeError, UnicodeDecodeError):
         return Inspection("invalid_pdf",
                           detail="The PDF could not be read within the resources allowed.")
 
@@ -93,26 +83,23 @@ def inspect(pdf_path: Path, text_path: Path) -> Inspection:
 def render_page(pdf_path: Path, page: int, png_path: Path) -> bool:
     """Render page ``page`` (1-based) as PNG; False when the document has no such page."""
     try:
-        done = _run(["render", str(pdf_path), str(page), str(png_path)])
-    except subprocess.TimeoutExpired as error:
-        raise RenderFailed("rendering timed out") from error
-    if done.returncode == EXIT_OUT_OF_RANGE:
+        with open(pdf_path, "rb") as pdf:
+            done = sandbox.run("pactra_documents.pdf_probe:sandboxed_render", {"page": page}, pdf,
+                               LIMITS)
+    except sandbox.SandboxTimeout as error:
+        raise RenderTimeout("rendering timed out") from error
+    except sandbox.SandboxError as error:
+        raise RenderFailed(f"the renderer failed: {error}") from error
+    if done.meta.get("out_of_range") is True:
         return False
-    if done.returncode != 0 or not png_path.exists():
+    if done.returncode != 0 or done.meta.get("rendered") is not True \
+            or not done.payload.startswith(b"\x89PNG"):
         raise RenderFailed(f"renderer exited with {done.returncode}")
+    png_path.write_bytes(done.payload)
     return True
 
 
 # --- the child ------------------------------------------------------------------------------
-
-
-def _limit_self() -> None:
-    import resource
-
-    resource.setrlimit(resource.RLIMIT_CPU, (CPU_SECONDS, CPU_SECONDS))
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_BYTES, MEMORY_BYTES))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (OUTPUT_BYTES, OUTPUT_BYTES))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
 def _page_text(page: object) -> str:
@@ -125,12 +112,12 @@ def _page_text(page: object) -> str:
     return text.encode("utf-8", "replace").decode("utf-8")
 
 
-def _child_inspect(pdf_path: str, text_path: str) -> dict:
+def _child_inspect(data: bytes) -> dict | tuple[dict, bytes]:
     import pypdfium2 as pdfium
     from pypdf import PdfReader
 
     try:
-        reader = PdfReader(pdf_path, strict=False)
+        reader = PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted:
             return {"verdict": "encrypted_pdf", "detail": "The PDF is encrypted."}
         pages = len(reader.pages)
@@ -145,55 +132,76 @@ def _child_inspect(pdf_path: str, text_path: str) -> dict:
         return {"verdict": "invalid_pdf", "detail": "The PDF has no pages."}
     # The signer's page renders with PDFium: a file it cannot open is of no use.
     try:
-        rendered_pages = len(pdfium.PdfDocument(pdf_path))
+        rendered = pdfium.PdfDocument(data)
+        # PDFium's size is the rotated one, as the page image shows it.
+        sizes = [[round(w, 2), round(h, 2)]
+                 for w, h in (rendered[i].get_size() for i in range(len(rendered)))]
     except pdfium.PdfiumError as error:
         return {"verdict": "invalid_pdf", "detail": f"The PDF is broken ({error})."}
-    if rendered_pages != pages:
+    if len(sizes) != pages:
         return {"verdict": "invalid_pdf",
                 "detail": "The PDF's page tree is inconsistent."}
-    with open(text_path, "w", encoding="utf-8", newline="") as out:
-        for index, page in enumerate(reader.pages):
-            if index:
-                out.write(PAGE_SEPARATOR)
-            out.write(_page_text(page))
-    return {"verdict": "ok", "pages": pages}
+    # The text goes back over the pipe: bounded here, as the file it was once written to was.
+    text = bytearray()
+    for index, page in enumerate(reader.pages):
+        if index:
+            text += PAGE_SEPARATOR.encode()
+        text += _page_text(page).encode("utf-8")
+        if len(text) > OUTPUT_BYTES:
+            return {"verdict": "invalid_pdf", "detail": "The PDF has more text than allowed."}, b""
+    return {"verdict": "ok", "pages": pages, "page_sizes": sizes}, bytes(text)
 
 
-def _child_render(pdf_path: str, page_number: int, png_path: str) -> int:
+def _child_render(data: bytes, page_number: int) -> tuple[dict, bytes]:
     import pypdfium2 as pdfium
+    from PIL import Image
 
-    document = pdfium.PdfDocument(pdf_path)
+    Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+    document = pdfium.PdfDocument(data)
     if not 1 <= page_number <= len(document):
-        return EXIT_OUT_OF_RANGE
+        return {"out_of_range": True}, b""
     page = document[page_number - 1]
     width, height = page.get_size()
     scale = min(RENDER_WIDTH / max(width, 1.0), RENDER_MAX_HEIGHT / max(height, 1.0),
                 RENDER_MAX_SCALE)
     image = page.render(scale=scale, may_draw_forms=True).to_pil()
-    image.save(png_path, format="PNG", optimize=False)
-    return 0
+    png = io.BytesIO()
+    image.save(png, format="PNG", optimize=False)
+    return {"rendered": True}, png.getvalue()
+
+
+def sandboxed_inspect(meta: dict, data: bytes) -> tuple[dict, bytes]:
+    """In the sandbox: the verdict, page count and sizes; the text (pages joined by ``\\f``)."""
+    sys.setrecursionlimit(5000)
+    try:
+        result = _child_inspect(data)
+    except RecursionError:
+        return {"verdict": "invalid_pdf", "detail": "The PDF is nested too deeply."}, b""
+    except MemoryError:
+        return {"verdict": "invalid_pdf", "detail": "The PDF needs too much memory."}, b""
+    # A refusal is a verdict alone; only an accepted PDF comes with its text.
+    return result if isinstance(result, tuple) else (result, b"")
+
+
+def sandboxed_render(meta: dict, data: bytes) -> tuple[dict, bytes]:
+    """In the sandbox: page ``meta["page"]`` (1-based) as PNG."""
+    sys.setrecursionlimit(5000)
+    return _child_render(data, int(meta["page"]))
 
 
 def main(argv: list[str]) -> int:
-    import logging
-    import warnings
-
-    _limit_self()
-    logging.disable(logging.CRITICAL)
-    warnings.simplefilter("ignore")
-    sys.setrecursionlimit(5000)
-    command = argv[0]
-    if command == "inspect":
-        try:
-            result = _child_inspect(argv[1], argv[2])
-        except RecursionError:
-            result = {"verdict": "invalid_pdf", "detail": "The PDF is nested too deeply."}
-        except MemoryError:
-            result = {"verdict": "invalid_pdf", "detail": "The PDF needs too much memory."}
-        print(json.dumps(result), flush=True)
+    """By hand, without the sandbox: ``inspect FILE TEXT`` or ``render FILE PAGE PNG``."""
+    data = Path(argv[1]).read_bytes()
+    if argv[0] == "inspect":
+        result, text = sandboxed_inspect({}, data)
+        Path(argv[2]).write_bytes(text)
+        print(json.dumps(result))
         return 0
-    if command == "render":
-        return _child_render(argv[1], int(argv[2]), argv[3])
+    if argv[0] == "render":
+        result, png = sandboxed_render({"page": argv[2]}, data)
+        Path(argv[3]).write_bytes(png)
+        print(json.dumps(result))
+        return 0 if result.get("rendered") else EXIT_OUT_OF_RANGE
     return 2
 
 

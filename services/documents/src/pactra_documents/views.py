@@ -14,7 +14,16 @@ from pactra_platform.objects import ObjectMissing
 from pactra_platform.problems import ProblemError
 from pactra_platform.web import current_identity, require_workspace
 
-from .documents import Context, Documents, InUse, NotFound, Refused, document_out
+from .documents import (
+    Context,
+    Documents,
+    InUse,
+    NotFound,
+    Refused,
+    RenderBusy,
+    RenderFailed,
+    document_out,
+)
 from .intake import (
     CHUNK,
     MalformedUpload,
@@ -149,6 +158,14 @@ def page_image(document_id: str, page: int) -> Response:
         png = documents().page_png(require_workspace(), document_id, page)
     except (NotFound, ObjectMissing) as error:
         raise ProblemError("not_found", f"No page {page} of document {document_id}.") from error
+    except RenderBusy as error:
+        raise ProblemError("unavailable", "Too many pages are being rendered; try again shortly.",
+                           headers={"Retry-After": "2"}) from error
+    except RenderFailed as error:
+        if error.retry:
+            raise ProblemError("unavailable", f"Page {page} took too long to render.",
+                               headers={"Retry-After": "30"}) from error
+        raise ProblemError("invalid_pdf", f"Page {page} of this PDF cannot be rendered.") from error
     response = Response(png, mimetype="image/png")
     response.headers["Cache-Control"] = "private, max-age=300"
     return response
@@ -162,5 +179,6 @@ def delete(document_id: str) -> tuple[str, int]:
         raise not_found(document_id) from error
     except InUse as error:
         raise ProblemError("conflict",
-                           "An agreement that has not ended uses this document.") from error
+                           "An agreement uses this document until it has ended and its "
+                           "evidence is made.") from error
     return "", 204

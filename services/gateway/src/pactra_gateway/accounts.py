@@ -2,7 +2,6 @@
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -24,9 +23,6 @@ from pactra_platform.unit_of_work import SqlAlchemyUnitOfWork
 
 from . import api_keys
 from .models import PLANS, ApiKey, User, Workspace
-
-if TYPE_CHECKING:  # the cache module imports Caller from here
-    from .caller_cache import CallerCache
 
 # Writing last_used_at on every request would turn each read into a write; a minute's
 # precision is what a key list needs.
@@ -184,13 +180,15 @@ def revoke_api_key(workspace_id: str, key_id: str, uow: SqlAlchemyUnitOfWork) ->
         uow.commit()
 
 
-def authenticate(presented: str, uow: SqlAlchemyUnitOfWork, recent: "CallerCache") -> Caller | None:
-    """The workspace behind an API key, or None for a malformed, unknown or revoked key."""
+def authenticate(presented: str, uow: SqlAlchemyUnitOfWork) -> Caller | None:
+    """The workspace behind an API key, or None for a malformed, unknown or revoked key.
+
+    Asked of the database on every request, never remembered: a revoked key must fail from
+    the next request in every gateway process (api.md), and one indexed look-up is cheaper
+    than keeping processes' caches in step."""
     if not api_keys.well_formed(presented):
         return None
     digest = api_keys.hash_key(presented)
-    if (caller := recent.get(digest)) is not None:
-        return caller
     with uow:
         key = uow.session.scalar(select(ApiKey).where(ApiKey.key_hash == digest))
         if key is None or key.revoked_at is not None:
@@ -203,8 +201,6 @@ def authenticate(presented: str, uow: SqlAlchemyUnitOfWork, recent: "CallerCache
                 update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now)
             )
             uow.commit()
-        caller = Caller(workspace_id=key.workspace_id, api_key_id=key.id)
-    recent.put(digest, caller)
-    return caller
+        return Caller(workspace_id=key.workspace_id, api_key_id=key.id)
 
 

@@ -1,12 +1,13 @@
 """The gateway's Flask app: ``create_app()`` (served by gunicorn as ``pactra_gateway.app:create_app()``)."""
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from pactra_platform import readiness
 from pactra_platform.settings import Settings, get_settings
 from pactra_platform.web import create_service_app
 
-from . import docs, edge, views
+from . import docs, edge, internal, views
 from .bootstrap import SERVICE, bootstrap
 
 
@@ -17,11 +18,18 @@ def create_app(settings: Settings | None = None) -> Flask:
     app = create_service_app(
         SERVICE, settings,
         readiness={"database": readiness.database(settings, SERVICE),
-                   "broker": readiness.broker(settings)},
+                   "broker": readiness.broker(settings, SERVICE)},
         verify_signature=False,
     )
     app.extensions["pactra_gateway"] = gw
     edge.install(app, gw)
     app.register_blueprint(docs.bp)
     app.register_blueprint(views.bp)
+    internal.install(app, gw)
+    if settings.proxy_hops > 0:
+        # The client's address (per-IP limits, audit trails) is what the proxies in front
+        # (nginx, an ingress) say it is: X-Forwarded-For's last PACTRA_PROXY_HOPS entries, so a
+        # client's own X-Forwarded-For is never believed.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops,
+                                x_host=0, x_port=0, x_prefix=0)
     return app

@@ -9,7 +9,6 @@ from pactra_platform.db import session_factory
 from pactra_platform.settings import Settings
 from pactra_platform.unit_of_work import SqlAlchemyUnitOfWork
 
-from .caller_cache import CallerCache
 from .idempotency import IdempotencyStore
 from .proxy import Forwarder
 from .rate_limits import RateLimits
@@ -24,7 +23,6 @@ class Gateway:
     idempotency: IdempotencyStore
     rate_limits: RateLimits
     forwarder: Forwarder
-    callers: CallerCache
 
     def uow(self) -> SqlAlchemyUnitOfWork:
         return SqlAlchemyUnitOfWork(self.sessions)
@@ -39,5 +37,4 @@ def bootstrap(settings: Settings) -> Gateway:
         idempotency=IdempotencyStore(sessions, SecretBox(settings.master_key, "idempotency")),
         rate_limits=RateLimits(settings),
         forwarder=Forwarder(settings),
-        callers=CallerCache(settings.auth_cache_seconds),
     )

@@ -3,7 +3,7 @@ limit, bound the body, and apply ``Idempotency-Key``."""
 
 import hashlib
 import tempfile
-from typing import IO
+from typing import IO, NoReturn
 
 from flask import Flask, Response, g, request
 
@@ -12,15 +12,22 @@ from pactra_platform.problems import ProblemError
 
 from . import accounts, routing
 from .bootstrap import Gateway
-from .idempotency import MAX_KEY_LENGTH, Claim, InProgress, KeyReused, Replay
+from .idempotency import MAX_KEY_LENGTH, MAX_PATH_LENGTH, Claim, InProgress, KeyReused, Replay
 
 EDGE_PREFIXES = ("/v1", "/s/", "/verify", "/docs")
+LIMITED_OPERATIONS = ("/readyz", "/metrics")
 SPOOL_IN_MEMORY = 1024 * 1024  # uploads above this spool to disk, never whole in memory
 
 
 def install(app: Flask, gw: Gateway) -> None:
     @app.before_request
     def guard() -> Response | None:
+        if request.path in LIMITED_OPERATIONS:
+            g.rate_verdict = gw.rate_limits.check_operations(client_ip())
+            if not g.rate_verdict.allowed:
+                raise ProblemError("rate_limited", "Too many requests; retry after the window resets.",
+                                   headers=g.rate_verdict.headers())
+            return None
         if not request.path.startswith(EDGE_PREFIXES):
             return None
         g.caller = None
@@ -42,7 +49,7 @@ def install(app: Flask, gw: Gateway) -> None:
             # A body of unknown length is spooled (within the limit) before it is forwarded,
             # so the service sees a Content-Length and an oversized body is refused here, 413,
             # rather than cut off mid-stream.
-            g.body, _, _ = _read_body(gw)
+            spool_body(gw)
         return None
 
     @app.after_request
@@ -68,6 +75,7 @@ def install(app: Flask, gw: Gateway) -> None:
 
 
 def client_ip() -> str:
+    # The address nginx (or the ingress) saw: ProxyFix (app.py) has already put it here.
     return request.remote_addr or "unknown"
 
 
@@ -80,16 +88,28 @@ def actor() -> Actor:
 
 
 def _authenticate(gw: Gateway) -> accounts.Caller:
+    # An address that failed too often lately is refused before its key is looked up: guessing
+    # keys costs the guesser a window, and the database nothing.
+    failures = gw.rate_limits.peek_auth_failures(client_ip())
+    if not failures.allowed:
+        raise ProblemError("rate_limited", "Too many failed authentications from this address; "
+                           "retry after the window resets.", headers=failures.headers())
     header = request.headers.get("Authorization", "")
     scheme, _, presented = header.partition(" ")
     if scheme.lower() != "bearer" or not presented.strip():
-        raise ProblemError("unauthorized", "Send your API key as `Authorization: Bearer <key>`.",
-                           headers={"WWW-Authenticate": 'Bearer realm="pactra"'})
-    caller = accounts.authenticate(presented.strip(), gw.uow(), gw.callers)
+        _refuse(gw, "Send your API key as `Authorization: Bearer <key>`.", 'Bearer realm="pactra"')
+    caller = accounts.authenticate(presented.strip(), gw.uow())
     if caller is None:
-        raise ProblemError("unauthorized", "The API key is invalid or has been revoked.",
-                           headers={"WWW-Authenticate": 'Bearer realm="pactra", error="invalid_token"'})
+        _refuse(gw, "The API key is invalid or has been revoked.",
+                'Bearer realm="pactra", error="invalid_token"')
     return caller
+
+
+def _refuse(gw: Gateway, detail: str, challenge: str) -> NoReturn:
+    """401, counted against the address; its RateLimit-* headers say how many failures are left."""
+    failures = gw.rate_limits.count_auth_failure(client_ip())
+    headers = {name: value for name, value in failures.headers().items() if name != "Retry-After"}
+    raise ProblemError("unauthorized", detail, headers={"WWW-Authenticate": challenge, **headers})
 
 
 def _body_limit(gw: Gateway) -> int:
@@ -108,7 +128,10 @@ def _idempotency(gw: Gateway) -> Response | None:
     key = request.headers["Idempotency-Key"]
     if not 0 < len(key) <= MAX_KEY_LENGTH or not key.isprintable():
         raise ProblemError("validation_error", "Idempotency-Key must be 1 to 255 printable characters.")
-    g.body, digest, size = _read_body(gw)
+    if len(request.path) > MAX_PATH_LENGTH:
+        raise ProblemError("uri_too_long", f"The path is longer than {MAX_PATH_LENGTH} characters.")
+    spool_body(gw)
+    digest, size = g.body_sha256, g.body_size
     fingerprint = hashlib.sha256(
         "\n".join([request.method, request.path, request.query_string.decode(errors="replace"),
                    request.mimetype or "", str(size), digest]).encode()
@@ -129,6 +152,12 @@ def _idempotency(gw: Gateway) -> Response | None:
     assert isinstance(outcome, Claim)
     g.claim = outcome
     return None
+
+
+def spool_body(gw: Gateway) -> None:
+    """The body spooled as ``g.body``, with its SHA-256 and size (the forwarded request's
+    signature covers the digest, so the whole body is read before it is forwarded)."""
+    g.body, g.body_sha256, g.body_size = _read_body(gw)
 
 
 def _read_body(gw: Gateway) -> tuple[IO[bytes], str, int]:

@@ -23,6 +23,8 @@ from .models import IdempotencyRecord
 RETENTION = timedelta(hours=24)
 LEASE = timedelta(minutes=5)
 MAX_KEY_LENGTH = 255
+# The longest path a record can hold (its column); no route of the API comes near it.
+MAX_PATH_LENGTH = 2048
 # Only these response headers are part of what a replay gives back.
 REPLAYED_HEADERS = ("Content-Type", "Location")
 

@@ -1,5 +1,10 @@
-"""The OpenAPI 3.1 document of the public API, built from the contract's pydantic models."""
+"""The OpenAPI 3.1 document of the public API, built from the contract's pydantic models.
 
+``OPERATIONS`` is the gateway's one table of public routes: the document is built from it, and
+tests enumerate it (every route a service serves must be in it; the tenant-isolation test
+calls each one that takes an id with another workspace's key)."""
+
+import re
 from functools import lru_cache
 
 from pydantic import BaseModel
@@ -29,6 +34,10 @@ OPERATIONS: tuple[tuple[str, str, str, type[BaseModel] | None, int, type[BaseMod
     ("get", "/v1/documents/{id}/content", "The uploaded bytes", None, 200, None, False),
     ("get", "/v1/documents/{id}/text", "The extracted text (pages separated by form feeds)", None, 200,
      None, False),
+    ("get", "/v1/documents/{id}/pages/{page}", "A page as a PNG image (1-based)", None, 200, None, False),
+    ("post", "/v1/documents/{id}/analysis", "Start the advisory analysis (summary, clauses)", None, 202,
+     None, False),
+    ("get", "/v1/documents/{id}/analysis", "The advisory analysis", None, 200, None, False),
     ("post", "/v1/agreements", "Create an agreement (draft)", api.AgreementCreate, 201, None, False),
     ("get", "/v1/agreements", "List agreements (?status=)", None, 200, None, False),
     ("get", "/v1/agreements/{id}", "An agreement", None, 200, None, False),
@@ -45,13 +54,53 @@ OPERATIONS: tuple[tuple[str, str, str, type[BaseModel] | None, int, type[BaseMod
      None, 200, None, False),
     ("get", "/v1/agreements/{id}/certificate.pdf", "The certificate of completion", None, 200, None,
      False),
+    ("post", "/v1/webhooks", "Create a webhook endpoint (the secret is shown only here and on "
+     "rotation)", api.WebhookCreate, 201, None, False),
+    ("get", "/v1/webhooks", "List webhook endpoints (never their secrets)", None, 200, None, False),
+    ("get", "/v1/webhooks/{id}", "A webhook endpoint", None, 200, None, False),
+    ("patch", "/v1/webhooks/{id}", "Change a webhook endpoint (url, events, enabled, description)",
+     api.WebhookPatch, 200, None, False),
+    ("delete", "/v1/webhooks/{id}", "Delete a webhook endpoint and its delivery log", None, 204,
+     None, False),
+    ("post", "/v1/webhooks/{id}/rotate-secret", "A new secret; the old one keeps signing beside "
+     "it for 24 h", None, 200, None, False),
+    ("get", "/v1/webhooks/{id}/deliveries", "The delivery log, each delivery with its attempts",
+     None, 200, None, False),
+    ("post", "/v1/webhooks/{id}/deliveries/{delivery_id}/replay", "Deliver the same event (same "
+     "webhook-id) again", None, 202, None, False),
+    ("post", "/v1/webhooks/{id}/test", "Send a ping event", None, 202, None, False),
+    ("get", "/v1/openapi.json", "This OpenAPI document", None, 200, None, True),
     ("get", "/v1/receipts/keys", "JWKS of the receipt-signing keys", None, 200, None, True),
+    ("get", "/v1/receipts/certificates", "The sealing certificate chains (PEM)", None, 200, None, True),
+    ("post", "/v1/receipts/verify", "Verify a receipt (JSON), or a receipt with its audit trail and "
+     "PDFs (multipart/form-data)", None, 200, None, True),
     ("get", "/s/{token}", "The signing page (HTML)", None, 200, None, True),
     ("get", "/s/{token}/info", "The signer's view of the agreement", None, 200, None, True),
     ("get", "/s/{token}/document", "The PDF to sign", None, 200, None, True),
+    ("get", "/s/{token}/pages/{page}.png", "A page of the PDF to sign, as an image", None, 200, None, True),
+    ("get", "/s/{token}/receipt", "The signer's copy of the receipt", None, 200, None, True),
+    ("get", "/s/{token}/audit", "The signer's copy of the audit trail", None, 200, None, True),
+    ("get", "/s/{token}/signed.pdf", "The signer's copy of the signed PDF", None, 200, None, True),
     ("post", "/s/{token}/sign", "Sign", api.SignRequest, 200, None, True),
     ("post", "/s/{token}/decline", "Decline", api.DeclineRequest, 200, None, True),
 )
+
+
+PATH_PARAMETER = re.compile(r"{(\w+)}")
+# Every list pages the same way (api.md, "Lists"): next_cursor goes into starting_after.
+LIST_PARAMETERS = [
+    {"name": "limit", "in": "query", "required": False,
+     "description": "How many items, newest first (1 to 100).",
+     "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}},
+    {"name": "starting_after", "in": "query", "required": False,
+     "description": "The previous page's `next_cursor`: the items after that id.",
+     "schema": {"type": "string"}},
+]
+
+
+def routes() -> tuple[tuple[str, str, bool], ...]:
+    """Every public route as (METHOD, path template, public)."""
+    return tuple((method.upper(), path, public) for method, path, *_, public in OPERATIONS)
 
 
 @lru_cache
@@ -75,11 +124,17 @@ def document(public_url: str) -> dict:
             "description": "An RFC 9457 problem document",
             "content": {"application/problem+json": {"schema": refs[(Problem, "validation")]}},
         }
+        parameters = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+                      for name in PATH_PARAMETER.findall(path)]
         if method == "post" and not public:
-            operation["parameters"] = [{
+            parameters.append({
                 "name": "Idempotency-Key", "in": "header", "required": False,
                 "schema": {"type": "string", "maxLength": 255},
-            }]
+            })
+        if method == "get" and summary.startswith("List"):
+            parameters += LIST_PARAMETERS
+        if parameters:
+            operation["parameters"] = parameters
         paths.setdefault(path, {})[method] = operation
     return {
         "openapi": "3.1.0",

@@ -1,6 +1,7 @@
-"""Forwarding to the owning service: signed identity, bodies streamed both ways."""
+"""Forwarding to the owning service: a signed identity and body digest; request bodies are
+spooled (memory, then disk) and hashed before they are sent, answers stream back."""
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import IO
 
 import urllib3
@@ -30,24 +31,25 @@ class Forwarder:
         # (cookies, proxies from the environment, redirects), and they were a sixth of the
         # CPU of a forwarded GET. The pool is thread-safe and shared by gunicorn's threads.
         self.http = urllib3.PoolManager(maxsize=32, retries=False, timeout=TIMEOUT)
+        self.signer = internal_auth.Signer.for_service(settings, "gateway")
 
-    def forward(self, service: str, identity: dict[str, str],
-                body: bytes | IO[bytes] | Iterable[bytes] | None, *,
+    def forward(self, service: str, identity: dict[str, str], body: IO[bytes] | None,
+                body_sha256: str = internal_auth.EMPTY_SHA256, body_size: int = 0, *,
                 buffer_response: bool = False) -> Response:
+        """``body`` is the spooled request body (``None``: none), of ``body_size`` bytes
+        hashing to ``body_sha256``; the signature covers the digest."""
         path = request.full_path if request.query_string else request.path
         # A header sent several times goes on as one, its values comma-separated (RFC 9110).
         headers = {name: ", ".join(request.headers.getlist(name)) for name in FORWARDED_REQUEST_HEADERS
                    if name in request.headers}
-        headers.update(internal_auth.sign(self.settings.internal_secret, request.method, path, identity))
-        chunked = False
-        if isinstance(body, SizedStream):
-            headers["Content-Length"] = str(len(body))
-        elif body is not None and not isinstance(body, bytes):
-            chunked = True
+        headers.update(self.signer.sign(service, request.method, path, identity, body_sha256))
+        if body is not None:
+            # Sent with its length (never chunked): the service checks it before reading.
+            headers["Content-Length"] = str(body_size)
         try:
             upstream = self.http.request(
                 request.method, self.settings.url_of(service) + path, headers=headers, body=body,
-                chunked=chunked, preload_content=False, redirect=False,
+                chunked=False, preload_content=False, redirect=False,
             )
         except urllib3.exceptions.HTTPError as exc:
             raise ProblemError("bad_gateway", f"The {service} service did not answer.") from exc
@@ -85,27 +87,3 @@ def _release(upstream: urllib3.BaseHTTPResponse) -> None:
     if not upstream.isclosed():
         upstream.close()
     upstream.release_conn()
-
-
-class SizedStream:
-    """The incoming body with its declared length, sent as it is read, with a
-    ``Content-Length`` (not chunked) that the service can check before reading."""
-
-    def __init__(self, stream: IO[bytes], length: int) -> None:
-        self._stream = stream
-        self._length = length
-
-    def __len__(self) -> int:
-        return self._length
-
-    def read(self, size: int = -1) -> bytes:
-        return self._stream.read(size)
-
-
-def request_body_stream() -> SizedStream | Iterator[bytes] | None:
-    """The incoming body, streamed (``None`` for a bodiless request)."""
-    if request.content_length is not None:
-        return SizedStream(request.stream, request.content_length) if request.content_length else None
-    if request.method in ("GET", "HEAD", "DELETE"):
-        return None
-    return iter(lambda: request.stream.read(CHUNK), b"")

@@ -39,6 +39,8 @@ class RateLimits:
         self._limiter = FixedWindowRateLimiter(storage_from_string(uri))
         self._per_key = parse(settings.rate_limit_per_key)
         self._per_ip = parse(settings.rate_limit_per_ip)
+        self._auth_failures = parse(settings.auth_failure_limit_per_ip)
+        self._unknown_tokens = parse(settings.token_lockout)
         # Counters are keyed under the bus prefix, so tests and a `make run` sharing one
         # Redis never count each other's requests.
         self._namespace = settings.bus_prefix
@@ -48,6 +50,34 @@ class RateLimits:
 
     def check_ip(self, client_ip: str) -> Verdict:
         return self._check(self._per_ip, "ip", client_ip)
+
+    def check_operations(self, client_ip: str) -> Verdict:
+        """``/readyz`` and ``/metrics`` (each answer costs database and broker round trips, or a
+        full metrics dump): the per-IP rate, counted apart so probes and clients never starve
+        each other."""
+        return self._check(self._per_ip, "ops", client_ip)
+
+    # Failed authentications and unknown signing tokens, per IP: `peek_*` asks whether the IP
+    # is still under its limit without counting (so the database is never asked for an IP past
+    # it); `count_*` counts one more failure. A success counts nothing.
+    def peek_auth_failures(self, client_ip: str) -> Verdict:
+        return self._peek(self._auth_failures, "authfail", client_ip)
+
+    def count_auth_failure(self, client_ip: str) -> Verdict:
+        return self._check(self._auth_failures, "authfail", client_ip)
+
+    def peek_unknown_tokens(self, client_ip: str) -> Verdict:
+        return self._peek(self._unknown_tokens, "token", client_ip)
+
+    def count_unknown_token(self, client_ip: str) -> Verdict:
+        return self._check(self._unknown_tokens, "token", client_ip)
+
+    def _peek(self, item, kind: str, who: str) -> Verdict:
+        identifiers = (self._namespace, kind, who)
+        allowed = self._limiter.test(item, *identifiers)
+        stats = self._limiter.get_window_stats(item, *identifiers)
+        reset = max(0, math.ceil(stats.reset_time - time.time()))
+        return Verdict(allowed, item.amount, max(stats.remaining, 0), reset)
 
     def _check(self, item, kind: str, who: str) -> Verdict:
         identifiers = (self._namespace, kind, who)

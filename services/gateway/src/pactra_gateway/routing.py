@@ -10,6 +10,7 @@ OWNERS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"^/v1/receipts(/|$)"), "receipts"),
     (re.compile(r"^/s/"), "signing"),
     (re.compile(r"^/verify$"), "receipts"),
+    (re.compile(r"^/v1/webhooks(/|$)"), "notify"),
 )
 
 PUBLIC: tuple[tuple[str | None, re.Pattern[str]], ...] = (

@@ -1,5 +1,7 @@
 """The gateway's own routes (accounts and keys) and the forwarding of everything else."""
 
+import re
+
 from flask import Blueprint, Response, current_app, g, request
 
 from pactra_contracts.api import ApiKeyCreate, ApiKeyList, SignupRequest, WorkspacePatch
@@ -9,8 +11,7 @@ from pactra_platform.problems import ProblemError, parse_json_body
 
 from . import accounts, routing
 from .bootstrap import Gateway
-from .edge import actor, client_ip
-from .proxy import request_body_stream
+from .edge import actor, client_ip, spool_body
 
 bp = Blueprint("gateway", __name__)
 
@@ -95,7 +96,6 @@ def revoke_api_key(key_id: str) -> tuple[str, int]:
         accounts.revoke_api_key(g.caller.workspace_id, key_id, gateway().uow())
     except accounts.NotFound as exc:
         raise ProblemError("not_found", f"No API key {key_id}.") from exc
-    gateway().callers.forget_key(key_id)
     return "", 204
 
 
@@ -115,6 +115,32 @@ def forward(_rest: str) -> Response:
         internal_auth.CLIENT_IP: client_ip(),
         internal_auth.USER_AGENT: (request.user_agent.string or "")[:500],
     }
-    body = g.get("body") if g.get("body") is not None else request_body_stream()
-    return gateway().forwarder.forward(service, identity, body,
+    if g.get("body") is None and request.content_length:
+        spool_body(gateway())
+    if g.get("body") is None:
+        return gateway().forwarder.forward(service, identity, None,
+                                           buffer_response=g.get("claim") is not None)
+    return gateway().forwarder.forward(service, identity, g.body, g.body_sha256, g.body_size,
                                        buffer_response=g.get("claim") is not None)
+
+
+# Signing tokens are 256-bit secrets, but an address that keeps presenting unknown ones is
+# guessing: after PACTRA_TOKEN_LOCKOUT misses (the signing service's 404s), every /s/* from it
+# answers 429 until the window ends. A page number past the document's end is no guess.
+SIGNER_PATH = re.compile(r"^/s/[^/]+(/(info|document|sign|decline|receipt|audit|signed\.pdf))?$")
+
+
+@bp.before_request
+def refuse_locked_out_signer_address() -> None:
+    if request.path.startswith("/s/"):
+        verdict = gateway().rate_limits.peek_unknown_tokens(client_ip())
+        if not verdict.allowed:
+            raise ProblemError("rate_limited", "Too many unknown signing links from this address; "
+                               "retry after the window resets.", headers=verdict.headers())
+
+
+@bp.after_request
+def count_unknown_signing_tokens(response: Response) -> Response:
+    if response.status_code == 404 and SIGNER_PATH.match(request.path):
+        gateway().rate_limits.count_unknown_token(client_ip())
+    return response

@@ -4,6 +4,7 @@ Plain functions over the event data; they know nothing of SMTP, HTTP or the data
 """
 
 import re
+import textwrap
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -52,6 +53,24 @@ def one_line(value: str) -> str:
     return re.sub(r"\s+", " ", value).strip()
 
 
+TEXT_WIDTH = 72
+
+
+def readable_text(text: str) -> str:
+    """The plain-text part with its long lines wrapped at 72 columns, as mail readers expect.
+
+    A word is never split, so a link longer than a line stays whole on a line of its own
+    (readers linkify it only whole), and a line the sender broke stays broken there.
+    """
+    lines = []
+    for line in text.split("\n"):
+        if len(line) <= TEXT_WIDTH:
+            lines.append(line)
+            continue
+        lines.extend(textwrap.wrap(line, TEXT_WIDTH, break_long_words=False, break_on_hyphens=False))
+    return "\n".join(lines)
+
+
 def human_time(value: datetime | None) -> str | None:
     return value.strftime("%-d %B %Y at %H:%M UTC") if value else None
 
@@ -63,7 +82,7 @@ def render(kind: str, template: str, to: str, subject: str, context: dict,
     return Email(
         kind=kind, to=to, subject=subject,
         html=_templates.get_template(f"{template}.html").render(context),
-        text=_templates.get_template(f"{template}.txt").render(context),
+        text=readable_text(_templates.get_template(f"{template}.txt").render(context)),
         attachments=attachments,
     )
 

@@ -35,7 +35,8 @@ def fetch_document(settings: Settings, workspace_id: str, document_id: str) -> b
     client = ServiceClient(settings, SERVICE, "documents", timeout=60.0)
     response = client.request("GET", f"/v1/documents/{document_id}/content", workspace_id=workspace_id)
     if response.status_code != 200:
-        raise EvidenceError(f"documents answered {response.status_code} for {document_id}'s content")
+        raise EvidenceError(f"documents answered {response.status_code} for {document_id}'s content",
+                            "document_unavailable")
     return response.content
 
 

@@ -3,15 +3,24 @@
 ``rotate`` makes a new receipt-signing key and a new sealing certificate; ``rotate-key`` and
 ``rotate-seal`` do one of them. Retired keys and certificates stay published, so evidence made
 before still verifies.
+
+``retry-evidence <agreement_id>...`` (or ``--all-failed``) makes failed evidence due again,
+with a fresh count of attempts: after ``PACTRA_EVIDENCE_MAX_ATTEMPTS`` the issuer stops
+retrying by itself, so that one agreement whose evidence cannot be made (or that takes the
+issuer down) does not hold up the others forever. ``failed-evidence`` lists those agreements.
 """
 
 import argparse
 
-from pactra_platform.settings import get_settings
+from sqlalchemy import select
+
+from pactra_platform.settings import Settings, get_settings
 
 from .bootstrap import sessions
 from .config import seal_settings
+from .issuer import retry
 from .keys import rotate_key
+from .models import EvidenceJob
 from .seal_store import rotate_seal
 
 
@@ -21,7 +30,15 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("rotate", help="rotate the receipt-signing key and the sealing certificate")
     commands.add_parser("rotate-key", help="make a new active receipt-signing key; retire the old")
     commands.add_parser("rotate-seal", help="make a new development sealing certificate; retire the old")
+    retrying = commands.add_parser("retry-evidence",
+                                   help="retry failed evidence now, attempts counted afresh")
+    retrying.add_argument("agreement_ids", nargs="*", metavar="agreement_id")
+    retrying.add_argument("--all-failed", action="store_true",
+                          help="every agreement whose evidence is no longer retried by itself")
+    commands.add_parser("failed-evidence", help="list agreements whose evidence failed")
     args = parser.parse_args(argv)
+    if args.command == "retry-evidence" and bool(args.agreement_ids) == args.all_failed:
+        parser.error("retry-evidence: give agreement ids, or --all-failed")
     settings = get_settings()
     settings.require_secrets()
     if args.command in ("rotate", "rotate-seal"):
@@ -29,9 +46,32 @@ def main(argv: list[str] | None = None) -> int:
             print("note: PACTRA_SEAL_P12 is set: seals use that certificate; replace the file to "
                   "rotate it (the generated one is rotated anyway)")
         print(f"active sealing certificate: {rotate_seal(sessions(settings), settings.master_key)}")
+    if args.command == "retry-evidence":
+        return _retry(settings, None if args.all_failed else args.agreement_ids)
+    if args.command == "failed-evidence":
+        with sessions(settings)() as session:
+            for job in session.scalars(select(EvidenceJob).where(EvidenceJob.status == "failed")
+                                       .order_by(EvidenceJob.created_at)):
+                state = "stopped" if job.next_attempt_at is None else "retrying"
+                print(f"{job.agreement_id}\t{state}\tattempts={job.attempts}\t{job.reason}")
+        return 0
     if args.command in ("rotate", "rotate-key"):
         print(f"active receipt-signing key: {rotate_key(sessions(settings), settings.master_key)}")
     return 0
+
+
+def _retry(settings: Settings, agreement_ids: list[str] | None) -> int:
+    with sessions(settings)() as session:
+        retried = retry(session, agreement_ids)
+        session.commit()
+    for agreement_id in retried:
+        print(f"retrying {agreement_id}")
+    missed = sorted(set(agreement_ids or ()) - set(retried))
+    for agreement_id in missed:
+        print(f"not retried: {agreement_id} has no failed evidence")
+    if agreement_ids is None and not retried:
+        print("no failed evidence to retry")
+    return 1 if missed else 0
 
 
 if __name__ == "__main__":

@@ -20,6 +20,10 @@ class SealSettings(BaseSettings):
     # Back-off of evidence retries: first delay, doubling up to the ceiling.
     evidence_retry_seconds: float = 1.0
     evidence_retry_max_seconds: float = 300.0
+    # Attempts (a crash of the issuer's process counts as one) before the evidence stays
+    # "failed" and only `pactra-receipts retry-evidence` tries again. A TSA outage within
+    # its grace period does not count: the grace period bounds it.
+    evidence_max_attempts: int = Field(default=10, ge=1)
     # How often the worker looks for evidence whose retry is due (new evidence wakes it at once).
     evidence_poll_seconds: float = 0.5
     # Agreements one issuer process seals at once (threads; they share work with SKIP LOCKED).

@@ -5,6 +5,7 @@ the ``receipt.issued`` event."""
 import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
@@ -20,7 +21,7 @@ from .certificate import CertificateFacts, CertificateSigner, render_certificate
 from .keys import ReceiptSigner
 from .models import Receipt, SignerEvidence, TrackedAgreement
 from .recorder import append, signers_of
-from .stamping import SignerMarks, stamp
+from .stamping import SignatureImageError, SignerMarks, stamp
 
 SERVICE = "receipts"
 
@@ -32,11 +33,34 @@ class ObjectStore(Protocol):
 
 
 class EvidenceError(Exception):
-    """Evidence cannot be made right now (the reason is for the operator); it is retried."""
+    """Evidence cannot be made right now; it is retried. ``code`` is the reason users see
+    (pactra_contracts.evidence_reasons); the message and the chained cause are for the log."""
+
+    code = "internal"
+
+    def __init__(self, detail: str, code: str | None = None) -> None:
+        super().__init__(detail)
+        if code is not None:
+            self.code = code
 
 
 class TsaUnavailable(EvidenceError):
     """The time-stamping authority failed: retried quietly until the grace period ends."""
+
+    code = "seal_failed"
+
+
+@contextmanager
+def _stage(code: str) -> Iterator[None]:
+    """Name the step that failed: what users are told is the step, never the exception."""
+    try:
+        yield
+    except EvidenceError:
+        raise
+    except SignatureImageError as exc:
+        raise EvidenceError(f"{code}: {exc}", "signature_unusable") from exc
+    except Exception as exc:
+        raise EvidenceError(f"{code}: {type(exc).__name__}", code) from exc
 
 
 @dataclass(frozen=True)
@@ -78,7 +102,8 @@ class EvidenceMaker:
         # 1. What the receipt commits to: the trail as it stands, before receipt.issued.
         entries, head = agreement.entries, agreement.head
         evidence = signers_of(session, agreement.id)
-        key = self.signer(session)
+        with _stage("signing_key_unavailable"):
+            key = self.signer(session)
         receipt_id = new_id("rcpt")
         signers = [_receipt_signer(s, evidence.get(s["id"])) for s in created["signers"]]
         sealed_sha256 = signed_name = certificate_name = None
@@ -89,29 +114,35 @@ class EvidenceMaker:
             with ThreadPoolExecutor(1, thread_name_prefix="evidence-io") as io:
                 fetching = io.submit(self.fetch_document, agreement.workspace_id, created["document_id"])
                 # 2. the certificate; 3. signed.pdf, sealed.
-                certificate = render_certificate(CertificateFacts(
-                    title=created["title"], agreement_id=agreement.id,
-                    workspace_id=agreement.workspace_id, receipt_id=receipt_id,
-                    outcome=agreement.outcome, document_sha256=created["document_sha256"],
-                    document_pages=created["document_pages"],
-                    signers=[_certificate_signer(s, evidence.get(s["id"])) for s in created["signers"]],
-                    audit_head=head, audit_entries=entries, key_id=key.kid, verify_url=self.verify_url,
-                    timestamp_note=_timestamp_note(self.tsa_url, tsa_url),
-                ))
-                original = fetching.result()
+                with _stage("certificate_failed"):
+                    certificate = render_certificate(CertificateFacts(
+                        title=created["title"], agreement_id=agreement.id,
+                        workspace_id=agreement.workspace_id, receipt_id=receipt_id,
+                        outcome=agreement.outcome, document_sha256=created["document_sha256"],
+                        document_pages=created["document_pages"],
+                        signers=[_certificate_signer(s, evidence.get(s["id"])) for s in created["signers"]],
+                        audit_head=head, audit_entries=entries, key_id=key.kid, verify_url=self.verify_url,
+                        timestamp_note=_timestamp_note(self.tsa_url, tsa_url),
+                    ))
+                with _stage("document_unavailable"):
+                    original = fetching.result()
                 if hashlib.sha256(original).hexdigest() != created["document_sha256"]:
                     raise EvidenceError("the documents service returned bytes that do not match "
-                                        "the agreement's document_sha256")
+                                        "the agreement's document_sha256", "document_mismatch")
                 marks = {sid: SignerMarks(e.signature, e.field_values or {}, _day(e.signed_at))
                          for sid, e in evidence.items() if e.signature is not None}
-                sealed = self.seal(stamp(original, created["fields"], marks, certificate), tsa_url)
+                with _stage("stamp_failed"):
+                    stamped = stamp(original, created["fields"], marks, certificate)
+                with _stage("seal_failed"):
+                    sealed = self.seal(stamped, tsa_url)
                 signed_pdf, timestamp = sealed.pdf, sealed.timestamp
                 sealed_sha256 = hashlib.sha256(signed_pdf).hexdigest()
                 signed_name = f"{agreement.id}/signed.pdf"
                 certificate_name = f"{agreement.id}/certificate.pdf"
-                storing = io.submit(self.store.put, certificate_name, [certificate])
-                self.store.put(signed_name, [signed_pdf])
-                storing.result()
+                with _stage("storage_failed"):
+                    storing = io.submit(self.store.put, certificate_name, [certificate])
+                    self.store.put(signed_name, [signed_pdf])
+                    storing.result()
         # 4. the receipt, signed; then its trail entry and the event.
         issued_at = format_time(utcnow())
         receipt: dict[str, Any] = {
@@ -124,8 +155,9 @@ class EvidenceMaker:
             "audit": {"entries": entries, "head": head},
             "timestamp": timestamp,
         }
-        receipt["signature"] = {"alg": "EdDSA", "crv": "Ed25519", "kid": key.kid,
-                                "value": key.sign(jcs(receipt))}
+        with _stage("signing_key_unavailable"):
+            receipt["signature"] = {"alg": "EdDSA", "crv": "Ed25519", "kid": key.kid,
+                                    "value": key.sign(jcs(receipt))}
         receipt_sha256 = jcs_sha256(receipt)
         session.add(Receipt(agreement_id=agreement.id, id=receipt_id,
                             workspace_id=agreement.workspace_id, body=receipt, sha256=receipt_sha256,

@@ -34,12 +34,16 @@ class EvidenceCollector(Collector):
                 counts = dict(session.execute(
                     select(EvidenceJob.status, func.count()).group_by(EvidenceJob.status)).all())
                 issued = session.scalar(select(func.count()).select_from(Receipt)) or 0
+                # Failed and no longer retried by itself: waiting for `retry-evidence`.
+                stopped = session.scalar(select(func.count()).select_from(EvidenceJob)
+                                         .where(EvidenceJob.next_attempt_at.is_(None))) or 0
         except Exception:  # a scrape must not fail because the database is briefly away
             log.warning("evidence gauges unavailable", exc_info=True)
             return
         for status in ("issuing", "failed"):
             pending.add_metric([status], counts.get(status, 0))
         pending.add_metric(["issued"], issued)
+        pending.add_metric(["stopped"], stopped)
         yield pending
 
 

@@ -82,8 +82,14 @@ class Receipt(Base):
 
 
 class EvidenceJob(Base):
-    """An ended agreement whose evidence is due: claimed by the worker's issuer with
-    ``FOR UPDATE SKIP LOCKED``, retried with back-off, deleted once the receipt is issued."""
+    """An ended agreement whose evidence is due: claimed by the issuer with ``FOR UPDATE SKIP
+    LOCKED``, retried with back-off, deleted once the receipt is issued.
+
+    ``attempts`` counts attempts started (a TSA outage within its grace period excepted), each
+    recorded in its own committed transaction before the work: an attempt that takes its
+    process down still counts and still pushes ``next_attempt_at`` back. After
+    ``PACTRA_EVIDENCE_MAX_ATTEMPTS`` the job stays ``failed`` with ``next_attempt_at`` NULL
+    until an operator retries it (``pactra-receipts retry-evidence``)."""
 
     __tablename__ = "receipts_evidence_jobs"
 
@@ -92,7 +98,13 @@ class EvidenceJob(Base):
     workspace_id: Mapped[str] = mapped_column(String(40))
     status: Mapped[str] = mapped_column(String(20), default="issuing")  # issuing | failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # NULL: not retried by itself any more (see above).
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
+                                                              server_default=func.now())
+    # Set when an attempt starts, cleared when it ends either way: still set when the job is
+    # claimed again means the last attempt never finished (its process died).
+    attempt_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    # Users see this (evidence_reasons.py): a code and a sentence, never an exception's text.
     reason: Mapped[str | None] = mapped_column(String(2000), default=None)
     # When the TSA first failed for this agreement: the grace period runs from here.
     tsa_failing_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from PIL import Image
 from pypdf import PdfReader, PdfWriter
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase.pdfmetrics import stringWidth
@@ -15,6 +16,17 @@ from reportlab.pdfgen.canvas import Canvas
 
 SIGNATURE_FONT = "Helvetica-Oblique"
 VALUE_FONT = "Helvetica"
+# A drawn signature is decoded (twice: certificate and stamp) in the issuer's process. The
+# signing service refuses PNGs over this size when they are signed; here it is checked again
+# (events from before that check, or from elsewhere) and Pillow's own guard, which refuses
+# images over twice its limit and only warns below, is lowered for every image this process
+# decodes: a 1 MiB PNG can otherwise inflate to gigabytes.
+MAX_SIGNATURE_PIXELS = 4_000_000
+Image.MAX_IMAGE_PIXELS = MAX_SIGNATURE_PIXELS
+
+
+class SignatureImageError(ValueError):
+    """A drawn signature too large or unreadable to draw."""
 
 
 @dataclass(frozen=True)
@@ -29,7 +41,18 @@ class SignerMarks:
 def signature_image(signature: Mapping[str, Any]) -> ImageReader | None:
     if signature.get("type") != "drawn" or not signature.get("png_base64"):
         return None
-    return ImageReader(io.BytesIO(base64.b64decode(signature["png_base64"])))
+    raw = base64.b64decode(signature["png_base64"])
+    try:
+        # Opening reads the header only: the size is known before anything is decompressed.
+        with Image.open(io.BytesIO(raw)) as header:
+            width, height = header.size
+            image_format = header.format
+    except (OSError, ValueError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise SignatureImageError("the drawn signature is not a readable image") from exc
+    if image_format != "PNG" or width * height > MAX_SIGNATURE_PIXELS:
+        raise SignatureImageError(f"the drawn signature is a {width}x{height} {image_format}, "
+                                  f"over {MAX_SIGNATURE_PIXELS} pixels or not a PNG")
+    return ImageReader(io.BytesIO(raw))
 
 
 def _fit_text(canvas: Canvas, text: str, font: str, x: float, y: float, width: float,

@@ -6,6 +6,7 @@ from flask import Blueprint, Response, after_this_request, current_app, request,
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from pactra_contracts.evidence_reasons import code_of, evidence_reason
 from pactra_platform.problems import ProblemError
 from pactra_platform.web import require_workspace
 
@@ -65,7 +66,7 @@ def receipt(agreement_id: str) -> dict:
         # One statement (clients poll this until the receipt is there), so no transaction.
         with bootstrap.single_reads(settings)() as session:
             return session.execute(
-                select(TrackedAgreement.outcome, Receipt.body, EvidenceJob.status)
+                select(TrackedAgreement.outcome, Receipt.body, EvidenceJob.status, EvidenceJob.reason)
                 .outerjoin(Receipt, Receipt.agreement_id == TrackedAgreement.id)
                 .outerjoin(EvidenceJob, EvidenceJob.agreement_id == TrackedAgreement.id)
                 .where(TrackedAgreement.id == agreement_id,
@@ -74,14 +75,21 @@ def receipt(agreement_id: str) -> dict:
     found = _read_or_wait(agreement_id, read, requested_wait(request.headers.getlist("Prefer")))
     if found is None:
         raise ProblemError("not_found", f"No agreement {agreement_id}.")
-    outcome, body, job_status = found
+    outcome, body, job_status, reason = found
     if body is not None:
         return body
     if job_status == "failed":
-        raise ProblemError("conflict", "Making the agreement's evidence failed; it is being retried.")
+        raise _evidence_failed(reason)
     if outcome is not None or job_status is not None:
         raise ProblemError("conflict", "The agreement's evidence is still being issued.")
     raise ProblemError("not_found", f"Agreement {agreement_id} has not ended: no receipt yet.")
+
+
+def _evidence_failed(reason: str | None) -> ProblemError:
+    """409 ``evidence_failed``, carrying the stable reason (never an exception's text)."""
+    shown = reason if code_of(reason) else evidence_reason("internal")
+    return ProblemError("evidence_failed", f"Making the agreement's evidence failed ({shown}).",
+                        evidence_reason=shown)
 
 
 def _read_or_wait(agreement_id: str, read: Callable[[], tuple | None], wait: int | None) -> tuple | None:
@@ -112,6 +120,9 @@ def _pdf(agreement_id: str, which: str) -> Response:
         issued = session.get(Receipt, agreement_id)
         name = getattr(issued, which) if issued is not None else None
         if issued is None and agreement.outcome == "completed":
+            job = session.get(EvidenceJob, agreement_id)
+            if job is not None and job.status == "failed":
+                raise _evidence_failed(job.reason)
             raise ProblemError("conflict", "The agreement's evidence is still being issued.")
         if name is None:
             raise ProblemError("not_found", f"Agreement {agreement_id} has no signed documents.")

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from pactra_contracts.api import AgreementCreate
+from pactra_contracts.api import AgreementCreate, FieldIn
 from pactra_contracts.events import (
     Actor,
     AgreementCreated,
@@ -59,6 +59,12 @@ class Context:
     actor: Actor
 
     def event(self, event_type, data, agreement: Agreement, **extra):
+        # Every event about an agreement is a change of it: its version grows here, in the
+        # transaction (and under the row lock) that publishes the event, so versions are in
+        # the order the changes committed.
+        agreement.version = (agreement.version or 0) + 1
+        if "agreement_version" in type(data).model_fields:
+            data = data.model_copy(update={"agreement_version": agreement.version})
         return make_event(event_type, data, producer="signing", workspace_id=agreement.workspace_id,
                           correlation_id=self.request_id, actor=extra.get("actor", self.actor))
 
@@ -71,6 +77,28 @@ class DocumentInfo:
     id: str
     sha256: str
     pages: int
+    # Each page's (width, height) in points as displayed; None when the documents service has
+    # no sizes for this document (uploaded before it recorded them): then only the page
+    # number is checked.
+    page_sizes: tuple[tuple[float, float], ...] | None = None
+
+
+# Sizes are recorded to 1/100 point; a field drawn exactly to the edge must still fit.
+EDGE_TOLERANCE = 0.01
+
+
+def _check_placement(index: int, field_in: FieldIn, document: DocumentInfo) -> None:
+    """A field names a page of the document and lies within that page's box."""
+    if field_in.page > document.pages:
+        raise Invalid(f"fields.{index}.page", f"The document has {document.pages} page(s).")
+    if not document.page_sizes:
+        return
+    width, height = document.page_sizes[field_in.page - 1]
+    if (field_in.x + field_in.width > width + EDGE_TOLERANCE
+            or field_in.y + field_in.height > height + EDGE_TOLERANCE):
+        raise Invalid(f"fields.{index}", (
+            f"The field does not fit on page {field_in.page}, which is {width:g} x {height:g} points "
+            f"(x + width must be at most {width:g}, y + height at most {height:g})."))
 
 
 def load(uow: SqlAlchemyUnitOfWork, workspace_id: str, agreement_id: str, *, lock: bool = False) -> Agreement:
@@ -108,7 +136,9 @@ def create(cmd: AgreementCreate, workspace_id: str, document: DocumentInfo, send
         raise Invalid("signers", "Each signer needs a different email address.")
     agreement = Agreement(
         id=new_id("agr"), workspace_id=workspace_id, title=cmd.title, document_id=document.id,
-        document_sha256=document.sha256, document_pages=document.pages, message=cmd.message,
+        document_sha256=document.sha256, document_pages=document.pages,
+        document_page_sizes=[list(size) for size in document.page_sizes] if document.page_sizes else None,
+        message=cmd.message,
         signing_order=cmd.signing_order, status="draft", sender_name=sender.name,
         sender_email=sender.email, expires_at=expires_at, created_at=now, sent_at=None,
         completed_at=None, ended_at=None, evidence_status="none", metadata_=dict(cmd.metadata),
@@ -125,8 +155,7 @@ def create(cmd: AgreementCreate, workspace_id: str, document: DocumentInfo, send
         signer = by_email.get(field_in.signer_email.lower())
         if signer is None:
             raise Invalid(f"fields.{index}.signer_email", "Not the email of a signer of this agreement.")
-        if field_in.page > document.pages:
-            raise Invalid(f"fields.{index}.page", f"The document has {document.pages} page(s).")
+        _check_placement(index, field_in, document)
         agreement.fields.append(Field(
             id=new_id("fld"), signer_id=signer.id, position=index, type=field_in.type,
             page=field_in.page, x=field_in.x, y=field_in.y, width=field_in.width,

@@ -32,6 +32,9 @@ class Agreement(Base):
     document_id: Mapped[str] = mapped_column(String(40))
     document_sha256: Mapped[str] = mapped_column(String(64))
     document_pages: Mapped[int]
+    # [[width, height], ...] in PDF points, as the documents service measured the pages; None
+    # for an agreement made before sizes were known. The signer page places fields with it.
+    document_page_sizes: Mapped[list | None] = mapped_column(JSONB)
     message: Mapped[str | None] = mapped_column(Text)
     signing_order: Mapped[str] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(20), default="draft")
@@ -46,6 +49,9 @@ class Agreement(Base):
     evidence_status: Mapped[str] = mapped_column(String(20), default="none")
     evidence_reason: Mapped[str | None] = mapped_column(Text)
     receipt_id: Mapped[str | None] = mapped_column(String(40))
+    # Grows by one with each event about the agreement (``Context.event``): the
+    # ``agreement_version`` those events carry, which webhooks show as ``sequence``.
+    version: Mapped[int] = mapped_column(default=0, server_default="0")
     metadata_: Mapped[dict] = mapped_column("metadata", JSONB, default=dict)
 
     signers: Mapped[list["Signer"]] = relationship(

@@ -26,7 +26,9 @@ class Peers:
         if response.status_code != 200:
             raise ProblemError("unavailable", "The documents service could not describe the document.")
         body = response.json()
-        return DocumentInfo(id=body["id"], sha256=body["sha256"], pages=body["pages"])
+        sizes = body.get("page_sizes")
+        return DocumentInfo(id=body["id"], sha256=body["sha256"], pages=body["pages"],
+                            page_sizes=tuple((s["width"], s["height"]) for s in sizes) if sizes else None)
 
     def stream(self, client: ServiceClient, path: str, workspace_id: str) -> requests.Response:
         try:

@@ -2,6 +2,8 @@
 
 import base64
 import binascii
+import struct
+import zlib
 from dataclasses import dataclass
 from datetime import date
 
@@ -26,6 +28,13 @@ from .models import Agreement, Signer
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 MAX_SIGNATURE_PNG = 1024 * 1024
+# A PNG compresses very well: 1 MiB can declare a 30,000 x 30,000 image that inflates to
+# gigabytes where the receipts issuer decodes it. Its header says the size before anything
+# is inflated, so the bounds are checked here, at sign time.
+MAX_SIGNATURE_PIXELS = 4_000_000
+MAX_SIGNATURE_BIT_DEPTH = 8
+# Colour type -> the bit depths the PNG specification allows for it.
+PNG_BIT_DEPTHS = {0: (1, 2, 4, 8, 16), 2: (8, 16), 3: (1, 2, 4, 8), 4: (8, 16), 6: (8, 16)}
 SIGNATURE_FIELDS = ("signature", "initials")
 
 
@@ -130,8 +139,33 @@ def _signature(cmd: SignRequest) -> Signature:
             raise Invalid("signature.png_base64", "The drawn signature is not base64.") from exc
         if not png.startswith(PNG_MAGIC) or len(png) > MAX_SIGNATURE_PNG:
             raise Invalid("signature.png_base64", "The drawn signature must be a PNG of at most 1 MiB.")
+        _check_png_header(png)
         return Signature(type="drawn", png_base64=cmd.signature.png_base64)
     return Signature(type="typed", text=cmd.signature.text)
+
+
+def _check_png_header(png: bytes) -> None:
+    """The PNG's IHDR (the chunk right after the signature): well formed, at most
+    MAX_SIGNATURE_PIXELS and MAX_SIGNATURE_BIT_DEPTH bits per channel. Reads 33 bytes and
+    inflates nothing."""
+    field = "signature.png_base64"
+    header = png[len(PNG_MAGIC):len(PNG_MAGIC) + 25]
+    if len(header) < 25:
+        raise Invalid(field, "The drawn signature is not a complete PNG.")
+    length, kind = struct.unpack(">I4s", header[:8])
+    body, crc = header[8:21], struct.unpack(">I", header[21:25])[0]
+    if length != 13 or kind != b"IHDR" or zlib.crc32(kind + body) != crc:
+        raise Invalid(field, "The drawn signature's PNG header is malformed.")
+    width, height, depth, colour, compression, filtering, interlace = struct.unpack(">IIBBBBB", body)
+    if (not 0 < width < 2**31 or not 0 < height < 2**31 or depth not in PNG_BIT_DEPTHS.get(colour, ())
+            or compression != 0 or filtering != 0 or interlace not in (0, 1)):
+        raise Invalid(field, "The drawn signature's PNG header is malformed.")
+    if width * height > MAX_SIGNATURE_PIXELS:
+        raise Invalid(field, f"The drawn signature is {width} x {height} pixels; at most "
+                             f"{MAX_SIGNATURE_PIXELS:,} pixels are allowed.")
+    if depth > MAX_SIGNATURE_BIT_DEPTH:
+        raise Invalid(field, f"The drawn signature has {depth} bits per channel; "
+                             f"at most {MAX_SIGNATURE_BIT_DEPTH} are allowed.")
 
 
 def sign(token: str, cmd: SignRequest, ctx: Context, uow: SqlAlchemyUnitOfWork,

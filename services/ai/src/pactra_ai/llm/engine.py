@@ -9,11 +9,12 @@ read from the located clause, not from the model's prose.
 
 import json
 import re
+from collections.abc import Callable
 
 import openai
 from pydantic import ValidationError
 
-from ..analysis_types import AnalysisResult, Clause, make_clause
+from ..analysis_types import AnalysisResult, Clause, Withdrawn, make_clause
 from ..clause_types import CLAUSE_TYPES
 from ..config import AiSettings, get_ai_settings
 from ..offline.summary import MAX_SUMMARY, jurisdiction
@@ -49,6 +50,20 @@ class QuotaExceeded(LlmFailed):
     pass
 
 
+class _GuardedOpenAI(openai.OpenAI):
+    """An OpenAI client that asks ``still_allowed`` before every HTTP request it sends, its
+    own retries included: a setting changed while a chunk waits out a 429 stops the retry."""
+
+    def __init__(self, still_allowed: Callable[[], None], **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._still_allowed = still_allowed
+
+    def _prepare_request(self, request) -> None:  # the SDK calls it before each attempt
+        super()._prepare_request(request)
+        # Raised here, outside the SDK's retry loop's try: it propagates as it is, unsent.
+        self._still_allowed()
+
+
 def _chunks(text: str, size: int) -> list[tuple[int, str]]:
     chunks, start = [], 0
     while start < len(text):
@@ -77,14 +92,25 @@ class LlmEngine:
     name = ENGINE
 
     def __init__(self, settings: AiSettings, budget_tokens: int,
-                 client: openai.OpenAI | None = None) -> None:
+                 client: openai.OpenAI | None = None, *,
+                 guard: Callable[[], str | None] | None = None) -> None:
+        """``guard``, asked right before each request to the provider, answers why text may
+        no longer leave (the workspace's settings changed), or None to go on."""
+        if client is not None and guard is not None:
+            raise TypeError("a guard needs the engine's own client, which asks it before each request")
         self.settings = settings
         self.model = settings.model
         self.budget = budget_tokens
         self.spent = 0
-        self.client = client or openai.OpenAI(
-            base_url=settings.base_url, api_key=settings.api_key or "unset",
+        self.guard = guard
+        self.client = client or _GuardedOpenAI(
+            self._still_allowed, base_url=settings.base_url, api_key=settings.api_key or "unset",
             timeout=settings.timeout_seconds, max_retries=settings.max_retries)
+
+    def _still_allowed(self) -> None:
+        reason = self.guard() if self.guard is not None else None
+        if reason:
+            raise Withdrawn(reason, self.spent)
 
     def analyze(self, text: str) -> AnalysisResult:
         masked = mask(text, redact=self.settings.redact)

@@ -2,6 +2,7 @@
 
 from flask import Flask
 
+from pactra_platform import sandbox
 from pactra_platform.db import session_factory
 from pactra_platform.objects import EncryptedObjectStore
 from pactra_platform.settings import Settings, get_settings
@@ -20,4 +21,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions[EXTENSION] = Documents(session_factory(settings, SERVICE),
                                           EncryptedObjectStore(settings, SERVICE))
     app.register_blueprint(bp)
+    # Uploads are parsed and pages rendered in sandbox children: say once what protects them.
+    sandbox.log_protections(SERVICE)
     return app

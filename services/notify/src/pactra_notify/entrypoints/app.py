@@ -5,9 +5,13 @@ from flask import Flask
 from pactra_platform.settings import Settings, get_settings
 from pactra_platform.web import create_internal_app
 
+from .. import webhooks_api
+
 SERVICE = "notify"
 USES_STORAGE = False
 
 
 def create_app(settings: Settings | None = None) -> Flask:
-    return create_internal_app(SERVICE, settings or get_settings(), uses_storage=USES_STORAGE)
+    app = create_internal_app(SERVICE, settings or get_settings(), uses_storage=USES_STORAGE)
+    app.register_blueprint(webhooks_api.bp)
+    return app

@@ -3,19 +3,35 @@
 Run with ``faststream run pactra_notify.entrypoints.worker:app``.
 """
 
-from pactra_platform.bus import Subscription, service_worker
+from pactra_platform.bus import Periodic, Subscription, service_worker
+from pactra_platform.db import session_factory
 
-from .. import handlers
+from .. import handlers, webhooks
 from ..deliveries import default_backend
+from ..settings import get_notify_settings
+from ..webhook_delivery import Dispatcher
 from .app import SERVICE, USES_STORAGE
 
 SUBSCRIPTIONS = (
+    # Records each agreement's parties: the only addresses its receipt may be emailed to.
+    Subscription("on_agreement_created", ("agreement.created",), handlers.on_agreement_created),
     Subscription("on_signer_invited", ("signer.invited",), handlers.on_signer_invited),
     Subscription("on_signer_reminded", ("signer.reminded",), handlers.on_signer_reminded),
     Subscription("on_receipt_issued", ("receipt.issued",), handlers.on_receipt_issued),
+    # Webhooks: each catalogue event becomes deliveries for the endpoints that subscribed;
+    # owners are remembered to be told when an endpoint of theirs is disabled.
+    Subscription("on_webhook_event", webhooks.BUS_TYPES, webhooks.on_webhook_event),
+    Subscription("on_workspace_created", ("workspace.created",), webhooks.on_workspace_created),
 )
 
-app = service_worker(SERVICE, SUBSCRIPTIONS, uses_storage=USES_STORAGE)
+_settings = get_notify_settings()
+dispatcher = Dispatcher(_settings, session_factory(_settings, SERVICE))
+
+app = service_worker(SERVICE, SUBSCRIPTIONS, uses_storage=USES_STORAGE, periodic=(
+    # Sends due webhook deliveries; a committed new delivery wakes it at once.
+    Periodic("webhook_deliveries", _settings.webhooks_poll_seconds, dispatcher.run,
+             wake_on=webhooks.WEBHOOK_CHANNEL),
+))
 
 
 @app.after_shutdown
@@ -23,3 +39,10 @@ def close_email_sessions() -> None:
     """The SMTP sessions kept for reuse end with a QUIT, not a dropped connection."""
     if default_backend.cache_info().currsize:
         default_backend().close()
+
+
+@app.after_shutdown
+def finish_webhook_attempts() -> None:
+    """Requests in flight finish and record their outcome (their leases would bring them
+    back anyway, as a new attempt)."""
+    dispatcher.close()

@@ -2,6 +2,7 @@
 
 from flask import Flask
 
+from pactra_platform import sandbox
 from pactra_platform.settings import Settings, get_settings
 from pactra_platform.web import create_internal_app
 
@@ -19,4 +20,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(api)
     app.register_blueprint(public)
     register_evidence_collector(settings)
+    # POST /v1/receipts/verify parses posted PDFs in sandbox children: say what protects them.
+    sandbox.log_protections(SERVICE)
     return app

@@ -1,0 +1,153 @@
+"""Page images: rendered once, kept encrypted, bounded in concurrency, and a page that cannot
+be rendered is a problem document (never a 500); the renderer starts in a sandbox."""
+
+import re
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from minio import Minio
+
+from pactra_devtools.testing import wait_until
+from pactra_documents import documents as documents_module
+from pactra_documents.documents import Documents, RenderBusy, page_name
+from pactra_documents.models import Document
+from pactra_platform.objects import MAGIC, EncryptedObjectStore, ObjectMissing
+from pactra_platform.storage import bucket_name, object_store
+
+from .conftest import FOUR_PAGES, Account, Docs
+
+
+def renders_of(docs: Docs, document_id: str, page: int) -> int:
+    return len(re.findall(rf"rendered page {page} of {document_id}\b",
+                          docs.stack.log("documents")))
+
+
+def get_page(docs: Docs, account: Account, document_id: str, page: int):
+    return docs.peer().request("GET", f"/v1/documents/{document_id}/pages/{page}",
+                               workspace_id=account.workspace_id)
+
+
+def test_a_page_is_rendered_once_and_kept_encrypted(docs: Docs, account: Account,
+                                                    uploaded) -> None:
+    document = uploaded(FOUR_PAGES)
+    first = get_page(docs, account, document["id"], 3)
+    assert first.status_code == 200 and first.content.startswith(b"\x89PNG")
+    wait_until(lambda: renders_of(docs, document["id"], 3) == 1, timeout=10)
+    again = get_page(docs, account, document["id"], 3)
+    assert again.status_code == 200 and again.content == first.content
+    assert renders_of(docs, document["id"], 3) == 1  # the second came from the stored image
+    # The stored image is ciphertext, like every object.
+    client: Minio = object_store(docs.stack.settings)
+    stored = client.get_object(bucket_name(docs.stack.settings, "documents"),
+                               f"{account.workspace_id}/{document['id']}/pages/3.png")
+    try:
+        raw = stored.read()
+    finally:
+        stored.close()
+        stored.release_conn()
+    assert raw.startswith(MAGIC) and b"\x89PNG" not in raw and b"IHDR" not in raw
+
+
+def test_deleting_the_document_deletes_its_page_images(docs: Docs, account: Account,
+                                                       uploaded) -> None:
+    document = uploaded(FOUR_PAGES)
+    assert get_page(docs, account, document["id"], 1).status_code == 200
+    assert docs.delete(account, f"/v1/documents/{document['id']}").status_code == 204
+    store = EncryptedObjectStore(docs.stack.settings, "documents")
+    with pytest.raises(ObjectMissing):
+        store.get(f"{account.workspace_id}/{document['id']}/pages/1.png")
+
+
+def test_a_page_that_cannot_be_rendered_is_422(docs: Docs, account: Account, uploaded) -> None:
+    """The stored original replaced by bytes no renderer opens: a problem, not a 500."""
+    document = uploaded(FOUR_PAGES)
+    store = EncryptedObjectStore(docs.stack.settings, "documents")
+    store.put(f"{account.workspace_id}/{document['id']}/original.pdf", [b"%PDF-1.7\nbroken"])
+    response = get_page(docs, account, document["id"], 2)
+    assert response.status_code == 422, response.text
+    assert response.headers["Content-Type"] == "application/problem+json"
+    assert response.json()["code"] == "invalid_pdf"
+    assert renders_of(docs, document["id"], 2) == 0
+
+
+def test_the_service_says_at_start_up_what_protects_its_sandbox(docs: Docs) -> None:
+    lines = [line for line in docs.stack.log("documents").splitlines()
+             if "sandbox for documents:" in line]
+    assert len(lines) == 1, lines
+    for protection in ("empty_env=on", "no_fds=on", "rlimits=on", "seccomp=", "netns="):
+        assert protection in lines[0]
+
+
+# --- in process: the render slots --------------------------------------------------------
+
+
+class MemoryStore:
+    """Objects in a dict: the render-slot logic needs no bucket."""
+
+    def __init__(self) -> None:
+        self.objects: dict[str, bytes] = {}
+
+    def put(self, name: str, chunks) -> int:
+        self.objects[name] = b"".join(chunks)
+        return len(self.objects[name])
+
+    def get(self, name: str):
+        if name not in self.objects:
+            raise ObjectMissing(name)
+        return iter([self.objects[name]])
+
+
+class OneDocument(Documents):
+    def __init__(self, document: Document) -> None:
+        super().__init__(sessions=None, store=MemoryStore())  # type: ignore[arg-type]
+        self.document = document
+
+    def get(self, workspace_id: str, document_id: str) -> Document:
+        return self.document
+
+
+@pytest.fixture
+def one_document() -> OneDocument:
+    document = Document(id="doc_x", workspace_id="ws_x", filename="x.pdf", size=1, sha256="0",
+                        pages=4, created_at=datetime.now(UTC))
+    service = OneDocument(document)
+    service.store.put(documents_module.content_name(document), [Path(FOUR_PAGES).read_bytes()])
+    return service
+
+
+def test_renders_beyond_the_slots_are_refused_not_queued(one_document: OneDocument) -> None:
+    slots = one_document._render_slots
+    for _ in range(documents_module.RENDERS_AT_ONCE):
+        assert slots.acquire(blocking=False)
+    try:
+        with pytest.raises(RenderBusy):
+            one_document.page_png("ws_x", "doc_x", 1)
+    finally:
+        for _ in range(documents_module.RENDERS_AT_ONCE):
+            slots.release()
+    png = one_document.page_png("ws_x", "doc_x", 1)
+    assert png.startswith(b"\x89PNG")
+    assert one_document.store.objects[page_name(one_document.document, 1)] == png
+
+
+def test_concurrent_requests_for_one_page_render_it_once(one_document: OneDocument,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[int] = []
+    real = one_document._render
+
+    def counted(document: Document, page: int) -> bytes:
+        calls.append(page)
+        return real(document, page)
+
+    monkeypatch.setattr(one_document, "_render", counted)
+    results: list[bytes] = []
+    threads = [threading.Thread(target=lambda: results.append(
+        one_document.page_png("ws_x", "doc_x", 2))) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert calls == [2]
+    assert len(results) == 4 and len(set(results)) == 1

@@ -1,0 +1,19 @@
+"""The nonces of signed internal calls the gateway accepted (its internal API, internal.py).
+
+Revision ID: 0002
+"""
+
+from alembic import op
+
+from pactra_platform.nonces import create_nonce_table
+
+revision = "0002"
+down_revision = "0001"
+
+
+def upgrade() -> None:
+    create_nonce_table(op)
+
+
+def downgrade() -> None:
+    op.drop_table("internal_nonces")

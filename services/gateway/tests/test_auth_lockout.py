@@ -1,0 +1,62 @@
+"""Failed authentications and unknown signing links are limited per client IP."""
+
+import secrets
+
+import pytest
+import requests
+
+from pactra_devtools.stack import Stack
+from pactra_devtools.testing import auth, signup
+
+BAD_KEY = "pct_live_" + "a" * 46  # well formed in length, not a key
+
+
+@pytest.fixture(scope="module")
+def locking_gateway():
+    """The gateway and the signing service (whose 404s for unknown tokens the gateway counts),
+    with tiny limits."""
+    platform = Stack.create({"PACTRA_AUTH_FAILURE_LIMIT_PER_IP": "3/minute",
+                             "PACTRA_TOKEN_LOCKOUT": "2/hour"})
+    try:
+        for service in ("gateway", "signing"):
+            platform.start(service)
+        for service in ("gateway", "signing"):
+            platform.wait_ready(service)
+        yield platform.gateway_url
+    finally:
+        platform.close()
+
+
+def test_failed_authentications_lock_the_address_out_before_any_look_up(locking_gateway):
+    account = signup(locking_gateway)  # public: not an authentication
+    url = locking_gateway + "/v1/workspace"
+    assert requests.get(url, headers=auth(account), timeout=10).status_code == 200
+    attempts = [requests.get(url, headers=headers, timeout=10) for headers in (
+        {"Authorization": f"Bearer {BAD_KEY}"}, {}, {"Authorization": "Basic abc"})]
+    assert [a.status_code for a in attempts] == [401, 401, 401]
+    # Every 401 says how many failures the address has left.
+    assert [a.headers["RateLimit-Remaining"] for a in attempts] == ["2", "1", "0"]
+    assert all(a.headers["RateLimit-Limit"] == "3" and int(a.headers["RateLimit-Reset"]) <= 60
+               for a in attempts)
+    # Past the limit, even a good key is refused until the window ends: the gateway cannot know
+    # a key is good without looking it up, and it does not look up for this address any more.
+    for headers in ({"Authorization": f"Bearer {BAD_KEY}"}, auth(account)):
+        locked = requests.get(url, headers=headers, timeout=10)
+        assert locked.status_code == 429, locked.text
+        assert locked.json()["code"] == "rate_limited"
+        assert 1 <= int(locked.headers["Retry-After"]) <= 60
+    # Public routes are not authentications and stay open.
+    assert requests.get(locking_gateway + "/v1/openapi.json", timeout=10).status_code == 200
+
+
+def test_unknown_signing_tokens_lock_the_address_out_of_signer_pages(locking_gateway):
+    tokens = [secrets.token_urlsafe(32) for _ in range(2)]
+    answers = [requests.get(f"{locking_gateway}/s/{token}/info", timeout=10) for token in tokens]
+    assert [a.status_code for a in answers] == [404, 404], [a.text for a in answers]
+    for path in (f"/s/{secrets.token_urlsafe(32)}", f"/s/{tokens[0]}/info"):
+        locked = requests.get(locking_gateway + path, timeout=10)
+        assert locked.status_code == 429, locked.text
+        assert locked.json()["code"] == "rate_limited"
+        assert int(locked.headers["Retry-After"]) > 60  # the window is an hour
+    # The API is not a signer page: it stays open to this address.
+    assert requests.get(locking_gateway + "/v1/receipts/keys", timeout=10).status_code != 429

@@ -1,0 +1,70 @@
+"""The gateway's route table (``openapi.OPERATIONS``) is complete and agrees with routing: a
+route a service adds is missing here until it is in the table, and from then on the tenant
+test (tests/e2e/test_tenant_matrix.py) calls it with another workspace's key."""
+
+import importlib
+import pkgutil
+import re
+
+from flask import Blueprint, Flask
+
+from pactra_gateway import openapi, routing
+from pactra_platform.settings import SERVICES
+
+GATEWAY_OWN = {("POST", "/v1/signup"), ("GET", "/v1/workspace"), ("PATCH", "/v1/workspace"),
+               ("POST", "/v1/api-keys"), ("GET", "/v1/api-keys"), ("DELETE", "/v1/api-keys/{}"),
+               ("GET", "/v1/openapi.json")}
+
+
+def _shape(template: str) -> str:
+    """A path with its parameters erased: Flask's ``<int:page>`` and OpenAPI's ``{page}`` alike."""
+    return re.sub(r"<[^>]+>|\{[^}]+\}", "{}", template)
+
+
+def _served() -> set[tuple[str, str, str]]:
+    """(METHOD, path shape, service) of every public route each service's blueprints declare."""
+    found = set()
+    for service in SERVICES:
+        package = importlib.import_module(f"pactra_{service}")
+        for module_info in pkgutil.iter_modules(package.__path__):
+            if module_info.ispkg or module_info.name == "bench":
+                continue
+            module = importlib.import_module(f"{package.__name__}.{module_info.name}")
+            for value in vars(module).values():
+                if isinstance(value, Blueprint) and value.import_name == module.__name__:
+                    app = Flask(f"probe_{service}")
+                    app.register_blueprint(value)
+                    for rule in app.url_map.iter_rules():
+                        if not rule.rule.startswith(("/v1/", "/s/")) or "<path:" in rule.rule:
+                            continue  # operations routes, static files, the gateway's catch-all
+                        for method in rule.methods - {"HEAD", "OPTIONS"}:
+                            found.add((method, _shape(rule.rule), service))
+    return found
+
+
+def _example(template: str) -> str:
+    return re.sub(r"\{[^}]+\}", "x1", template)
+
+
+def test_every_served_route_is_in_the_table():
+    table = {(method, _shape(path)) for method, path, _ in openapi.routes()}
+    served = _served()
+    assert len(served) > 30  # the discovery found the services' blueprints
+    missing = sorted((method, path) for method, path, _ in served if (method, path) not in table)
+    # The signer page's "/s/{token}/{kind}" is one Flask rule for three table rows.
+    missing = [m for m in missing if m != ("GET", "/s/{}/{}")]
+    assert missing == [], f"add these to openapi.OPERATIONS: {missing}"
+
+
+def test_the_table_agrees_with_routing():
+    served = {(method, path): service for method, path, service in _served()}
+    for method, path, public in openapi.routes():
+        example = _example(path)
+        assert routing.is_public(method, example) is public, (method, path)
+        shape = (method, _shape(path))
+        if shape in GATEWAY_OWN:
+            continue
+        # A table row the gateway forwards goes to the service that serves it.
+        expected = served.get(shape) or served.get((method, "/s/{}/{}"))
+        assert expected is not None, f"no service serves {method} {path}"
+        assert routing.owner_of(example) == expected, (method, path)

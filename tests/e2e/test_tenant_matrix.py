@@ -1,0 +1,89 @@
+"""Tenant isolation, route by route: with workspace B's key, every route that takes an id of
+workspace A's answers 404, exactly as for an id that does not exist.
+
+The routes come from the gateway's own table (``pactra_gateway.openapi.OPERATIONS``, which a
+unit test holds to every route the services serve): a new route with an id is called here
+without anyone adding it, and a placeholder or request body this test does not know fails it
+until it is taught."""
+
+import re
+
+import requests
+
+from pactra_contracts import api
+from pactra_devtools.testing import auth, signup
+from pactra_gateway.openapi import OPERATIONS
+
+from . import flows
+
+# A valid body for each request model an id route takes, so that B's call is refused for the
+# id, not for its body.
+BODIES = {api.VoidRequest: {"reason": "tenant isolation check"}}
+# Routes the issue names: the table must keep offering them to this test.
+NAMED = {"/v1/documents/{id}", "/v1/documents/{id}/content", "/v1/documents/{id}/text",
+         "/v1/documents/{id}/pages/{page}", "/v1/documents/{id}/analysis", "/v1/agreements/{id}",
+         "/v1/agreements/{id}/audit", "/v1/agreements/{id}/receipt", "/v1/agreements/{id}/signed.pdf",
+         "/v1/agreements/{id}/certificate.pdf", "/v1/agreements/{id}/void", "/v1/agreements/{id}/remind",
+         "/v1/agreements/{id}/signers/{signer_id}/link", "/v1/api-keys/{id}"}
+
+
+def _routes_with_ids() -> list[tuple[str, str, object]]:
+    return [(method.upper(), path, request_model)
+            for method, path, _summary, request_model, _status, _response, public in OPERATIONS
+            if not public and "{" in path]
+
+
+def _fill(path: str, ids: dict[str, str]) -> str:
+    def value(match: re.Match) -> str:
+        name = match.group(1)
+        if name == "id":
+            collection = path.split("/")[2]  # /v1/<collection>/{id}...
+            assert collection in ids, f"teach this test whose id {path} takes"
+            return ids[collection]
+        assert name in ids, f"teach this test the placeholder {{{name}}} of {path}"
+        return ids[name]
+
+    return re.sub(r"\{(\w+)\}", value, path)
+
+
+def test_every_route_with_an_id_hides_another_workspaces_objects(stack, gateway):
+    alice, bob = signup(gateway, "Alice"), signup(gateway, "Bob")
+    document = flows.upload(gateway, alice)
+    analysis = requests.post(f"{gateway}/v1/documents/{document['id']}/analysis", headers=auth(alice),
+                             timeout=60)
+    assert analysis.status_code in (200, 202), analysis.text
+    signer = flows.people(1)
+    agreement = flows.create(gateway, alice, document["id"], signer)
+    flows.act(gateway, alice, agreement["id"], "send")
+    signer_id = agreement["signers"][0]["id"]
+    link = requests.post(f"{gateway}/v1/agreements/{agreement['id']}/signers/{signer_id}/link",
+                         headers=auth(alice), timeout=30).json()["url"]
+    assert flows.sign(link, signer[0]["name"]).status_code == 200
+    flows.wait_for_evidence(gateway, alice, agreement["id"])
+    spare = requests.post(gateway + "/v1/api-keys", json={"name": "spare"}, headers=auth(alice),
+                          timeout=30).json()
+    ids = {"documents": document["id"], "agreements": agreement["id"], "api-keys": spare["id"],
+           "signer_id": signer_id, "page": "1"}
+
+    routes = _routes_with_ids()
+    assert {path for _, path, _ in routes} >= NAMED
+    refused = {}
+    for method, template, request_model in routes:
+        assert request_model is None or request_model in BODIES, (
+            f"give this test a valid {request_model.__name__} for {method} {template}")
+        url = gateway + _fill(template, ids)
+        body = BODIES.get(request_model)
+        answer = requests.request(method, url, headers=auth(bob), json=body, timeout=60)
+        refused[(method, template)] = (answer.status_code, answer.headers.get("Content-Type"))
+    assert {route: result for route, result in refused.items()
+            if result != (404, "application/problem+json")} == {}
+
+    # Each of those objects is there for its own workspace (so each 404 above was B's), and
+    # nothing B tried changed it.
+    for method, template, _ in routes:
+        if method == "GET":
+            answer = requests.get(gateway + _fill(template, ids), headers=auth(alice), timeout=60)
+            assert answer.status_code == 200, (template, answer.status_code, answer.text[:300])
+    assert flows.get(gateway, alice, agreement["id"])["status"] == "completed"
+    assert requests.get(gateway + "/v1/workspace", timeout=30,
+                        headers={"Authorization": f"Bearer {spare['key']}"}).status_code == 200
