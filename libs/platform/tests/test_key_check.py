@@ -6,6 +6,8 @@ import secrets
 import subprocess
 import time
 
+import requests
+
 from pactra_devtools.stack import BIN, Stack
 
 SENTENCE = "was created with a different master key"
@@ -40,4 +42,18 @@ def test_the_right_key_starts_and_migrates_again(stack: Stack) -> None:
                              capture_output=True, text=True, timeout=120)
     assert migrate.returncode == 0, migrate.stderr
     stack.start("notify")
+    ready = stack.settings.url_of("notify") + "/readyz"
+    # Up, but not ready until its worker consumes its queues.
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            answer = requests.get(ready, timeout=30)
+            break
+        except requests.ConnectionError:
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+    assert answer.status_code == 503
+    assert answer.json()["checks"]["database"] == "ok"
+    assert answer.json()["checks"]["broker"].startswith("failing")
+    stack.start("notify-worker")
     stack.wait_ready("notify")

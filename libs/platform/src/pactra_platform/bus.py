@@ -402,10 +402,6 @@ def build_worker(
     logs.configure_logging(service, settings.log_level)
     topology = Topology(settings, service)
     own_user = bool(settings.amqp_password_of(service))
-    if not own_user:
-        log.warning("no broker password for this service: connecting with PACTRA_AMQP_URL's "
-                    "account, which may publish any event",
-                    extra={"setting": f"PACTRA_{service.upper()}_AMQP_PASSWORD"})
     broker = RabbitBroker(
         settings.amqp_url_of(service),
         graceful_timeout=graceful_timeout,
@@ -439,6 +435,9 @@ def build_worker(
         if own_user:
             await check_topology(settings, service, subscriptions)
         else:  # the bootstrap account (a scratch test's worker): it may declare its own
+            log.warning("no broker password for this service: connected with PACTRA_AMQP_URL's "
+                        "account, which may publish any event",
+                        extra={"setting": f"PACTRA_{service.upper()}_AMQP_PASSWORD"})
             await declare_topology(settings, service, subscriptions)
         if uses_storage:
             await _ensure_bucket(settings, service)

