@@ -14,8 +14,9 @@ install: $(UV)
 	$(UV) sync --frozen --compile-bytecode --python $(PYTHON)
 
 # Everything, in the foreground: S3 store, each service's API and worker. Ctrl-C stops all.
+# SCALE="signing-worker=3 notify-worker=2" runs that many replicas of worker lines.
 run: install
-	$(VENV)/bin/pactra-dev run
+	$(VENV)/bin/pactra-dev run $(if $(SCALE),--scale "$(SCALE)")
 
 # The whole suite against real PostgreSQL, RabbitMQ and S3. Exit code 5 ("no tests ran")
 # is a failure like any other.

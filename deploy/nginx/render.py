@@ -18,7 +18,8 @@ TARGET = Path(__file__).with_name("pactra.conf")
 def rendered() -> str:
     # The settings' defaults, not this shell's PACTRA_* variables: the file is the same
     # wherever it is written.
-    defaults = {name: field.default for name, field in Settings.model_fields.items()}
+    defaults = {name: field.get_default(call_default_factory=True)
+                for name, field in Settings.model_fields.items()}
     settings = Settings.model_construct(**{**defaults, "gateway_host": "gateway"})
     body = render(settings, Path("/tmp"), Path("/tmp/nginx.pid"),  # noqa: S108 - the container's own tmpfs
                   listen_host="0.0.0.0")  # noqa: S104 - nginx is the container's public face

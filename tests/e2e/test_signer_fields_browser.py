@@ -70,7 +70,7 @@ def test_fields_are_shown_walked_and_named_on_the_signing_page(stack, gateway, b
                                   timezone_id=TIME_ZONE)
     page = context.new_page()
     script_errors = []
-    page.on("pageerror", script_errors.append)
+    page.on("pageerror", lambda error: script_errors.append(error))
     page.goto(link)
     assert script_errors == []
     _no_sideways_scroll(page)

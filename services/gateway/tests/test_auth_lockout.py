@@ -1,6 +1,9 @@
 """Failed authentications and unknown signing links are limited per client IP."""
 
+import json
 import secrets
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
@@ -11,19 +14,37 @@ from pactra_devtools.testing import auth, signup
 BAD_KEY = "pct_live_" + "a" * 46  # well formed in length, not a key
 
 
+class UnknownTokens(BaseHTTPRequestHandler):
+    """Stands in for the signing service, to which no token is known: 404 to everything."""
+
+    def do_GET(self) -> None:  # the name http.server calls
+        body = json.dumps({"type": "about:blank", "title": "Not found", "status": 404,
+                           "detail": "No such signing link.", "code": "not_found"}).encode()
+        self.send_response(404)
+        self.send_header("Content-Type", "application/problem+json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
 @pytest.fixture(scope="module")
 def locking_gateway():
-    """The gateway and the signing service (whose 404s for unknown tokens the gateway counts),
-    with tiny limits."""
+    """The gateway alone, with tiny limits, and a stand-in signing service that knows no token
+    (the gateway counts the signing service's 404s for /s/{token})."""
     platform = Stack.create({"PACTRA_AUTH_FAILURE_LIMIT_PER_IP": "3/minute",
                              "PACTRA_TOKEN_LOCKOUT": "2/hour"})
+    signing = ThreadingHTTPServer(("127.0.0.1", platform.settings.port_of("signing")), UnknownTokens)
+    threading.Thread(target=signing.serve_forever, daemon=True).start()
     try:
-        for service in ("gateway", "signing"):
-            platform.start(service)
-        for service in ("gateway", "signing"):
-            platform.wait_ready(service)
+        platform.start("gateway")
+        platform.wait_ready("gateway")
         yield platform.gateway_url
     finally:
+        signing.shutdown()
+        signing.server_close()
         platform.close()
 
 

@@ -1,10 +1,12 @@
 """The email backends against real protocol peers: the mailbox (SMTP) and a Resend server."""
 
 import base64
+import email as email_parser
 import socket
 import time
 
 import pytest
+import requests
 
 from pactra_devtools.testing import wait_until
 from pactra_notify.backends import PermanentEmailError, ResendBackend, SmtpBackend, backend_for
@@ -33,6 +35,30 @@ def test_smtp_delivers_html_text_and_attachment(mailbox: MailboxProcess) -> None
     assert received["html"].strip() == "<p>Hi &amp; bye</p>"
     assert received["attachments"] == [
         {"filename": "signed.pdf", "content_type": "application/pdf", "size": len(pdf.content)}]
+
+
+def test_a_delivery_sent_again_keeps_its_message_id_and_idempotency_key(
+        mailbox: MailboxProcess) -> None:
+    """A worker that dies between the server's answer and the ledger's "sent" sends the
+    delivery again: the same Message-ID (one message in mail clients) and the same
+    Resend-Idempotency-Key (Resend's SMTP relay sends it once); another delivery differs."""
+    backend = SmtpBackend(mailbox.smtp_url, FROM)
+    try:
+        first = backend.send(email("again@example.com"), idempotency_key="evt_a/again@example.com")
+        second = backend.send(email("again@example.com"), idempotency_key="evt_a/again@example.com")
+        other = backend.send(email("again@example.com"), idempotency_key="evt_b/again@example.com")
+    finally:
+        backend.close()
+    assert first == second != other
+    assert first.endswith("@pactra.local>") and "evt_a" not in first
+    received = wait_until(lambda: found if len(found := mailbox.messages("again@example.com")) == 3
+                          else None)
+    assert sorted(m["message_id"] for m in received) == sorted([first, second, other])
+    keys = []
+    for message in received:
+        raw = requests.get(f"{mailbox.web_url}/api/messages/{message['id']}/raw", timeout=10)
+        keys.append(email_parser.message_from_bytes(raw.content)["Resend-Idempotency-Key"])
+    assert len(set(keys)) == 2 and None not in keys and all("again@" not in k for k in keys)
 
 
 def test_smtp_sessions_are_reused_and_a_dropped_one_is_replaced(mailbox: MailboxProcess) -> None:

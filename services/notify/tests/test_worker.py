@@ -29,8 +29,8 @@ from pactra_contracts.ids import new_id
 from pactra_contracts.times import utcnow
 from pactra_devtools.stack import Stack
 from pactra_devtools.testing import unique_email, wait_until
-from pactra_platform.crypto import seal_link
 from pactra_platform.deadletters import list_dead_letters
+from pactra_signing.links import seal_link
 
 from .conftest import RESEND_KEY, FakeResend
 

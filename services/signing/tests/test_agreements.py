@@ -8,7 +8,7 @@ import pytest
 from pactra_contracts.api import AgreementCreate, SignRequest
 from pactra_contracts.events import ReceiptFailed, ReceiptIssued, make_event
 from pactra_contracts.times import utcnow
-from pactra_platform.crypto import open_link
+from pactra_notify.links import open_link
 from pactra_signing import agreements, handlers, read_model, signer_actions
 from pactra_signing.agreements import DocumentInfo
 from pactra_signing.models import Agreement

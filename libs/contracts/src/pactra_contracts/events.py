@@ -107,7 +107,7 @@ class AgreementSent(_Strict):
 
 class SealedLink(_Strict):
     """A signing link sealed with AES-256-GCM under the signing-link key (derived from the
-    master key; see ``pactra_platform.crypto.seal_link``), bound to its signer id. Only notify
+    master key; see ``pactra_signing.links.seal_link``), bound to its signer id. Only notify
     opens it; outbox rows, messages, dead letters and audit entries never hold it in clear."""
 
     sealed: str

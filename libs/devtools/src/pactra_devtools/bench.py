@@ -7,6 +7,7 @@ Pactra's own processes. Figures, not assertions: compare them with the targets i
 """
 
 import argparse
+import contextlib
 import io
 import os
 import statistics
@@ -20,8 +21,10 @@ from pathlib import Path
 
 import requests
 
+from . import bench_webhooks
 from .stack import BIN, Stack
 from .testing import unique_email
+from .webhook_receiver import running_receiver
 
 BARE_APP = '''
 from flask import Flask
@@ -224,10 +227,15 @@ def main(argv: list[str] | None = None) -> int:
     limits = {"PACTRA_RATE_LIMIT_PER_KEY": "100000/second", "PACTRA_RATE_LIMIT_PER_IP": "100000/second"}
     stack = Stack.create(limits)
     bare = None
+    receivers = contextlib.ExitStack()
     try:
         stack.start_all()
         gateway = stack.gateway_url
         clients = [Client(gateway) for _ in range(args.clients)]
+        # Each workspace tells a local receiver when its agreements complete.
+        hooks = receivers.enter_context(running_receiver())
+        for client in clients:
+            bench_webhooks.subscribe(client, hooks.url, ["agreement.completed"])
         time.sleep(1.0)  # let workspace.created reach signing before the first agreement
         pdf = small_pdf()
         life_cycle(clients[0], pdf)  # warm-up: first key, first seal certificate, connections
@@ -245,6 +253,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  last signature -> receipt p50    {statistics.median(to_receipt):8.0f} ms")
         print(f"  last signature -> receipt p95    {percentile(to_receipt, 0.95):8.0f} ms   (target < 1000)")
         print(f"  whole life cycle p50             {statistics.median(r[0] for r in results) * 1000:8.0f} ms")
+        # (The warm-up's agreement is among them.)
+        completed_to_webhook = bench_webhooks.completion_latencies_ms(hooks)
         # The CPU figures include what the life cycles left queued; the GET measurement below
         # starts on a quiet platform, as the bare app's does.
         waited = settle(stack)
@@ -289,10 +299,17 @@ def main(argv: list[str] | None = None) -> int:
               f"in {worst}   (target <= 64 MiB)")
         for name in sorted(growth):
             print(f"  {name:20} {before[name] / 1024:7.1f} -> {after[name] / 1024:7.1f} MiB")
+
+        bench_webhooks.report(
+            completed_to_webhook,
+            bench_webhooks.deliveries_per_second(stack, clients[0], hooks),
+            bench_webhooks.slow_neighbour_ms(stack, clients[0],
+                                             receivers.enter_context(running_receiver()), hooks))
     finally:
         if bare is not None:
             bare.terminate()
             bare.wait(10)
+        receivers.close()
         stack.close()
     return 0
 

@@ -22,6 +22,51 @@ def _environment() -> None:
     # deployment's default (private, link-local and metadata addresses stay refused).
     os.environ.setdefault("PACTRA_WEBHOOKS_ALLOW_HTTP", "true")
     os.environ.setdefault("PACTRA_WEBHOOKS_ALLOW_LOOPBACK", "true")
+    # gunicorn reads WEB_CONCURRENCY as its process count: one per core this process may
+    # use, each with PACTRA_API_THREADS threads (the Procfile's lines).
+    os.environ.setdefault("WEB_CONCURRENCY", str(web_concurrency()))
+
+
+def web_concurrency() -> int:
+    """The API processes' default gunicorn worker count: the cores available to us."""
+    try:
+        return max(len(os.sched_getaffinity(0)), 1)
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+# Procfile lines that are not Pactra processes (architecture.md); only workers scale.
+INFRASTRUCTURE = frozenset({"s3", "mailbox", "nginx"})
+
+
+def procfile(path: Path = Path("Procfile")) -> dict[str, str]:
+    """The Procfile's lines: process name -> command."""
+    lines = {}
+    for line in path.read_text().splitlines():
+        name, sep, command = line.partition(":")
+        if sep and name.strip() and not name.lstrip().startswith("#"):
+            lines[name.strip()] = command.strip()
+    return lines
+
+
+def parse_scale(spec: str, processes: dict[str, str]) -> dict[str, int]:
+    """``"signing-worker=3 receipts-worker=3"`` (spaces or commas) -> {name: replicas}.
+
+    Only worker lines scale: an API line binds one fixed port (its processes come from
+    WEB_CONCURRENCY instead), and the infrastructure lines are single stores."""
+    scale: dict[str, int] = {}
+    for item in spec.replace(",", " ").split():
+        name, sep, count = item.partition("=")
+        if not sep or not count.isdigit():
+            raise ValueError(f"SCALE wants name=N items, not {item!r}")
+        if name not in processes:
+            raise ValueError(f"SCALE names {name!r}, which is not a Procfile line "
+                             f"(one of {', '.join(sorted(processes))})")
+        if name in INFRASTRUCTURE or "--bind" in processes[name]:
+            raise ValueError(f"{name} cannot run as replicas on one machine (it binds a port or "
+                             f"holds a store); an API's processes come from WEB_CONCURRENCY")
+        scale[name] = int(count)
+    return scale
 
 
 def _ensure_nginx() -> bool:
@@ -39,8 +84,13 @@ def _ensure_nginx() -> bool:
     return True
 
 
-def run(_: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     _environment()
+    try:  # before anything starts: a typo in SCALE fails at once
+        scale = parse_scale(args.scale or os.environ.get("SCALE", ""), procfile())
+    except ValueError as exc:
+        print(f"pactra-dev run: {exc}", file=sys.stderr)
+        return 2
     if not _ensure_nginx():
         return 1
     # Each service's own broker user, before pactra-migrate declares the queues they read.
@@ -54,7 +104,8 @@ def run(_: argparse.Namespace) -> int:
         # pactra-migrate said why (a master key that does not fit the databases, say).
         return migrated.returncode
     honcho = str(Path(sys.executable).with_name("honcho"))
-    os.execv(honcho, [honcho, "start", "-f", "Procfile"])
+    concurrency = ["-c", ",".join(f"{name}={n}" for name, n in scale.items())] if scale else []
+    os.execv(honcho, [honcho, "start", "-f", "Procfile", *concurrency])
     return 0
 
 
@@ -98,8 +149,10 @@ def mailbox(_: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="pactra-dev")
     commands = parser.add_subparsers(required=True)
-    commands.add_parser("run", help="migrate, then run every service in the foreground").set_defaults(
-        func=run)
+    running = commands.add_parser("run", help="migrate, then run every service in the foreground")
+    running.add_argument("--scale", default="", help='replicas of worker lines, e.g. '
+                         '"signing-worker=3 notify-worker=2" (default: $SCALE, else one each)')
+    running.set_defaults(func=run)
     resetting = commands.add_parser(
         "reset", help="delete the local databases, queues, buckets and mail (asks first)")
     resetting.add_argument("--force", action="store_true", help="do not ask")

@@ -119,7 +119,7 @@ http {{
         location = /metrics {{ {_problem("not_found", "No route /metrics.")} }}
 
         location / {{
-            proxy_pass http://{settings.gateway_host}:{settings.gateway_port};
+            proxy_pass http://{settings.gateway_host}:{settings.port_of("gateway")};
             proxy_http_version 1.1;
             # A new connection per request: the gateway (gunicorn) closes idle ones after 2 s,
             # and a POST sent on a connection it just closed would fail rather than be retried.

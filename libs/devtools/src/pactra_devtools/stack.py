@@ -37,8 +37,11 @@ def app_command(service: str, port: int) -> list[str]:
     module = "pactra_gateway.app" if service == "gateway" else f"pactra_{service}.entrypoints.app"
     # `python -m gunicorn`, not the gunicorn script: a multiprocessing child (the documents
     # service's PDF probe) then does not re-run the parent's main script before its work.
+    # Its process count comes from WEB_CONCURRENCY, as the Procfile's lines' does: the stack
+    # sets 1 (the suite's tests of per-process state, such as a revoked key forgotten at once,
+    # expect one process); a test may ask for more.
     return [str(BIN / "python"), "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--worker-class", "gthread",
-            "--workers", "1", "--threads", "16", "--no-control-socket", "--graceful-timeout", "5",
+            "--threads", "16", "--no-control-socket", "--graceful-timeout", "5",
             f"{module}:create_app()"]
 
 
@@ -91,6 +94,7 @@ class Stack:
             "PACTRA_PUBLIC_URL": f"http://127.0.0.1:{public_port}",
             "PACTRA_PUBLIC_PORT": str(public_port),
             "PACTRA_DELIVERY_LIMIT": "3",
+            "WEB_CONCURRENCY": "1",
             # Webhook tests receive on 127.0.0.1 over http, and cannot wait hours for retries
             # (the production schedule is 5 s, 5 min, 30 min ... 24 h).
             "PACTRA_WEBHOOKS_ALLOW_HTTP": "true",
@@ -193,8 +197,12 @@ class Stack:
 
     def start(self, name: str) -> subprocess.Popen:
         """Start ``<service>`` (its HTTP API), ``<service>-worker`` or another of its
-        background processes (``receipts-issuer``)."""
-        service, _, role = name.partition("-")
+        background processes (``receipts-issuer``); ``<process>#<n>`` starts one more replica
+        of a background process (``signing-worker#2``), with its own log."""
+        process_name, _, replica = name.partition("#")
+        service, _, role = process_name.partition("-")
+        if replica and not role:
+            raise ValueError(f"{name}: an API runs once per port; replicas are of workers")
         command = worker_command(service, role) if role else app_command(
             service, self.settings.port_of(service))
         log = open(self.workdir / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process

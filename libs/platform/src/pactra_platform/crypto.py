@@ -50,18 +50,3 @@ def constant_time_equal(a: str | bytes, b: str | bytes) -> bool:
     a_bytes = a.encode() if isinstance(a, str) else a
     b_bytes = b.encode() if isinstance(b, str) else b
     return hmac.compare_digest(a_bytes, b_bytes)
-
-
-SIGNING_LINK_PURPOSE = "signing-links"
-
-
-def seal_link(master_key: str, url: str, signer_id: str) -> str:
-    """A signing link as it may travel in an event: AES-GCM under the signing-link key,
-    bound to the signer it belongs to."""
-    box = SecretBox(master_key, SIGNING_LINK_PURPOSE)
-    return b64url(box.seal(url.encode(), signer_id.encode()))
-
-
-def open_link(master_key: str, sealed: str, signer_id: str) -> str:
-    box = SecretBox(master_key, SIGNING_LINK_PURPOSE)
-    return box.open(b64url_decode(sealed), signer_id.encode()).decode()

@@ -1,10 +1,13 @@
 """Database plumbing: one PostgreSQL database per service, SQLAlchemy 2 sessions."""
 
+import select
+import time
 from datetime import datetime
 from functools import lru_cache
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 
 from .settings import Settings
@@ -25,12 +28,64 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: DateTime(timezone=True)}
 
 
+# How long opening a connection keeps trying while the server refuses or is still starting
+# (a restart or a managed failover takes a few seconds): a request waits that long rather
+# than failing; after it, the error stands (a 503 with Retry-After, a requeued message).
+CONNECT_PATIENCE_SECONDS = 10.0
+
+
 @lru_cache(maxsize=16)
 def engine_for(url: str) -> Engine:
-    # No pre-ping: it costs a round trip on every checkout, a large share of a short request.
-    # A connection the server dropped fails one statement, and SQLAlchemy then discards the
-    # whole pool, so after a database restart each process errs once and recovers.
-    return create_engine(url, pool_size=10, max_overflow=10, pool_recycle=3600)
+    # No pre-ping (a round trip on every checkout, a large share of a short request): the
+    # checkout looks at the idle connection's socket instead, for free (_drop_if_closed).
+    engine = create_engine(url, pool_size=10, max_overflow=10, pool_recycle=3600)
+    event.listen(engine, "do_connect", _connect_patiently)
+    event.listen(engine, "checkout", _drop_if_closed)
+    return engine
+
+
+def _drop_if_closed(dbapi_connection: object, record: object, proxy: object) -> None:
+    """A pooled connection is idle: the server has nothing to say to it unless it is closing
+    it (a restart or failover sends "terminating connection" and closes the socket). So a
+    readable socket means a dead connection; it is replaced before any statement is sent,
+    and, since the server went away, the rest of the pool is replaced as each is next used.
+    Costs one poll() and no round trip."""
+    broken = getattr(dbapi_connection, "broken", False) or getattr(dbapi_connection, "closed", False)
+    if not broken:
+        pgconn = getattr(dbapi_connection, "pgconn", None)  # psycopg 3; other drivers: trusted
+        if pgconn is not None:
+            try:
+                poller = select.poll()
+                poller.register(pgconn.socket, select.POLLIN | select.POLLERR | select.POLLHUP)
+                broken = bool(poller.poll(0))
+            except Exception:  # no socket to look at (psycopg raises its own error): dead
+                broken = True
+    if broken:
+        raise sa_exc.InvalidatePoolError("the server closed this pooled connection")
+
+
+def _connect_patiently(dialect: Dialect, record: object, cargs: tuple, cparams: dict) -> object:
+    """Open a connection, retrying for CONNECT_PATIENCE_SECONDS while the server refuses or
+    is starting: nothing was sent yet, so trying again is always safe."""
+    deadline = time.monotonic() + CONNECT_PATIENCE_SECONDS
+    delay = 0.1
+    while True:
+        try:
+            return dialect.connect(*cargs, **cparams)
+        except dialect.loaded_dbapi.OperationalError:
+            if time.monotonic() + delay > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """The database could not be reached, or the connection died under the statement: worth
+    retrying later (a 503 with Retry-After, a requeued message), not a bug."""
+    if isinstance(exc, sa_exc.DBAPIError):
+        return exc.connection_invalidated or isinstance(
+            exc, sa_exc.OperationalError | sa_exc.InterfaceError)
+    return isinstance(exc, sa_exc.TimeoutError | sa_exc.DisconnectionError)
 
 
 def session_factory(settings: Settings, service: str) -> sessionmaker:

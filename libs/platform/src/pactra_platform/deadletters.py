@@ -18,8 +18,10 @@ from dataclasses import dataclass
 
 import aio_pika
 
-from .bus import Topology
-from .settings import SERVICES, Settings, get_settings
+from pactra_contracts.services import SERVICES
+
+from .bus.topology import Topology
+from .settings import Settings, get_settings
 
 
 @dataclass

@@ -28,7 +28,9 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from .settings import SERVICES, Settings
+from pactra_contracts.services import SERVICES
+
+from .settings import Settings
 
 WORKSPACE = "X-Pactra-Workspace"
 API_KEY_ID = "X-Pactra-Key-Id"

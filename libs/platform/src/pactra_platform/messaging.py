@@ -5,17 +5,17 @@ the relay publishes it later. Inbox: a consumer records the id of each event it 
 the same transaction as the handler's effects, so a redelivery has no second effect.
 """
 
-import weakref
 from datetime import datetime, timedelta
 
 from alembic.operations import Operations
-from sqlalchemy import Column, DateTime, Integer, String, Text, delete, func, select, text, update
+from sqlalchemy import Column, DateTime, Integer, String, Text, delete, func, select, update
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from pactra_contracts.events import Event
 
 from .db import Base
+from .db_wakeups import notify_on_commit  # services import it from here too (transitional)
 
 
 class OutboxMessage(Base):
@@ -49,22 +49,6 @@ OUTBOX_CHANNEL = "pactra_outbox"
 def add_to_outbox(session: Session, event: Event) -> None:
     session.add(OutboxMessage(id=event.id, type=event.type, body=event.model_dump(mode="json")))
     notify_on_commit(session, OUTBOX_CHANNEL)
-
-
-def notify_on_commit(session: Session, channel: str, payload: str = "") -> None:
-    """Wake whoever LISTENs on ``channel`` when this transaction commits (never if it rolls
-    back: NOTIFY is transactional). Sent once per transaction and channel, so a unit of work
-    publishing three events pays one round trip. ``payload`` tells listeners what changed."""
-    key = ("pactra_notify", channel, payload)
-    session.connection()  # begins the transaction, so there is one to compare with
-    # The innermost transaction: a savepoint that rolls back takes its NOTIFY with it, and
-    # what the outer transaction publishes afterwards must notify again.
-    current = session.get_nested_transaction() or session.get_transaction()
-    notified = session.info.get(key)
-    if notified is None or notified() is not current:
-        session.execute(text("SELECT pg_notify(:channel, :payload)"),
-                        {"channel": channel, "payload": payload})
-        session.info[key] = weakref.ref(current)
 
 
 def claim_inbox(session: Session, event: Event, consumer: str) -> bool:

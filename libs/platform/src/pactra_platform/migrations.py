@@ -16,10 +16,12 @@ from alembic import command, context
 from alembic.config import Config
 from sqlalchemy import MetaData, engine_from_config, pool
 
+from pactra_contracts.services import SERVICES
+
 from . import key_check, logs
-from .bus import declare_topology
+from .bus.topology import declare_topology
 from .db import engine_for, ensure_database
-from .settings import SERVICES, Settings, get_settings
+from .settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 

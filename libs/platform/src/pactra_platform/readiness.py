@@ -39,7 +39,7 @@ def broker(settings: Settings, service: str, *, consumed: bool = False) -> Calla
     def queues() -> list[str]:
         # The worker module names the service's subscriptions; imported on the first check,
         # not at the app's start (it builds the worker's broker object).
-        from .bus import Topology
+        from .bus.topology import Topology
 
         worker = importlib.import_module(f"pactra_{service}.entrypoints.worker")
         topology = Topology(settings, service)

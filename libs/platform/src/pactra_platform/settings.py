@@ -1,16 +1,32 @@
-"""Configuration from the environment, one prefix (architecture.md, "Configuration")."""
+"""Configuration from the environment, one prefix (architecture.md, "Configuration").
 
+The base settings name no service. What each service has its own of (its port, its broker
+password, its internal signing key) is a mapping filled from ``PACTRA_<SERVICE>_PORT``,
+``PACTRA_<SERVICE>_AMQP_PASSWORD`` and ``PACTRA_<SERVICE>_INTERNAL_KEY`` and read through
+``port_of``, ``amqp_password_of`` and ``internal_key_of``; which services exist, and their
+default ports, come from ``pactra_contracts.services``. A service's own settings are a subclass
+of :class:`Settings` in its ``config.py``.
+"""
+
+import os
+import re
 from functools import lru_cache
+from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-SERVICES = ("gateway", "documents", "signing", "receipts", "notify", "ai")
-DEFAULT_PORTS = {
-    "gateway": 8090, "documents": 8081, "signing": 8082,
-    "receipts": 8083, "notify": 8084, "ai": 8085,
-}
+from pactra_contracts.services import DEFAULT_PORTS, SERVICES
+
+# Re-exported for the modules and tests that still import it from here (transitional).
+__all__ = ["SERVICES", "Settings", "get_settings"]
+
+ENV_PREFIX = "PACTRA_"
+# Per-service settings: the suffix of the variable (PACTRA_<SERVICE>_<SUFFIX>) -> the mapping
+# field that holds them, keyed by the service's name in lower case.
+PER_SERVICE = {"port": "ports", "amqp_password": "amqp_passwords", "internal_key": "internal_keys"}
+_PER_SERVICE_NAME = re.compile(r"^(?P<service>[a-z][a-z0-9]*)_(?P<suffix>port|amqp_password|internal_key)$")
 
 
 class Settings(BaseSettings):
@@ -20,15 +36,11 @@ class Settings(BaseSettings):
     db_prefix: str = "pactra_"
     amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
     bus_prefix: str = "pactra"
-    # Each service connects to the broker as its own user, `<bus_prefix>-<service>`, with this
-    # password (`make run` and the test stack create the users). Unset: PACTRA_AMQP_URL's user,
-    # the bootstrap/admin account, which can publish anything (see amqp_url_of).
-    gateway_amqp_password: str = Field(default="", repr=False)
-    documents_amqp_password: str = Field(default="", repr=False)
-    signing_amqp_password: str = Field(default="", repr=False)
-    receipts_amqp_password: str = Field(default="", repr=False)
-    notify_amqp_password: str = Field(default="", repr=False)
-    ai_amqp_password: str = Field(default="", repr=False)
+    # Each service connects to the broker as its own user, `<bus_prefix>-<service>`, with the
+    # password PACTRA_<SERVICE>_AMQP_PASSWORD (`make run` and the test stack create the users).
+    # Unset: PACTRA_AMQP_URL's user, the bootstrap/admin account, which can publish anything
+    # (see amqp_url_of).
+    amqp_passwords: dict[str, str] = Field(default_factory=dict, repr=False)
     # How many deliveries a failing message gets before it is dead-lettered.
     delivery_limit: int = 5
     s3_endpoint: str = "127.0.0.1:8333"
@@ -40,13 +52,9 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:8080"
     master_key: str = Field(default="", repr=False)
     # Each service's Ed25519 private key for signing internal calls (internal_auth.py), base64url
-    # of the raw 32 bytes; a deployment gives each service only its own.
-    gateway_internal_key: str = Field(default="", repr=False)
-    documents_internal_key: str = Field(default="", repr=False)
-    signing_internal_key: str = Field(default="", repr=False)
-    receipts_internal_key: str = Field(default="", repr=False)
-    notify_internal_key: str = Field(default="", repr=False)
-    ai_internal_key: str = Field(default="", repr=False)
+    # of the raw 32 bytes, from PACTRA_<SERVICE>_INTERNAL_KEY; a deployment gives each service
+    # only its own.
+    internal_keys: dict[str, str] = Field(default_factory=dict, repr=False)
     # "gateway=<b64>,documents=<b64>,...": public keys of services whose private key this
     # process does not have (those it has are derived from it).
     internal_public_keys: str = ""
@@ -57,7 +65,7 @@ class Settings(BaseSettings):
     auth_failure_limit_per_ip: str = "20/minute"
     # Unknown signing tokens (/s/{token} answered 404) one client IP may try; past it, every
     # /s/* from that IP answers 429 until the window ends.
-    token_lockout: str = "30/hour"
+    token_lockout: str = "30/hour"  # noqa: S105 - a rate, not a secret (the name says token)
     # Set when the platform has an LLM provider; without it only the offline engine exists.
     ai_base_url: str | None = None
     max_upload_bytes: int = 25 * 1024 * 1024
@@ -65,15 +73,12 @@ class Settings(BaseSettings):
     gateway_host: str = "127.0.0.1"
     # The gateway sits behind nginx (make run, tests) or an ingress: nginx listens on the public
     # port and the gateway takes the client's address from exactly this many proxies in front.
-    gateway_port: int = 8090
     public_port: int = 8080
     proxy_hops: int = 1
     edge_max_connections_per_ip: int = 64
-    documents_port: int = 8081
-    signing_port: int = 8082
-    receipts_port: int = 8083
-    notify_port: int = 8084
-    ai_port: int = 8085
+    # Each service's HTTP port, from PACTRA_<SERVICE>_PORT; a service not named there listens
+    # on its default (pactra_contracts.services).
+    ports: dict[str, int] = Field(default_factory=dict)
     services_host: str = "127.0.0.1"
     # The relay is woken by LISTEN/NOTIFY when an outbox row commits; this poll only catches a
     # notification lost while its connection was down.
@@ -83,8 +88,41 @@ class Settings(BaseSettings):
     outbox_retention_days: float = Field(default=7.0, gt=0)
     log_level: str = "INFO"
 
+    @model_validator(mode="before")
+    @classmethod
+    def _gather_per_service(cls, data: Any) -> Any:
+        """Fill the per-service mappings from PACTRA_<SERVICE>_<SUFFIX> variables, and from
+        keyword arguments of the same shape (``Settings(documents_internal_key=...)``, as the
+        test stack builds its settings from its environment), which win over the environment."""
+        if not isinstance(data, dict):
+            return data
+        declared = set(cls.model_fields)
+
+        def per_service(pairs: list[tuple[str, Any]]) -> dict[str, dict[str, Any]]:
+            found: dict[str, dict[str, Any]] = {field: {} for field in PER_SERVICE.values()}
+            for key, value in pairs:
+                match = _PER_SERVICE_NAME.match(key.lower())
+                if match and key.lower() not in declared:
+                    found[PER_SERVICE[match["suffix"]]][match["service"]] = value
+            return found
+
+        # Weakest first: the environment, then mappings passed whole, then single keywords.
+        from_env = per_service([(name[len(ENV_PREFIX):], value) for name, value in os.environ.items()
+                                if name.upper().startswith(ENV_PREFIX)])
+        from_data = per_service([(str(key), value) for key, value in data.items()])
+        rest = {key: value for key, value in data.items()
+                if not (_PER_SERVICE_NAME.match(str(key).lower()) and str(key).lower() not in declared)}
+        for field in PER_SERVICE.values():
+            rest[field] = {**from_env[field], **(data.get(field) or {}), **from_data[field]}
+        return rest
+
     def port_of(self, service: str) -> int:
-        return int(getattr(self, f"{service}_port"))
+        port = self.ports.get(service)
+        if port is None:
+            port = DEFAULT_PORTS.get(service)
+        if port is None:
+            raise KeyError(f"no port for {service!r}: set PACTRA_{service.upper()}_PORT")
+        return int(port)
 
     def url_of(self, service: str) -> str:
         # One host for all (make run, tests), or a template naming each service's own host
@@ -99,13 +137,13 @@ class Settings(BaseSettings):
         return self.database_url.rstrip("/") + "/" + self.database_name(service)
 
     def internal_key_of(self, service: str) -> str:
-        return str(getattr(self, f"{service}_internal_key"))
+        return str(self.internal_keys.get(service, "") or "")
 
     def amqp_user_of(self, service: str) -> str:
         return f"{self.bus_prefix}-{service}"
 
     def amqp_password_of(self, service: str) -> str:
-        return str(getattr(self, f"{service}_amqp_password", "") or "")
+        return str(self.amqp_passwords.get(service, "") or "")
 
     def amqp_url_of(self, service: str) -> str:
         """The broker URL ``service`` connects with: PACTRA_AMQP_URL's host, port and vhost as

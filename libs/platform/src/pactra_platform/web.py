@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 from pactra_contracts.problems import Problem
 
 from . import internal_auth, key_check, logs, signed_requests
+from .db import is_unavailable
 from .nonces import nonce_store
 from .problems import ProblemError, problem_response
 from .settings import Settings
@@ -27,6 +28,8 @@ REQUESTS = Counter(
 LATENCY = Histogram(
     "pactra_http_request_seconds", "HTTP request latency", ["service", "method", "route"]
 )
+# What a 503 for a database that is briefly away (a restart, a failover) tells clients.
+DATABASE_RETRY_AFTER_SECONDS = 2
 HTTP_CODES = {
     400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
     405: "method_not_allowed", 409: "conflict", 410: "gone", 413: "payload_too_large",
@@ -128,10 +131,34 @@ def create_service_app(
 
     @app.errorhandler(Exception)
     def on_unexpected(exc: Exception) -> Response:
+        if is_unavailable(exc):
+            # The database restarted or failed over under this request, and the statement
+            # was not one that is safe to repeat: the caller tries again shortly (a write
+            # with its Idempotency-Key has then happened once, or not at all).
+            log.warning("database unavailable", extra={"error": type(exc).__name__})
+            return problem_response(
+                Problem.of("unavailable", "The database is briefly unavailable; try again."),
+                {"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)})
         log.exception("unhandled error")
         return problem_response(
             Problem.of("internal", f"Something went wrong on our side (request {g.get('request_id')}).")
         )
+
+    dispatch = app.dispatch_request
+
+    def dispatch_retrying_reads() -> object:
+        """A read whose connection died under it (the database restarted or failed over) runs
+        once more, on a new connection: it changed nothing, so repeating it is safe."""
+        try:
+            return dispatch()
+        except Exception as exc:
+            if request.method not in ("GET", "HEAD") or not is_unavailable(exc):
+                raise
+            log.warning("database connection lost during a read; retried once",
+                        extra={"error": type(exc).__name__})
+            return dispatch()
+
+    app.dispatch_request = dispatch_retrying_reads  # type: ignore[method-assign]
 
     @app.get("/healthz")
     def healthz() -> dict:

@@ -1,6 +1,7 @@
 """Where email leaves Pactra: SMTP or Resend's HTTP API, behind one small interface."""
 
 import base64
+import hashlib
 import logging
 import smtplib
 import ssl
@@ -12,7 +13,7 @@ from email.message import Message
 from email.mime.base import MIMEBase
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
-from email.utils import formatdate, make_msgid, parseaddr
+from email.utils import formatdate, parseaddr
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
@@ -71,6 +72,12 @@ def to_mime(email: Email, sender: str, message_id: str) -> Message:
     return message
 
 
+def delivery_key(idempotency_key: str) -> str:
+    """A delivery's stable name for headers (Message-ID, Resend's idempotency key): a hash of
+    its identity (event id and recipient), the same on every retry of that delivery."""
+    return hashlib.sha256(idempotency_key.encode()).hexdigest()[:40]
+
+
 def _one_line(value: str) -> str:
     # A value typed by someone (an agreement's title is in the subject) must never carry a
     # line break: with one, the rest would become a header of its own.
@@ -107,8 +114,14 @@ class SmtpBackend:
 
     def send(self, email: Email, *, idempotency_key: str) -> str:
         domain = parseaddr(self.sender)[1].rpartition("@")[2] or "pactra.local"
-        message_id = make_msgid(domain=domain)
+        delivery = delivery_key(idempotency_key)
+        # The same delivery sent again (its worker died between the server's answer and the
+        # ledger's "sent") carries the same Message-ID, so mail clients show one message.
+        message_id = f"<{delivery}@{domain}>"
         message = to_mime(email, self.sender, message_id)
+        # Resend's SMTP relay sends a delivery with a key it saw in the last 24 h only once;
+        # other servers ignore the header. Hashed: the recipient sees no event id.
+        message["Resend-Idempotency-Key"] = delivery
         smtp = self._session()
         try:
             smtp.send_message(message)

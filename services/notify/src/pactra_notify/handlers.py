@@ -8,11 +8,11 @@ from sqlalchemy.dialects.postgresql import insert
 
 from pactra_contracts.events import AgreementCreated, Event, ReceiptIssued, Recipient, SignerInvited
 from pactra_contracts.times import utcnow
-from pactra_platform.crypto import open_link
 from pactra_platform.unit_of_work import SqlAlchemyUnitOfWork
 
 from .deliveries import DeliveryLedger, Outgoing, deliver
 from .emails import SignedPdf, invitation_email, receipt_email
+from .links import open_link
 from .models import AgreementParty, SignerLink
 from .settings import get_notify_settings
 from .signed_pdf import fetch_signed_pdf

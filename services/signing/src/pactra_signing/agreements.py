@@ -21,10 +21,10 @@ from pactra_contracts.events import (
 )
 from pactra_contracts.ids import new_id
 from pactra_contracts.times import utcnow
-from pactra_platform.crypto import seal_link
 from pactra_platform.unit_of_work import SqlAlchemyUnitOfWork
 
 from . import tokens
+from .links import seal_link
 from .models import Agreement, Field, Sender, Signer
 
 DEFAULT_EXPIRY_DAYS = 30
