@@ -5,7 +5,7 @@ UV_VERSION := 0.13.8
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 VENV := .venv
 
-.PHONY: install run test lint docs migrate deadletters clean eval-ai bench reset
+.PHONY: install run test test-unit lint docs migrate deadletters clean eval-ai bench reset backup restore
 
 $(UV):
 	$(PYTHON) -m venv .tools && .tools/bin/pip install --quiet uv==$(UV_VERSION)
@@ -23,8 +23,16 @@ run: install
 test: install
 	$(VENV)/bin/pytest
 
+# The unit tests alone (every tests/unit/ folder; conftest.py marks them): no service,
+# database or broker, in seconds.
+test-unit: install
+	$(VENV)/bin/pytest -m unit -q $(wildcard libs/*/tests/unit services/*/tests/unit tests/unit)
+
+# ruff, then mypy over every package's source (pyproject.toml: strict on domain/ and
+# service_layer/, lenient elsewhere to start).
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 migrate: install
 	$(VENV)/bin/pactra-migrate
@@ -32,9 +40,9 @@ migrate: install
 # AsyncAPI documents of every worker, written to docs/asyncapi/.
 docs: install
 	mkdir -p docs/asyncapi
-	for service in gateway documents signing receipts notify ai; do \
+	set -o pipefail; $(VENV)/bin/python -m pactra_devtools.process_table workers | while read -r service app; do \
 	  PACTRA_MASTER_KEY=docs-only-docs-only-docs-only-docs PACTRA_INTERNAL_SECRET=docs-only-docs-only-docs-only-docs \
-	  $(VENV)/bin/faststream docs gen pactra_$$service.entrypoints.worker:app --out docs/asyncapi/$$service.json || exit 1; \
+	  $(VENV)/bin/faststream docs gen $$app --out docs/asyncapi/$$service.json || exit 1; \
 	done
 
 # Full life cycles through the running platform (agreements/s, signature -> receipt p50/p95,
@@ -42,12 +50,22 @@ docs: install
 # 10-page agreement with 2 signers (stamps + certificate + PAdES seal): p50/p95, RSS.
 bench: install
 	$(VENV)/bin/python -m pactra_devtools.bench
-	$(VENV)/bin/python -m pactra_receipts.bench
+	$(VENV)/bin/python -m pactra_devtools.bench_sealing
 
 # Delete the local databases, queues, buckets and mail (asks first; FORCE=1 does not).
 # .pactra/secrets.env stays, so the next `make run` starts afresh under the same keys.
 reset: install
 	$(VENV)/bin/pactra-dev reset $(if $(FORCE),--force)
+
+# Every service's database (pg_dump, custom format) and bucket into .pactra/backups/<time>/
+# (or DIR=...); `make restore DIR=...` puts one back (asks first; FORCE=1 does not). The
+# master key is not in a backup: keep .pactra/secrets.env (deploy/OPERATIONS.md).
+backup: install
+	$(VENV)/bin/pactra-dev backup $(if $(DIR),--dir "$(DIR)")
+
+restore: install
+	@test -n "$(DIR)" || { echo "make restore DIR=.pactra/backups/<time>"; exit 2; }
+	$(VENV)/bin/pactra-dev restore "$(DIR)" $(if $(FORCE),--force)
 
 clean:
 	rm -rf $(VENV) .tools
@@ -55,4 +73,4 @@ clean:
 # The offline AI engine on the CUAD sample (shared/data/cuad): per clause type and micro-averaged
 # precision, recall and F1, and summary coverage, on dev and test, as text and as PDFs.
 eval-ai: install
-	$(VENV)/bin/python -m pactra_ai.evaluation --engine offline --split dev --split test --pdf
+	$(VENV)/bin/python -m pactra_devtools.ai_evaluation --engine offline --split dev --split test --pdf

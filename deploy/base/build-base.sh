@@ -15,6 +15,9 @@
 #                       host's debian.sources when it is bookworm, else deb.debian.org)
 #   MMDEBSTRAP_ARGS     more mmdebstrap options, e.g. --aptopt=/etc/apt/apt.conf.d/<proxy>
 #   PODMAN_BUILD_ARGS   more `podman build` options, e.g. "--runtime runc"
+#   PACTRA_BASE_EXTRA_CA  a PEM file of more CA certificates for the base to trust (behind a
+#                       TLS-inspecting proxy: the builds install from PyPI through it)
+#   PACTRA_BASE_LABEL   a label (key=value) put on the base, e.g. a hash of these inputs
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -34,6 +37,10 @@ for tool in mmdebstrap podman; do
 done
 
 build_base() {
+    extra_ca="${PACTRA_BASE_EXTRA_CA:-}"
+    if [ -n "$extra_ca" ] && [ ! -r "$extra_ca" ]; then
+        echo "PACTRA_BASE_EXTRA_CA=$extra_ca is not a readable file" >&2; exit 1
+    fi
     workdir=$(mktemp -d)
     trap 'rm -rf "$workdir"' EXIT
     # minbase: essential packages and apt only. Added: the interpreter with venv/ensurepip
@@ -48,11 +55,18 @@ build_base() {
         --dpkgopt='path-exclude=/usr/share/locale/*' \
         --customize-hook='chroot "$1" ln -sf python3.11 /usr/bin/python3' \
         --customize-hook='rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*' \
+        ${extra_ca:+--customize-hook="upload $extra_ca /usr/local/share/ca-certificates/pactra-extra.crt"} \
+        ${extra_ca:+--customize-hook='chroot "$1" update-ca-certificates --fresh >/dev/null'} \
         ${MMDEBSTRAP_ARGS:-} \
         bookworm "$workdir/rootfs.tar" "$DEBIAN_SOURCES"
+    # pip and uv trust the system's store (Debian's roots, plus PACTRA_BASE_EXTRA_CA), not
+    # their own bundled copies: one store to update, and a proxy's CA taken into account.
     podman import \
         --change 'ENV LANG=C.UTF-8' \
         --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+        --change 'ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt' \
+        --change 'ENV PIP_CERT=/etc/ssl/certs/ca-certificates.crt' \
+        ${PACTRA_BASE_LABEL:+--change "LABEL $PACTRA_BASE_LABEL"} \
         --change 'CMD ["python3.11"]' \
         "$workdir/rootfs.tar" "$base_tag"
     rm -rf "$workdir"

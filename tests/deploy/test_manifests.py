@@ -306,13 +306,17 @@ def test_compose_file_validates_against_the_compose_specification() -> None:
         jsonschema.Draft7Validator(schema).validate(broken)
 
 
+# Where the env files are: .pactra/compose/ unless PACTRA_ENV_DIR says otherwise.
+ENV_DIR = "${PACTRA_ENV_DIR:-../.pactra/compose}"
+
+
 def test_compose_keeps_secrets_out_and_waits_for_migrations() -> None:
     services = compose()["services"]
     for name in pactra_processes():
         service = services[name]
         assert service["read_only"] is True and service["cap_drop"] == ["ALL"]
-        assert "../.pactra/compose/services.env" in service["env_file"]
-        assert "../.pactra/compose/admin.env" not in service["env_file"]
+        assert f"{ENV_DIR}/services.env" in service["env_file"]
+        assert f"{ENV_DIR}/admin.env" not in service["env_file"]
         assert service["depends_on"][f"{service_of(name)}-migrate"] == {
             "condition": "service_completed_successfully"}
         assert not [k for k in service.get("environment", {}) if re.search("KEY|PASSWORD|SECRET", k)]

@@ -11,14 +11,16 @@ import re
 import requests
 
 from pactra_contracts import api
-from pactra_devtools.testing import auth, signup
+from pactra_devtools.testing import auth, signup, wait_until
+from pactra_devtools.webhook_receiver import running_receiver
 from pactra_gateway.openapi import OPERATIONS
 
 from . import flows
 
 # A valid body for each request model an id route takes, so that B's call is refused for the
 # id, not for its body.
-BODIES = {api.VoidRequest: {"reason": "tenant isolation check"}}
+BODIES = {api.VoidRequest: {"reason": "tenant isolation check"},
+          api.WebhookPatch: {"description": "tenant isolation check"}}
 # Routes the issue names: the table must keep offering them to this test.
 NAMED = {"/v1/documents/{id}", "/v1/documents/{id}/content", "/v1/documents/{id}/text",
          "/v1/documents/{id}/pages/{page}", "/v1/documents/{id}/analysis", "/v1/agreements/{id}",
@@ -47,6 +49,11 @@ def _fill(path: str, ids: dict[str, str]) -> str:
 
 
 def test_every_route_with_an_id_hides_another_workspaces_objects(stack, gateway):
+    with running_receiver() as receiver:  # Alice's webhook endpoint: 127.0.0.1 only
+        _matrix(stack, gateway, receiver)
+
+
+def _matrix(stack, gateway, receiver) -> None:
     alice, bob = signup(gateway, "Alice"), signup(gateway, "Bob")
     document = flows.upload(gateway, alice)
     analysis = requests.post(f"{gateway}/v1/documents/{document['id']}/analysis", headers=auth(alice),
@@ -62,8 +69,15 @@ def test_every_route_with_an_id_hides_another_workspaces_objects(stack, gateway)
     flows.wait_for_evidence(gateway, alice, agreement["id"])
     spare = requests.post(gateway + "/v1/api-keys", json={"name": "spare"}, headers=auth(alice),
                           timeout=30).json()
+    # A webhook endpoint with one delivery (its test ping, to a local receiver).
+    endpoint = requests.post(gateway + "/v1/webhooks", headers=auth(alice), timeout=30,
+                             json={"url": receiver.url, "events": ["ping"]}).json()
+    ping = requests.post(f"{gateway}/v1/webhooks/{endpoint['id']}/test", headers=auth(alice),
+                         timeout=30).json()
+    wait_until(lambda: receiver.requests(), 30)
     ids = {"documents": document["id"], "agreements": agreement["id"], "api-keys": spare["id"],
-           "signer_id": signer_id, "page": "1"}
+           "signer_id": signer_id, "page": "1", "webhooks": endpoint["id"],
+           "delivery_id": ping["id"]}
 
     routes = _routes_with_ids()
     assert {path for _, path, _ in routes} >= NAMED
@@ -85,5 +99,8 @@ def test_every_route_with_an_id_hides_another_workspaces_objects(stack, gateway)
             answer = requests.get(gateway + _fill(template, ids), headers=auth(alice), timeout=60)
             assert answer.status_code == 200, (template, answer.status_code, answer.text[:300])
     assert flows.get(gateway, alice, agreement["id"])["status"] == "completed"
+    shown = requests.get(f"{gateway}/v1/webhooks/{endpoint['id']}", headers=auth(alice), timeout=30).json()
+    assert (shown["description"], shown["enabled"]) == (None, True)
+    assert len(receiver.requests()) == 1  # B's test and replay sent nothing
     assert requests.get(gateway + "/v1/workspace", timeout=30,
                         headers={"Authorization": f"Bearer {spare['key']}"}).status_code == 200

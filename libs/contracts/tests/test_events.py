@@ -21,6 +21,10 @@ CATALOGUE_OF_EVENTS_MD = {
     "signer.signed", "signer.declined", "agreement.completed", "agreement.declined",
     "agreement.voided", "agreement.expired", "receipt.issued", "receipt.failed", "analysis.completed",
     "notification.sent", "usage.recorded",
+    # Notify's report of an email to a signer that came back (issue 14, item 5: bounces).
+    "signer.bounced", "signer.complained",
+    # The account's emails and corrections (api.md, "Account").
+    "account.email_verification_requested", "account.recovery_requested", "account.updated",
 }
 
 
@@ -86,4 +90,5 @@ def test_every_event_type_has_a_producer_and_every_producer_type_exists() -> Non
     assert granted == set(EVENT_TYPES)
     assert "receipt.issued" in types_produced_by("receipts")
     assert "receipt.issued" not in types_produced_by("notify")
-    assert types_produced_by("notify") == ("notification.sent", "usage.recorded")
+    assert types_produced_by("notify") == ("notification.sent", "signer.bounced",
+                                           "signer.complained", "usage.recorded")

@@ -17,7 +17,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from sqlalchemy import text
 from pactra_contracts.events import Event, Person, WorkspaceCreated, make_event
 from pactra_devtools.processes import stop_group
 from pactra_devtools.stack import Stack, worker_command
+from pactra_devtools.testing import async_wait_until, wait_until
 from pactra_platform.bus import Subscription, Topology, Wakeups, build_worker, run_handler
 from pactra_platform.deadletters import list_dead_letters, replay_dead_letters
 from pactra_platform.messaging import OUTBOX_CHANNEL, claim_inbox
@@ -37,33 +38,6 @@ CONSUMER = "on_workspace_created"
 
 
 # --- helpers ------------------------------------------------------------------------------
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float, *, interval: float = 0.2,
-               message: str = "condition", describe: Callable[[], Any] | None = None) -> Any:
-    """Poll ``predicate`` until it is truthy; fail with ``message`` after ``timeout`` s."""
-    deadline = time.monotonic() + timeout
-    while True:
-        last = predicate()
-        if last:
-            return last
-        if time.monotonic() > deadline:
-            state = describe() if describe else last
-            raise AssertionError(f"timed out after {timeout}s waiting for {message} ({state!r})")
-        time.sleep(interval)
-
-
-async def async_wait_until(predicate: Callable[[], Awaitable[Any]], seconds: float, *,
-                           interval: float = 0.2, message: str = "condition") -> Any:
-    """:func:`wait_until` for code running on the event loop (the worker shares it)."""
-    deadline = time.monotonic() + seconds
-    while True:
-        last = await predicate()
-        if last:
-            return last
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {seconds}s waiting for {message} ({last!r})")
-        await asyncio.sleep(interval)
 
 
 def rabbitmqctl(*args: str, timeout: float = 120) -> str:
@@ -261,9 +235,8 @@ def test_claim_inbox_lets_exactly_one_concurrent_handler_run(scratch) -> None:
 
     def late_claim() -> None:
         claimed.wait(10)
-        started = time.monotonic()
         result["second"] = claim_inbox(second, event, "race")
-        result["waited"] = time.monotonic() - started
+        result["returned_at"] = time.monotonic()
         second.commit()
 
     thread = threading.Thread(target=late_claim)
@@ -271,15 +244,20 @@ def test_claim_inbox_lets_exactly_one_concurrent_handler_run(scratch) -> None:
     try:
         assert claim_inbox(first, event, "race") is True
         claimed.set()
-        time.sleep(0.5)  # give the second claim time to block on our uncommitted row
-        assert thread.is_alive(), "the second claim did not wait for the first transaction"
+        # The second claim blocks on our uncommitted row: PostgreSQL shows it waiting on a lock.
+        blocked = wait_until(lambda: scratch.db.scalar(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND wait_event_type = 'Lock'"), 10, message="the second claim waiting on a lock")
+        assert blocked and thread.is_alive(), "the second claim did not wait for the first transaction"
+        committed_at = time.monotonic()
         first.commit()
         thread.join(10)
     finally:
         first.close()
         second.close()
     assert result["second"] is False
-    assert result["waited"] >= 0.4
+    # It answered only once the first transaction had committed: it waited for it.
+    assert result["returned_at"] >= committed_at
 
     # Many replicas racing through run_handler: one effect.
     sub = Subscription("race_handler", ("workspace.created",), _record)

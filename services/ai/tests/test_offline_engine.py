@@ -6,7 +6,7 @@ import sys
 
 from pactra_ai import cuad
 from pactra_ai.engines import analyze_text, offline_engine
-from pactra_ai.evaluation import Report, score_contract
+from pactra_devtools.ai_evaluation import Report, score_contract
 
 
 def test_finds_clauses_on_a_few_test_contracts() -> None:

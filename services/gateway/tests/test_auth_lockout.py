@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from pactra_devtools.stack import Stack
-from pactra_devtools.testing import auth, signup
+from pactra_devtools.testing import auth, request_from, signup
 
 BAD_KEY = "pct_live_" + "a" * 46  # well formed in length, not a key
 
@@ -81,3 +81,25 @@ def test_unknown_signing_tokens_lock_the_address_out_of_signer_pages(locking_gat
         assert int(locked.headers["Retry-After"]) > 60  # the window is an hour
     # The API is not a signer page: it stays open to this address.
     assert requests.get(locking_gateway + "/v1/receipts/keys", timeout=10).status_code != 429
+
+
+def test_a_lockout_by_a_workspaces_revoked_key_is_in_its_security_log(locking_gateway):
+    account = signup(locking_gateway)  # public: open even to an address locked out
+    owner = {**auth(account), "Content-Type": "application/json"}
+    status, _, body = request_from("127.0.0.52", locking_gateway + "/v1/api-keys", "POST", owner,
+                                   b'{"name": "leaked"}')
+    assert status == 201, body
+    leaked = json.loads(body)
+    status, _, _ = request_from("127.0.0.52", f"{locking_gateway}/v1/api-keys/{leaked['id']}", "DELETE",
+                                owner)
+    assert status == 204
+    # Someone keeps using the revoked key from another address, until it is locked out.
+    statuses = [request_from("127.0.0.51", locking_gateway + "/v1/workspace", "GET",
+                             {"Authorization": f"Bearer {leaked['key']}"})[0] for _ in range(4)]
+    assert statuses == [401, 401, 401, 429]
+    status, _, body = request_from("127.0.0.52", locking_gateway + "/v1/security-events", "GET", owner)
+    assert status == 200, body
+    events = json.loads(body)["data"]
+    locked = [e for e in events if e["type"] == "auth.locked_out"]
+    assert len(locked) == 1 and locked[0]["ip"] == "127.0.0.51"
+    assert [e["type"] for e in events][:2] == ["auth.locked_out", "api_key.revoked"]

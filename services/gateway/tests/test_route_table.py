@@ -13,7 +13,14 @@ from pactra_platform.settings import SERVICES
 
 GATEWAY_OWN = {("POST", "/v1/signup"), ("GET", "/v1/workspace"), ("PATCH", "/v1/workspace"),
                ("POST", "/v1/api-keys"), ("GET", "/v1/api-keys"), ("DELETE", "/v1/api-keys/{}"),
-               ("GET", "/v1/openapi.json")}
+               ("GET", "/v1/openapi.json"),
+               # The account and its security log (account_views.py).
+               ("GET", "/v1/account"), ("PATCH", "/v1/account"), ("POST", "/v1/account/verify-email"),
+               ("POST", "/v1/account/confirm-email"), ("POST", "/v1/account/recover"),
+               ("POST", "/v1/account/recover/key"), ("GET", "/v1/security-events"),
+               # Usage and statements (billing_views.py).
+               ("GET", "/v1/usage"), ("GET", "/v1/billing/statements"),
+               ("GET", "/v1/billing/statements/{}"), ("GET", "/v1/billing/statements/{}.pdf")}
 
 
 def _shape(template: str) -> str:

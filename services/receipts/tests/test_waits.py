@@ -7,6 +7,7 @@ import time
 import psycopg
 import pytest
 
+from pactra_devtools.testing import wait_until
 from pactra_platform.db import listen_connect_args
 from pactra_platform.settings import Settings
 from pactra_receipts.waits import MAX_WAIT_SECONDS, Waits, requested_wait
@@ -38,6 +39,13 @@ def _notify(url: str, channel: str, payload: str) -> None:
         connection.execute("SELECT pg_notify(%s, %s)", (channel, payload))
 
 
+def _listening(url: str, channel: str) -> bool:
+    """Whether some session of the server LISTENs on ``channel`` (its last statement)."""
+    with psycopg.connect(**listen_connect_args(url)) as connection:
+        return bool(connection.execute("SELECT count(*) FROM pg_stat_activity WHERE query = %s",
+                                       (f"LISTEN {channel}",)).fetchone()[0])
+
+
 def test_a_wait_ends_on_the_notification_for_its_key(channel_and_url: tuple[str, str]) -> None:
     channel, url = channel_and_url
     # No re-checks within the test's time: only a notification can end the wait early.
@@ -49,10 +57,17 @@ def test_a_wait_ends_on_the_notification_for_its_key(channel_and_url: tuple[str,
         reads.append(state["agr_1"])
         return state["agr_1"]
 
+    issued_at: list[float] = []
+
     def issue_later() -> None:
-        time.sleep(1.5)  # the listener has long connected by then
+        # Once the wait has read and its listener is LISTENing (a notification sent before
+        # would reach nobody, and prove nothing).
+        wait_until(lambda: reads and _listening(url, channel), 15)
         _notify(url, channel, "agr_other")  # someone else's receipt wakes nobody here
+        # A wrong wake-up would show as a second "pending" read: give it the time to happen
+        # (the one pause left: nothing to wait for when the right outcome is that nothing happens).
         time.sleep(0.2)
+        issued_at.append(time.monotonic())
         state["agr_1"] = "issued"
         _notify(url, channel, "agr_1")
 
@@ -60,12 +75,12 @@ def test_a_wait_ends_on_the_notification_for_its_key(channel_and_url: tuple[str,
     started = time.monotonic()
     issuer.start()
     found = waits.until("agr_1", read, lambda s: s == "issued", seconds=15)
-    took = time.monotonic() - started
+    ended = time.monotonic()
     issuer.join()
     assert found == "issued"
     # Woken by its own key's notification, long before the wait's end; the other key's
     # notification woke nobody (one read before waiting, one after the right notification).
-    assert 1.6 <= took < 8
+    assert issued_at and issued_at[0] <= ended and ended - started < 8
     assert reads == ["pending", "issued"]
 
 

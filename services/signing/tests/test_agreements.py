@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 
 from pactra_contracts.api import AgreementCreate, SignRequest
-from pactra_contracts.events import ReceiptFailed, ReceiptIssued, make_event
+from pactra_contracts.events import ReceiptFailed, ReceiptIssued, SignerEmailUndelivered, make_event
 from pactra_contracts.times import utcnow
 from pactra_notify.links import open_link
 from pactra_signing import agreements, handlers, read_model, signer_actions
@@ -217,6 +217,14 @@ def test_the_read_model_shows_what_the_presenter_shows(settings, ctx, uow_factor
     shown = same()
     assert (shown["status"], shown["evidence_status"]) == ("declined", "issued")
     assert shown["receipt_id"] == "rcpt_1"
+    assert [s["delivery_status"] for s in shown["signers"]] == [None, None]
+    with uow_factory() as uow:
+        handlers.on_signer_email_undelivered(make_event("signer.bounced", SignerEmailUndelivered(
+            agreement_id=agreement.id, signer_id=second.id, delivery_status="bounced",
+            email_kind="invitation", reason="Permanent/General"),
+            producer="notify", workspace_id="ws_test"), uow)
+        uow.commit()
+    assert [s["delivery_status"] for s in same()["signers"]] == [None, "bounced"]
 
     with uow_factory() as uow:
         assert read_model.agreement_json_text(uow.session, "ws_other", agreement.id) is None

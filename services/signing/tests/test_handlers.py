@@ -5,10 +5,10 @@ import re
 from sqlalchemy import event as sqlalchemy_event
 
 from pactra_contracts.api import AgreementCreate
-from pactra_contracts.events import ReceiptFailed, ReceiptIssued, make_event
+from pactra_contracts.events import ReceiptFailed, ReceiptIssued, SignerEmailUndelivered, make_event
 from pactra_signing import agreements, handlers
 from pactra_signing.agreements import DocumentInfo
-from pactra_signing.models import Agreement
+from pactra_signing.models import Agreement, Signer
 
 DOC = DocumentInfo(id="doc_1", sha256="ab" * 32, pages=1)
 
@@ -63,3 +63,24 @@ def test_evidence_status_follows_the_receipt_and_a_late_failure_changes_nothing(
     other = make_event("receipt.issued", issued.payload().model_copy(update={"receipt_id": "rcpt_2"}),
                        producer="receipts", workspace_id="ws_other")
     assert _handle(handlers.on_receipt_issued, uow_factory, other).receipt_id == "rcpt_1"
+
+
+def test_a_bounce_marks_the_signer_of_its_own_workspace_only(ctx, uow_factory, sender):
+    agreement = _ended(ctx, uow_factory, sender)
+    signer_id = agreement.signers[0].id
+
+    def report(status: str, workspace_id: str, signer: str = signer_id) -> str | None:
+        event = make_event(f"signer.{status}", SignerEmailUndelivered(
+            agreement_id=agreement.id, signer_id=signer, delivery_status=status,
+            email_kind="invitation"), producer="notify", workspace_id=workspace_id)
+        with uow_factory() as uow:
+            handlers.on_signer_email_undelivered(event, uow)
+            uow.commit()
+        with uow_factory() as uow:
+            return uow.session.get(Signer, signer_id).delivery_status
+
+    # Another workspace's event, or a signer of no such agreement, changes nothing.
+    assert report("bounced", "ws_other") is None
+    assert report("bounced", "ws_test", "sgr_unknown") is None
+    assert report("bounced", "ws_test") == "bounced"
+    assert report("complained", "ws_test") == "complained"

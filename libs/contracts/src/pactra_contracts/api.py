@@ -1,11 +1,16 @@
 """Shapes of the public API's requests and responses (api.md), shared by the gateway's
 validation and the OpenAPI document."""
 
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
 
+from .display_names import check_display_name
 from .times import UtcTime
+
+# An owner's name is the sender's display name in every email sent for the workspace:
+# no control characters, no look-alike brands (display_names.py).
+DisplayName = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(check_display_name)]
 
 
 class _Request(BaseModel):
@@ -14,7 +19,7 @@ class _Request(BaseModel):
 
 
 class SignupRequest(_Request):
-    name: str = Field(min_length=1, max_length=200)
+    name: DisplayName
     email: EmailStr = Field(max_length=254)
     workspace_name: str = Field(min_length=1, max_length=200)
 
@@ -36,6 +41,15 @@ class WorkspaceLimits(BaseModel):
     agreements_per_month: int
     max_upload_bytes: int
     ai_tokens_per_month: int
+    # The plan's monthly limits per metric (api.md, "Usage and billing").
+    agreements_sent: int | None = None
+    signers_invited: int | None = None
+    ai_analyses: int | None = None
+    llm_tokens: int | None = None
+    storage_bytes: int | None = None
+    emails_sent: int | None = None
+    webhook_deliveries: int | None = None
+    api_requests: int | None = None
 
 
 class WorkspaceOut(BaseModel):
@@ -83,6 +97,65 @@ class SignupOut(BaseModel):
 
 class ApiKeyList(BaseModel):
     data: list[ApiKeyOut]
+    has_more: bool
+    next_cursor: str | None
+
+
+# --- the account (api.md, "Account") --------------------------------------------------------
+
+
+class AccountOwner(BaseModel):
+    id: str
+    name: str
+    email: str
+    email_verified: bool
+    created_at: UtcTime
+
+
+class AccountOut(BaseModel):
+    workspace: WorkspaceOut
+    owner: AccountOwner
+    pending_email: str | None = Field(
+        description="A new address awaiting confirmation through the link mailed to it.")
+
+
+class AccountPatch(_Request):
+    name: DisplayName | None = None
+    email: EmailStr | None = Field(default=None, max_length=254)
+
+
+class EmailedToken(_Request):
+    """A token from a link Pactra emailed (32 random bytes, base64url: 43 characters)."""
+
+    token: str = Field(min_length=1, max_length=100)
+
+
+class RecoverRequest(_Request):
+    email: EmailStr = Field(max_length=254)
+
+
+class Accepted(BaseModel):
+    status: Literal["accepted"] = "accepted"
+
+
+class EmailConfirmed(BaseModel):
+    email: str
+    email_verified: bool
+
+
+class SecurityEventOut(BaseModel):
+    id: str
+    type: str
+    at: UtcTime
+    actor: dict[str, Any] = Field(description="Who acted: {kind, id}.")
+    ip: str | None
+    data: dict[str, Any]
+    prev: str = Field(description="The previous entry's hash; 64 zeros for the first.")
+    hash: str = Field(description="sha256 (hex) of the RFC 8785 JSON of this entry without `hash`.")
+
+
+class SecurityEventList(BaseModel):
+    data: list[SecurityEventOut]
     has_more: bool
     next_cursor: str | None
 
@@ -150,14 +223,14 @@ class DeclineRequest(_Request):
 WEBHOOK_EVENT_TYPES = (
     "document.uploaded", "document.deleted", "agreement.sent", "agreement.completed",
     "agreement.declined", "agreement.voided", "agreement.expired", "signer.viewed",
-    "signer.signed", "signer.declined", "receipt.issued", "receipt.failed",
-    "analysis.completed", "ping",
+    "signer.signed", "signer.declined", "signer.bounced", "signer.complained", "receipt.issued",
+    "receipt.failed", "analysis.completed", "ping",
 )
 WebhookEventType = Literal[
     "*", "document.uploaded", "document.deleted", "agreement.sent", "agreement.completed",
     "agreement.declined", "agreement.voided", "agreement.expired", "signer.viewed",
-    "signer.signed", "signer.declined", "receipt.issued", "receipt.failed",
-    "analysis.completed", "ping"]
+    "signer.signed", "signer.declined", "signer.bounced", "signer.complained", "receipt.issued",
+    "receipt.failed", "analysis.completed", "ping"]
 
 
 class WebhookCreate(_Request):
@@ -172,3 +245,67 @@ class WebhookPatch(_Request):
                                                   max_length=len(WEBHOOK_EVENT_TYPES) + 1)
     enabled: bool | None = None
     description: str | None = Field(default=None, max_length=500)
+
+
+# --- usage and billing (api.md, "Usage and billing") -------------------------------------
+
+
+class Period(BaseModel):
+    name: str  # YYYY-MM
+    start: UtcTime
+    end: UtcTime
+
+
+class UsageMetric(BaseModel):
+    used: int
+    limit: int | None
+    overage: int
+    # Whether going over is refused (402 quota_exceeded) rather than billed.
+    blocking: bool
+
+
+class UsagePeriod(BaseModel):
+    period: Period
+    metrics: dict[str, int]
+
+
+class UsageOut(BaseModel):
+    period: Period
+    plan: str
+    overage: Literal["blocked", "billed"]
+    metrics: dict[str, UsageMetric]
+    history: list[UsagePeriod]
+
+
+class LineItem(BaseModel):
+    metric: str
+    quantity: int
+    included: int
+    # The price of one ``unit`` of the metric (a GiB, a thousand tokens): integer cents.
+    unit: int
+    unit_price_cents: int
+    amount_cents: int
+
+
+class StatementSummary(BaseModel):
+    period: str
+    number: str
+    total_cents: int
+    currency: str
+    status: Literal["open", "final"]
+
+
+class StatementList(BaseModel):
+    data: list[StatementSummary]
+
+
+class StatementOut(StatementSummary):
+    workspace_id: str
+    workspace_name: str
+    plan: str
+    period_start: UtcTime
+    period_end: UtcTime
+    plan_fee_cents: int
+    line_items: list[LineItem]
+    usage_cents: int
+    issued_at: UtcTime | None

@@ -232,13 +232,58 @@ class NotificationSent(_Strict):
     agreement_id: str | None
 
 
+class SignerEmailUndelivered(_Strict):
+    """An email to a signer came back: the provider reported a bounce (``signer.bounced``,
+    the address cannot receive mail) or a complaint (``signer.complained``, the recipient
+    marked it as spam). Signing shows it as the signer's ``delivery_status``."""
+
+    agreement_id: str
+    signer_id: str
+    delivery_status: Literal["bounced", "complained"]
+    # Which email came back (invitation, reminder, completed ...).
+    email_kind: str
+    # The provider's classification (for a bounce, "Permanent/Suppressed" and the like); never
+    # its free-text message, which may quote the address or the remote server's reply.
+    reason: str | None = None
+
+
 class UsageRecorded(_Strict):
     workspace_id: str
     metric: str
     quantity: int
     # What was counted (an event or request id): counting is idempotent by it (events.md).
-    # Optional so that events published before it still parse.
+    # Optional so that events published before it still parse. ``source_event_id`` is its
+    # name from now on (issue 16); ``source`` is still read.
     source: str | None = None
+    source_event_id: str | None = None
+    # When the counted thing happened (the envelope's occurred_at when absent); storage_bytes
+    # counts down on deletion (a negative quantity).
+    occurred_at: UtcTime | None = None
+
+
+class AccountLinkRequested(_Strict):
+    """An email with a link to the account's owner: confirming an address
+    (``account.email_verification_requested``) or recovering access
+    (``account.recovery_requested``). The link carries a token, so it travels sealed (AES-GCM
+    under the account-link key, bound to the user id; ``pactra_gateway.account_links``) and only
+    notify opens it, to put it into the email (events.md: no secrets in events)."""
+
+    user_id: str
+    name: str
+    email: str
+    link: SealedLink
+    expires_at: UtcTime
+    # For verification: "signup" (the first address) or "change" (a new address to confirm).
+    reason: Literal["signup", "change", "resend", "recovery"]
+
+
+class AccountUpdated(_Strict):
+    """The owner's confirmed name and email (never a pending address): the sender of the
+    workspace's agreements from now on; agreements already sent keep theirs."""
+
+    workspace_id: str
+    owner: Person
+    email_verified: bool
 
 
 # (type, version) -> model of ``data``. Never change a published version's meaning: add one.
@@ -262,21 +307,27 @@ CATALOGUE: dict[tuple[str, int], type[BaseModel]] = {
     ("receipt.failed", 1): ReceiptFailed,
     ("analysis.completed", 1): AnalysisCompleted,
     ("notification.sent", 1): NotificationSent,
+    ("signer.bounced", 1): SignerEmailUndelivered,
+    ("signer.complained", 1): SignerEmailUndelivered,
     ("usage.recorded", 1): UsageRecorded,
+    ("account.email_verification_requested", 1): AccountLinkRequested,
+    ("account.recovery_requested", 1): AccountLinkRequested,
+    ("account.updated", 1): AccountUpdated,
 }
 EVENT_TYPES = sorted({event_type for event_type, _ in CATALOGUE})
 
 # Who may publish each type (the "producer" column of events.md). The broker enforces it: each
 # service's RabbitMQ user may publish only these routing keys (``pactra_platform.bus``).
 PRODUCED_BY: dict[str, tuple[str, ...]] = {
-    "gateway": ("workspace.created", "workspace.updated"),
+    "gateway": ("workspace.created", "workspace.updated", "account.email_verification_requested",
+                "account.recovery_requested", "account.updated"),
     "documents": ("document.uploaded", "document.deleted"),
     "signing": ("agreement.created", "agreement.sent", "signer.invited", "signer.reminded",
                 "signer.viewed", "signer.signed", "signer.declined", "agreement.completed",
                 "agreement.declined", "agreement.voided", "agreement.expired"),
     "receipts": ("receipt.issued", "receipt.failed"),
     "ai": ("analysis.completed",),
-    "notify": ("notification.sent",),
+    "notify": ("notification.sent", "signer.bounced", "signer.complained"),
 }
 # Types any service may publish (events.md: producer "any").
 ANY_PRODUCER: tuple[str, ...] = ("usage.recorded",)

@@ -4,7 +4,7 @@ import secrets
 
 ID_PREFIXES = frozenset(
     {"ws", "usr", "key", "doc", "agr", "sgr", "fld", "rcpt", "whk", "whd", "evt", "exp", "idem",
-     "ana"}
+     "ana", "sev"}
 )
 
 

@@ -13,6 +13,7 @@ PROBLEM_CODES: dict[str, tuple[int, str]] = {
     "quota_exceeded": (402, "Quota exceeded"),
     "forbidden": (403, "Forbidden"),
     "ai_disabled": (403, "AI features are disabled for this workspace"),
+    "email_unverified": (403, "The owner's email address is not verified yet"),
     "not_found": (404, "Not found"),
     "method_not_allowed": (405, "Method not allowed"),
     "conflict": (409, "Conflict"),
@@ -53,12 +54,18 @@ class Problem(BaseModel):
     errors: list[FieldError] | None = None
     # ``evidence_failed`` only: the stable reason (evidence_reasons.py), "code: sentence".
     evidence_reason: str | None = None
+    # ``quota_exceeded`` only (api.md, "Usage and billing"): which metric, its limit this
+    # period, what was used of it, and when the period (and so the count) resets.
+    metric: str | None = None
+    limit: int | None = None
+    used: int | None = None
+    resets_at: str | None = None
 
     @classmethod
     def of(cls, code: str, detail: str, errors: list[FieldError] | None = None, *,
-           evidence_reason: str | None = None) -> "Problem":
+           evidence_reason: str | None = None, quota: "dict | None" = None) -> "Problem":
         status, title = PROBLEM_CODES[code]
         return cls(
             type=PROBLEM_BASE + code, title=title, status=status, detail=detail,
-            code=code, errors=errors, evidence_reason=evidence_reason,
+            code=code, errors=errors, evidence_reason=evidence_reason, **(quota or {}),
         )

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from . import local_s3, secrets_file
+from .process_table import INFRASTRUCTURE, procfile
 
 STATE_DIR = Path(".pactra")
 
@@ -33,20 +34,6 @@ def web_concurrency() -> int:
         return max(len(os.sched_getaffinity(0)), 1)
     except AttributeError:  # not Linux
         return os.cpu_count() or 1
-
-
-# Procfile lines that are not Pactra processes (architecture.md); only workers scale.
-INFRASTRUCTURE = frozenset({"s3", "mailbox", "nginx"})
-
-
-def procfile(path: Path = Path("Procfile")) -> dict[str, str]:
-    """The Procfile's lines: process name -> command."""
-    lines = {}
-    for line in path.read_text().splitlines():
-        name, sep, command = line.partition(":")
-        if sep and name.strip() and not name.lstrip().startswith("#"):
-            lines[name.strip()] = command.strip()
-    return lines
 
 
 def parse_scale(spec: str, processes: dict[str, str]) -> dict[str, int]:
@@ -146,6 +133,38 @@ def mailbox(_: argparse.Namespace) -> int:
     return run_from_environment()
 
 
+def backup(args: argparse.Namespace) -> int:
+    from pactra_platform.settings import Settings
+
+    from .backup import backup as take
+    from .backup import default_folder
+
+    _environment()
+    folder = Path(args.dir) if args.dir else default_folder(STATE_DIR)
+    manifest = take(Settings(), folder)
+    objects = sum(len(b["objects"]) for b in manifest["buckets"].values())
+    print(f"backed up {len(manifest['databases'])} databases and {objects} objects into {folder}")
+    return 0
+
+
+def restore(args: argparse.Namespace) -> int:
+    from pactra_platform.settings import Settings
+
+    from .backup import restore as put_back
+
+    _environment()
+    folder = Path(args.dir)
+    if not (folder / "manifest.json").is_file():
+        print(f"pactra-dev restore: {folder} holds no backup (manifest.json)", file=sys.stderr)
+        return 2
+    if not args.force and input(f"Replace every local database and bucket with {folder}? "
+                                "[y/N] ").strip().lower() != "y":
+        return 1
+    put_back(Settings(), folder)
+    print(f"restored {folder}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="pactra-dev")
     commands = parser.add_subparsers(required=True)
@@ -157,6 +176,15 @@ def main(argv: list[str] | None = None) -> int:
         "reset", help="delete the local databases, queues, buckets and mail (asks first)")
     resetting.add_argument("--force", action="store_true", help="do not ask")
     resetting.set_defaults(func=reset)
+    backing_up = commands.add_parser(
+        "backup", help="dump every database and bucket into a folder (.pactra/backups/<time>)")
+    backing_up.add_argument("--dir", help="the folder (made; must be empty)")
+    backing_up.set_defaults(func=backup)
+    restoring = commands.add_parser(
+        "restore", help="replace every database and bucket with a backup (asks first)")
+    restoring.add_argument("dir", help="the backup's folder")
+    restoring.add_argument("--force", action="store_true", help="do not ask")
+    restoring.set_defaults(func=restore)
     edge = commands.add_parser("nginx", help="run nginx in front of the gateway, in the foreground")
     edge.add_argument("--state-dir", default=str(STATE_DIR / "nginx"),
                       help="where its generated configuration and pid file go")

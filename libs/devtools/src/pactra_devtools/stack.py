@@ -23,7 +23,7 @@ from pactra_platform.db import drop_database
 from pactra_platform.migrations import migrate
 from pactra_platform.settings import SERVICES, Settings
 
-from . import broker_users, local_s3
+from . import broker_users, local_s3, process_table, testing
 from .processes import stop_group
 
 BIN = Path(sys.executable).parent
@@ -34,7 +34,7 @@ def _rabbitmqctl(*args: str) -> None:
 
 
 def app_command(service: str, port: int) -> list[str]:
-    module = "pactra_gateway.app" if service == "gateway" else f"pactra_{service}.entrypoints.app"
+    module = process_table.process(service).module
     # `python -m gunicorn`, not the gunicorn script: a multiprocessing child (the documents
     # service's PDF probe) then does not re-run the parent's main script before its work.
     # Its process count comes from WEB_CONCURRENCY, as the Procfile's lines' does: the stack
@@ -46,11 +46,7 @@ def app_command(service: str, port: int) -> list[str]:
 
 
 def worker_command(service: str, role: str = "worker") -> list[str]:
-    return [str(BIN / "faststream"), "run", f"pactra_{service}.entrypoints.{role}:app"]
-
-
-# Background processes beyond each service's API and worker (the Procfile lists the same).
-EXTRA_ROLES = {"receipts": ("issuer",)}
+    return [str(BIN / "faststream"), "run", f"{process_table.process(f'{service}-{role}').module}:app"]
 
 
 @dataclass
@@ -94,6 +90,12 @@ class Stack:
             "PACTRA_PUBLIC_URL": f"http://127.0.0.1:{public_port}",
             "PACTRA_PUBLIC_PORT": str(public_port),
             "PACTRA_DELIVERY_LIMIT": "3",
+            # Workspaces made by tests and benchmarks bill their overage rather than being
+            # refused, so no limit cuts a test or a measurement short; quota tests put their
+            # workspace on `free` (pactra-admin set-plan). The clock file lets a test step the
+            # billing clock into next month (pactra_gateway.periods); absent, no offset.
+            "PACTRA_DEFAULT_PLAN": "business",
+            "PACTRA_CLOCK_FILE": str(workdir / "clock"),
             "WEB_CONCURRENCY": "1",
             # Webhook tests receive on 127.0.0.1 over http, and cannot wait hours for retries
             # (the production schedule is 5 s, 5 min, 30 min ... 24 h).
@@ -104,6 +106,14 @@ class Stack:
             # links would otherwise lock it out. Tests of these limits set their own.
             "PACTRA_AUTH_FAILURE_LIMIT_PER_IP": "100000/minute",
             "PACTRA_TOKEN_LOCKOUT": "100000/hour",
+            # Every test signs up from 127.0.0.1 with @example.com addresses; the tests of the
+            # signup and recovery limits set their own.
+            "PACTRA_SIGNUP_LIMIT_PER_IP": "100000/hour",
+            "PACTRA_SIGNUP_LIMIT_PER_DOMAIN": "100000/hour",
+            "PACTRA_RECOVER_LIMIT_PER_IP": "100000/hour",
+            # Tests and benchmarks send many signers from brand-new workspaces; the test of the
+            # new-workspace cap sets its own.
+            "PACTRA_NEW_WORKSPACE_SIGNERS_PER_DAY": "0",
             "PACTRA_SMTP_URL": f"smtp://127.0.0.1:{mailbox_smtp_port}",
             "PACTRA_MAILBOX_SMTP_PORT": str(mailbox_smtp_port),
             "PACTRA_MAILBOX_WEB_PORT": str(mailbox_web_port),
@@ -214,6 +224,10 @@ class Stack:
         self.processes[name] = process
         if name == "gateway" and self.edge is None:
             self.start_edge()
+        if name == "notify-worker":
+            # Pactra's mail now reaches this stack's mailbox: testing.signup() confirms owners.
+            for url in (self.gateway_url, self.direct_gateway_url):
+                testing.MAILBOXES[url] = self.mailbox_url
         return process
 
     def stop(self, name: str, *, kill: bool = False, timeout: float = 30.0) -> None:
@@ -221,12 +235,15 @@ class Stack:
         if process is not None:
             stop_group(process, timeout, kill=kill)
 
-    def start_all(self) -> None:
-        for service in SERVICES:
-            self.start(service)
-            for role in ("worker", *EXTRA_ROLES.get(service, ())):
-                self.start(f"{service}-{role}")
-        for service in SERVICES:
+    def start_all(self, replicas: int = 1) -> None:
+        """The Procfile's processes, in its order (each service's API, then its background
+        ones), with ``replicas`` of each background process (``signing-worker#2`` ...)."""
+        for entry in process_table.processes():
+            self.start(entry.name)
+            if entry.role != "api":
+                for n in range(2, replicas + 1):
+                    self.start(f"{entry.name}#{n}")
+        for service in process_table.services():
             self.wait_ready(service)
         self.wait_workers()
 
@@ -273,6 +290,8 @@ class Stack:
         return self.settings.url_of("gateway")
 
     def close(self) -> None:
+        for url in (self.gateway_url, self.direct_gateway_url):
+            testing.MAILBOXES.pop(url, None)
         self.stop_edge()
         for name in list(self.processes):
             self.stop(name)

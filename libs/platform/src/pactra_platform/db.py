@@ -72,11 +72,22 @@ def _connect_patiently(dialect: Dialect, record: object, cargs: tuple, cparams: 
     while True:
         try:
             return dialect.connect(*cargs, **cparams)
-        except dialect.loaded_dbapi.OperationalError:
-            if time.monotonic() + delay > deadline:
+        except dialect.loaded_dbapi.OperationalError as exc:
+            if not _transient(str(exc)) or time.monotonic() + delay > deadline:
                 raise
             time.sleep(delay)
             delay = min(delay * 2, 1.0)
+
+
+# What a server that is restarting, failing over or full says when refusing a connection.
+# Any other refusal it states (FATAL: a wrong password, a missing database) is final.
+_TRANSIENT_REFUSALS = ("starting up", "shutting down", "in recovery mode", "not yet accepting",
+                       "terminating connection", "too many")
+
+
+def _transient(message: str) -> bool:
+    """No answer at all (refused, reset, timed out), or a refusal that passes by itself."""
+    return "FATAL:" not in message or any(words in message for words in _TRANSIENT_REFUSALS)
 
 
 def is_unavailable(exc: BaseException) -> bool:

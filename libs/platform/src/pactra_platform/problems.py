@@ -15,9 +15,11 @@ class ProblemError(Exception):
     """Raise anywhere in a request to answer with a problem document."""
 
     def __init__(self, code: str, detail: str, errors: list[FieldError] | None = None,
-                 headers: dict[str, str] | None = None, *, evidence_reason: str | None = None) -> None:
+                 headers: dict[str, str] | None = None, *, evidence_reason: str | None = None,
+                 quota: dict | None = None) -> None:
         super().__init__(detail)
-        self.problem = Problem.of(code, detail, errors, evidence_reason=evidence_reason)
+        self.problem = Problem.of(code, detail, errors, evidence_reason=evidence_reason,
+                                  quota=quota)
         self.headers = headers or {}
 
 

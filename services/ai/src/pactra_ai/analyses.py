@@ -151,6 +151,16 @@ def _record_request(service: AiService, workspace_id: str, document_id: str, sha
             uow.publish(_completed(row))
             uow.commit()
             return 200, present(row)
+        # A new analysis is counted against the plan (402 before it is queued when the plan
+        # blocks and none is left, or, for the LLM, no token is left); the usage.recorded
+        # published with it confirms the reservation.
+        source_id = f"{row.id}:requested:{int(now.timestamp() * 1000)}"
+        if service.quotas is not None:
+            service.quotas.reserve(workspace_id, source_id, {"ai_analyses": 1},
+                                   checks=("llm_tokens",) if engine == "llm" else ())
+        uow.publish(make_event("usage.recorded", UsageRecorded(
+            workspace_id=workspace_id, metric="ai_analyses", quantity=1, source_event_id=source_id,
+            occurred_at=now), producer=SERVICE, workspace_id=workspace_id))
         notify_on_commit(session, PENDING_CHANNEL)
         uow.commit()
         return 202, present(row)
@@ -240,9 +250,12 @@ def _finish(service: AiService, analysis_id: str, result, error: str | None, tok
                 usage = TokenUsage(workspace_id=row.workspace_id, month=month_key(), tokens=0)
                 session.add(usage)
             usage.tokens += tokens
+            # The plan's llm_tokens (billed, or refused at the next analysis's start); the
+            # source is this run of the analysis, so a redelivery counts it once.
             uow.publish(make_event("usage.recorded", UsageRecorded(
-                workspace_id=row.workspace_id, metric="ai_tokens", quantity=tokens),
-                producer=SERVICE, workspace_id=row.workspace_id))
+                workspace_id=row.workspace_id, metric="llm_tokens", quantity=tokens,
+                source_event_id=f"{row.id}:run:{row.attempts}:{_millis(row.claimed_at)}",
+                occurred_at=now), producer=SERVICE, workspace_id=row.workspace_id))
         row.updated_at = now
         if result is not None:
             row.status, row.summary = "ready", result.summary
@@ -261,6 +274,10 @@ def _finish(service: AiService, analysis_id: str, result, error: str | None, tok
             row.status, row.error = "failed", error
         uow.publish(_completed(row))
         uow.commit()
+
+
+def _millis(moment) -> int:
+    return int(moment.timestamp() * 1000) if moment else 0
 
 
 def run_pending(service: AiService, limit: int = 20) -> int:

@@ -6,12 +6,15 @@ from pactra_contracts.events import (
     DocumentDeleted,
     DocumentUploaded,
     Event,
+    UsageRecorded,
     WorkspaceCreated,
     WorkspaceUpdated,
+    make_event,
 )
 from pactra_contracts.ids import new_id
 from pactra_contracts.times import utcnow
 from pactra_platform.messaging import notify_on_commit
+from pactra_platform.problems import ProblemError
 from pactra_platform.unit_of_work import SqlAlchemyUnitOfWork
 
 from . import analyses
@@ -62,10 +65,27 @@ def on_document_uploaded(event: Event, uow: SqlAlchemyUnitOfWork) -> None:
         return
     engine, model = analyses.chosen_engine(service, settings)
     now = utcnow()
+    # Counted against the plan like a requested analysis; over a blocking limit it is
+    # recorded as failed ("quota_exceeded") rather than queued. Source: this upload's event.
+    source_id = f"auto:{event.id}"
+    status, error = "pending", None
+    try:
+        if service.quotas is not None:
+            service.quotas.reserve(workspace_id, source_id, {"ai_analyses": 1},
+                                   checks=("llm_tokens",) if engine == "llm" else ())
+    except ProblemError as exc:
+        if exc.problem.code != "quota_exceeded":
+            raise
+        status, error = "failed", "quota_exceeded"
     uow.session.add(Analysis(
         id=new_id("ana"), workspace_id=workspace_id, document_id=data.document_id,
-        sha256=data.sha256, status="pending", engine=engine, model=model, attempts=0,
+        sha256=data.sha256, status=status, error=error, engine=engine, model=model, attempts=0,
         created_at=now, updated_at=now))
+    if status == "failed":
+        return
+    uow.publish(make_event("usage.recorded", UsageRecorded(
+        workspace_id=workspace_id, metric="ai_analyses", quantity=1, source_event_id=source_id,
+        occurred_at=now), producer="ai", workspace_id=workspace_id))
     notify_on_commit(uow.session, analyses.PENDING_CHANNEL)
 
 

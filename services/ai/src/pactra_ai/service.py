@@ -6,6 +6,7 @@ from functools import lru_cache
 from sqlalchemy.orm import sessionmaker
 
 from pactra_platform.db import session_factory
+from pactra_platform.quotas import Quotas
 from pactra_platform.settings import Settings, get_settings
 from pactra_platform.unit_of_work import SqlAlchemyUnitOfWork
 
@@ -22,6 +23,8 @@ class AiService:
     sessions: sessionmaker
     documents: DocumentsClient
     gateway: GatewayClient
+    # The gateway's decision on the plan's AI quotas, asked when an analysis is requested.
+    quotas: Quotas | None = None
 
     def uow(self) -> SqlAlchemyUnitOfWork:
         return SqlAlchemyUnitOfWork(self.sessions)
@@ -29,7 +32,8 @@ class AiService:
 
 def build(settings: Settings, ai: AiSettings | None = None) -> AiService:
     return AiService(settings, ai or get_ai_settings(), session_factory(settings, SERVICE),
-                     DocumentsClient(settings), GatewayClient(settings))
+                     DocumentsClient(settings), GatewayClient(settings),
+                     Quotas(settings, SERVICE) if settings.quotas else None)
 
 
 @lru_cache(maxsize=1)

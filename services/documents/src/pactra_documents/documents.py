@@ -12,10 +12,11 @@ from pydantic import BaseModel
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import sessionmaker
 
-from pactra_contracts.events import Actor, DocumentDeleted, DocumentUploaded, make_event
+from pactra_contracts.events import Actor, DocumentDeleted, DocumentUploaded, UsageRecorded, make_event
 from pactra_contracts.ids import new_id
 from pactra_contracts.times import UtcTime, utcnow
 from pactra_platform.objects import EncryptedObjectStore, ObjectCorrupt, ObjectMissing
+from pactra_platform.quotas import Quotas
 from pactra_platform.unit_of_work import SqlAlchemyUnitOfWork
 
 from . import pdf_probe
@@ -123,10 +124,20 @@ def read_file(path: Path) -> Iterator[bytes]:
             yield chunk
 
 
+def _storage_used(workspace_id: str, change: int, source_id: str, context: Context):
+    return make_event("usage.recorded", UsageRecorded(
+        workspace_id=workspace_id, metric="storage_bytes", quantity=change,
+        source_event_id=source_id, occurred_at=utcnow()),
+        producer=SERVICE, workspace_id=workspace_id, correlation_id=context.request_id)
+
+
 class Documents:
-    def __init__(self, sessions: sessionmaker, store: EncryptedObjectStore) -> None:
+    def __init__(self, sessions: sessionmaker, store: EncryptedObjectStore,
+                 quotas: Quotas | None = None) -> None:
         self._sessions = sessions
         self.store = store
+        # The gateway's decision on storage, asked before an upload is stored (None: never).
+        self.quotas = quotas
         self._render_slots = threading.BoundedSemaphore(RENDERS_AT_ONCE)
         # Pages being rendered now, so that a second request for one waits for that render
         # instead of starting its own.
@@ -152,10 +163,16 @@ class Documents:
                             pages=inspection.pages,
                             page_sizes=[list(size) for size in inspection.page_sizes] or None,
                             created_at=utcnow())
+        # Storage is counted (and on a blocking plan refused, 402) before anything is stored;
+        # the usage.recorded below, under the same id, confirms it.
+        stored_as = f"{document.id}:stored"
+        if self.quotas is not None:
+            self.quotas.reserve(workspace_id, stored_as, {"storage_bytes": document.size})
         self.store.put(content_name(document), read_file(received.path))
         self.store.put(text_name(document), read_file(text_path))
         with self.uow() as uow:
             uow.session.add(document)
+            uow.publish(_storage_used(workspace_id, document.size, stored_as, context))
             uow.publish(make_event(
                 "document.uploaded",
                 DocumentUploaded(document_id=document.id, sha256=document.sha256,
@@ -287,6 +304,9 @@ class Documents:
                 "document.deleted", DocumentDeleted(document_id=document_id),
                 producer=SERVICE, workspace_id=workspace_id,
                 correlation_id=context.request_id, actor=context.actor))
+            # Deleting gives the storage back (never refused: quotas never block deletion).
+            uow.publish(_storage_used(workspace_id, -document.size, f"{document_id}:deleted",
+                                      context))
             uow.commit()
         pages = [page_name(document, page) for page in range(1, document.pages + 1)]
         for name in (content_name(document), text_name(document), *pages):

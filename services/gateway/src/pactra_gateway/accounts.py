@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -19,10 +20,14 @@ from pactra_contracts.events import Actor, Person, WorkspaceCreated, WorkspaceUp
 from pactra_contracts.ids import new_id
 from pactra_contracts.times import utcnow
 from pactra_platform.crypto import constant_time_equal
+from pactra_platform.settings import get_settings
 from pactra_platform.unit_of_work import SqlAlchemyUnitOfWork
 
-from . import api_keys
-from .models import PLANS, ApiKey, User, Workspace
+from . import api_keys, plans, security_log
+from .models import ApiKey, User, Workspace
+
+if TYPE_CHECKING:
+    from .owner_account import Links
 
 # Writing last_used_at on every request would turn each read into a write; a minute's
 # precision is what a key list needs.
@@ -41,10 +46,16 @@ class NotFound(Exception):
 class Caller:
     workspace_id: str
     api_key_id: str
+    # The workspace's plan: its keys' rate limit (plans.py). Read with the key, no extra query.
+    plan: str = "free"
 
 
 def workspace_out(workspace: Workspace, max_upload_bytes: int) -> WorkspaceOut:
-    limits = dict(PLANS[workspace.plan], max_upload_bytes=max_upload_bytes)
+    plan = plans.catalogue(get_settings().plans_file).get(workspace.plan)
+    limits = {"documents_per_month": plan.limits["storage_bytes"] // max(max_upload_bytes, 1),
+              "agreements_per_month": plan.limits["agreements_sent"],
+              "ai_tokens_per_month": plan.limits["llm_tokens"], **plan.limits,
+              "max_upload_bytes": max_upload_bytes}
     return WorkspaceOut(
         id=workspace.id, name=workspace.name, plan=workspace.plan, limits=limits,
         ai_enabled=workspace.ai_enabled, ai_engine=workspace.ai_engine,
@@ -73,13 +84,17 @@ def _new_key(uow: SqlAlchemyUnitOfWork, workspace_id: str, name: str) -> NewApiK
 
 
 def signup(cmd: SignupRequest, uow: SqlAlchemyUnitOfWork, *, max_upload_bytes: int,
-           request_id: str | None, actor: Actor) -> SignupOut:
+           request_id: str | None, actor: Actor, links: "Links | None" = None,
+           plan: str = "free") -> SignupOut:
+    """The workspace, its owner and a first key; with ``links``, the owner's first
+    verification link is mailed in the same transaction (api.md: signup sends it)."""
+    from . import owner_account  # owner_account builds on this module
     email = cmd.email.lower()
     now = utcnow()
     with uow:
         if uow.session.scalar(select(User.id).where(User.email == email)):
             raise EmailTaken(email)
-        workspace = Workspace(id=new_id("ws"), name=cmd.workspace_name, plan="free",
+        workspace = Workspace(id=new_id("ws"), name=cmd.workspace_name, plan=plan,
                               ai_enabled=True, ai_engine="offline", ai_auto_analyze=False,
                               created_at=now)
         user = User(id=new_id("usr"), workspace_id=workspace.id, name=cmd.name, email=email,
@@ -95,6 +110,11 @@ def signup(cmd: SignupRequest, uow: SqlAlchemyUnitOfWork, *, max_upload_bytes: i
                              owner=Person(name=user.name, email=user.email)),
             producer="gateway", workspace_id=workspace.id, correlation_id=request_id, actor=actor,
         ))
+        security_log.record(uow, workspace.id, "api_key.created", actor, actor.ip,
+                            {"key_id": key.id, "prefix": key.prefix, "via": "signup"})
+        if links is not None:
+            owner_account.issue_link(uow, user, owner_account.VERIFY_EMAIL, user.email, "signup",
+                                     links, actor)
         try:
             uow.commit()
         except IntegrityError as exc:
@@ -141,9 +161,13 @@ def update_workspace(workspace_id: str, patch: WorkspacePatch, uow: SqlAlchemyUn
         return workspace_out(workspace, max_upload_bytes)
 
 
-def create_api_key(workspace_id: str, name: str, uow: SqlAlchemyUnitOfWork) -> NewApiKeyOut:
+def create_api_key(workspace_id: str, name: str, uow: SqlAlchemyUnitOfWork,
+                   actor: Actor | None = None) -> NewApiKeyOut:
     with uow:
         key = _new_key(uow, workspace_id, name)
+        if actor is not None:
+            security_log.record(uow, workspace_id, "api_key.created", actor, actor.ip,
+                                {"key_id": key.id, "prefix": key.prefix, "name": key.name})
         uow.commit()
         return key
 
@@ -168,7 +192,8 @@ def list_api_keys(workspace_id: str, uow: SqlAlchemyUnitOfWork, *, limit: int,
         return [key_out(key) for key in rows[:limit]], len(rows) > limit
 
 
-def revoke_api_key(workspace_id: str, key_id: str, uow: SqlAlchemyUnitOfWork) -> None:
+def revoke_api_key(workspace_id: str, key_id: str, uow: SqlAlchemyUnitOfWork,
+                   actor: Actor | None = None) -> None:
     with uow:
         key = uow.session.scalar(
             select(ApiKey).where(ApiKey.id == key_id, ApiKey.workspace_id == workspace_id)
@@ -177,6 +202,9 @@ def revoke_api_key(workspace_id: str, key_id: str, uow: SqlAlchemyUnitOfWork) ->
             raise NotFound(key_id)  # another workspace's key is as unknown as a made-up one
         if key.revoked_at is None:
             key.revoked_at = utcnow()
+            if actor is not None:
+                security_log.record(uow, workspace_id, "api_key.revoked", actor, actor.ip,
+                                    {"key_id": key.id, "prefix": key.prefix})
         uow.commit()
 
 
@@ -190,8 +218,13 @@ def authenticate(presented: str, uow: SqlAlchemyUnitOfWork) -> Caller | None:
         return None
     digest = api_keys.hash_key(presented)
     with uow:
-        key = uow.session.scalar(select(ApiKey).where(ApiKey.key_hash == digest))
-        if key is None or key.revoked_at is not None:
+        found = uow.session.execute(
+            select(ApiKey, Workspace.plan).join(Workspace, Workspace.id == ApiKey.workspace_id)
+            .where(ApiKey.key_hash == digest)).first()
+        if found is None:
+            return None
+        key, plan = found
+        if key.revoked_at is not None:
             return None
         if not constant_time_equal(key.key_hash, digest):
             return None
@@ -201,6 +234,16 @@ def authenticate(presented: str, uow: SqlAlchemyUnitOfWork) -> Caller | None:
                 update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now)
             )
             uow.commit()
-        return Caller(workspace_id=key.workspace_id, api_key_id=key.id)
+        return Caller(workspace_id=key.workspace_id, api_key_id=key.id, plan=plan)
 
 
+
+
+def workspace_of_key(presented: str, uow: SqlAlchemyUnitOfWork) -> str | None:
+    """The workspace of a well-formed key that exists (revoked or not): whom a lockout that
+    this key's failures caused concerns."""
+    if not api_keys.well_formed(presented):
+        return None
+    with uow:
+        return uow.session.scalar(select(ApiKey.workspace_id)
+                                  .where(ApiKey.key_hash == api_keys.hash_key(presented)))

@@ -2,6 +2,7 @@
 limit, bound the body, and apply ``Idempotency-Key``."""
 
 import hashlib
+import logging
 import tempfile
 from typing import IO, NoReturn
 
@@ -10,11 +11,13 @@ from flask import Flask, Response, g, request
 from pactra_contracts.events import Actor
 from pactra_platform.problems import ProblemError
 
-from . import accounts, routing
+from . import accounts, routing, security_log
 from .bootstrap import Gateway
 from .idempotency import MAX_KEY_LENGTH, MAX_PATH_LENGTH, Claim, InProgress, KeyReused, Replay
 
-EDGE_PREFIXES = ("/v1", "/s/", "/verify", "/docs")
+log = logging.getLogger(__name__)
+
+EDGE_PREFIXES = ("/v1", "/s/", "/verify", "/docs", "/confirm-email", "/recover")
 LIMITED_OPERATIONS = ("/readyz", "/metrics")
 SPOOL_IN_MEMORY = 1024 * 1024  # uploads above this spool to disk, never whole in memory
 
@@ -36,12 +39,17 @@ def install(app: Flask, gw: Gateway) -> None:
         public = routing.is_public(request.method, request.path)
         if not public:
             g.caller = _authenticate(gw)
-        verdict = (gw.rate_limits.check_key(g.caller.api_key_id) if g.caller
-                   else gw.rate_limits.check_ip(client_ip()))
+        verdict = (gw.rate_limits.check_key(g.caller.api_key_id,
+                                            gw.usage.catalogue.get(g.caller.plan).rate_limit_per_key)
+                   if g.caller else gw.rate_limits.check_ip(client_ip()))
         g.rate_verdict = verdict
         if not verdict.allowed:
             raise ProblemError("rate_limited", "Too many requests; retry after the window resets.",
                                headers=verdict.headers())
+        if g.caller:
+            # Counted in memory, added to the workspace's counters every few seconds
+            # (usage.RequestCounter): billed, never refused.
+            gw.requests.count(g.caller.workspace_id)
         _bound_body(gw)
         if g.caller and request.method == "POST" and "Idempotency-Key" in request.headers:
             return _idempotency(gw)
@@ -108,8 +116,28 @@ def _authenticate(gw: Gateway) -> accounts.Caller:
 def _refuse(gw: Gateway, detail: str, challenge: str) -> NoReturn:
     """401, counted against the address; its RateLimit-* headers say how many failures are left."""
     failures = gw.rate_limits.count_auth_failure(client_ip())
+    if failures.allowed and failures.remaining == 0:
+        _record_lockout(gw)
     headers = {name: value for name, value in failures.headers().items() if name != "Retry-After"}
     raise ProblemError("unauthorized", detail, headers={"WWW-Authenticate": challenge, **headers})
+
+
+def _record_lockout(gw: Gateway) -> None:
+    """This failure used the address's last allowance: from the next request it is locked out.
+    When the key it presented is one of a workspace's (a revoked key still in use, say), that
+    workspace's security log says so; a made-up key concerns no workspace, and the log line
+    is the operator's record."""
+    _, _, presented = request.headers.get("Authorization", "").partition(" ")
+    workspace_id = accounts.workspace_of_key(presented.strip(), gw.uow())
+    log.warning("address locked out after failed authentications",
+                extra={"client_ip": client_ip(), "workspace_id": workspace_id})
+    if workspace_id is None:
+        return
+    with gw.uow() as uow:
+        security_log.record(uow, workspace_id, "auth.locked_out", actor(), client_ip(),
+                            {"reason": "failed_authentications",
+                             "limit": gw.settings.auth_failure_limit_per_ip})
+        uow.commit()
 
 
 def _body_limit(gw: Gateway) -> int:

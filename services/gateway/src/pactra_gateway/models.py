@@ -2,19 +2,13 @@
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, UniqueConstraint, func
+from sqlalchemy import BigInteger, ForeignKey, Index, LargeBinary, String, UniqueConstraint, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pactra_platform.db import Base
 
-PLANS = {
-    # The limits each plan grants; enforcement comes with the billing issue.
-    "free": {
-        "documents_per_month": 100, "agreements_per_month": 50,
-        "max_upload_bytes": 25 * 1024 * 1024, "ai_tokens_per_month": 200_000,
-    },
-}
+# Plans, their limits and prices: plans.py (PACTRA_PLANS_FILE).
 
 
 class Workspace(Base):
@@ -41,6 +35,11 @@ class User(Base):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     role: Mapped[str] = mapped_column(String(20), default="owner")
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    # Set when the owner followed a confirmation link mailed to ``email``; until then agreements
+    # go only to the owner's own address (api.md, "Account").
+    email_verified_at: Mapped[datetime | None] = mapped_column(default=None)
+    # A new address asked for by PATCH /v1/account; it replaces ``email`` only once confirmed.
+    pending_email: Mapped[str | None] = mapped_column(String(254), default=None)
 
 
 class ApiKey(Base):
@@ -57,6 +56,46 @@ class ApiKey(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
 
     __table_args__ = (Index("ix_api_keys_workspace_created", "workspace_id", "created_at"),)
+
+
+class AccountToken(Base):
+    """A token mailed in a link (email confirmation, recovery): only its SHA-256 is kept; it
+    serves one purpose, once, until ``expires_at``."""
+
+    __tablename__ = "account_tokens"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    purpose: Mapped[str] = mapped_column(String(20))  # "verify_email" or "recover"
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    workspace_id: Mapped[str] = mapped_column(String(40))
+    # The address the link was mailed to: confirming it verifies exactly this address.
+    email: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    __table_args__ = (Index("ix_account_tokens_user", "user_id", "purpose"),)
+
+
+class SecurityEvent(Base):
+    """One entry of a workspace's append-only security log (security_log.py)."""
+
+    __tablename__ = "security_events"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(String(40))
+    seq: Mapped[int] = mapped_column(BigInteger)
+    type: Mapped[str] = mapped_column(String(60))
+    at: Mapped[datetime]
+    actor: Mapped[dict] = mapped_column(JSONB)
+    ip: Mapped[str | None] = mapped_column(String(64))
+    data: Mapped[dict] = mapped_column(JSONB)
+    prev: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (UniqueConstraint("workspace_id", "prev", name="uq_security_events_prev"),
+                      UniqueConstraint("workspace_id", "seq", name="uq_security_events_seq"))
 
 
 class IdempotencyRecord(Base):
@@ -79,3 +118,50 @@ class IdempotencyRecord(Base):
 
     __table_args__ = (UniqueConstraint("workspace_id", "key", "method", "path",
                                        name="uq_idempotency_scope"),)
+
+
+class UsageCounter(Base):
+    """How much of ``metric`` a workspace used in ``period`` (YYYY-MM). ``storage_bytes`` is
+    a level, not a flow: its row of period ``live`` is what is stored now, and each month's row
+    the highest it reached in that month (what is billed)."""
+
+    __tablename__ = "usage_counters"
+
+    workspace_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)
+    metric: Mapped[str] = mapped_column(String(40), primary_key=True)
+    used: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class UsageRecord(Base):
+    """One counted thing, by the id of its source (an event, a send, an upload): a reservation
+    made when the work was asked for (``reserved``), then confirmed by its ``usage.recorded``
+    event (``recorded``), or given back when no event came (``released``). A duplicate event
+    finds its row and changes nothing."""
+
+    __tablename__ = "usage_records"
+
+    source_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    metric: Mapped[str] = mapped_column(String(40), primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(String(40))
+    period: Mapped[str] = mapped_column(String(7))
+    quantity: Mapped[int] = mapped_column(BigInteger)
+    state: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_usage_records_reserved", "created_at",
+                            postgresql_where="state = 'reserved'"),)
+
+
+class Statement(Base):
+    """A period's statement, frozen (``final``) once the period ended: its line items at the
+    plan's prices then. The open period's statement is computed on each request, never stored."""
+
+    __tablename__ = "statements"
+
+    workspace_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    body: Mapped[dict] = mapped_column(JSONB)
+    total_cents: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime]

@@ -25,6 +25,28 @@ OPERATIONS: tuple[tuple[str, str, str, type[BaseModel] | None, int, type[BaseMod
     ("get", "/v1/api-keys", "List API keys (never the keys themselves)", None, 200,
      api.ApiKeyList, False),
     ("delete", "/v1/api-keys/{id}", "Revoke an API key", None, 204, None, False),
+    ("get", "/v1/account", "The account: the workspace, its owner, a pending email", None, 200,
+     api.AccountOut, False),
+    ("patch", "/v1/account", "Correct the owner's name or email (a new email is pending until "
+     "confirmed through the link mailed to it)", api.AccountPatch, 200, api.AccountOut, False),
+    ("post", "/v1/account/verify-email", "Mail the verification link again", None, 202,
+     api.Accepted, False),
+    ("post", "/v1/account/confirm-email", "Confirm an address with the token from its emailed "
+     "link", api.EmailedToken, 200, api.EmailConfirmed, True),
+    ("post", "/v1/account/recover", "Mail a recovery link to a verified owner's address (always "
+     "202: never says whether an account exists)", api.RecoverRequest, 202, api.Accepted, True),
+    ("post", "/v1/account/recover/key", "A new API key, with the token from a recovery link "
+     "(once; shown only here)", api.EmailedToken, 201, api.NewApiKeyOut, True),
+    ("get", "/v1/security-events", "List the workspace's security log, chained by hash", None, 200,
+     api.SecurityEventList, False),
+    ("get", "/v1/usage", "This period's usage against the plan's limits, and the last 12 periods",
+     None, 200, api.UsageOut, False),
+    ("get", "/v1/billing/statements", "The statements: the open period's, then the final ones",
+     None, 200, api.StatementList, False),
+    ("get", "/v1/billing/statements/{period}", "A period's statement (YYYY-MM): line items at "
+     "the plan's prices, plan fee, totals", None, 200, api.StatementOut, False),
+    ("get", "/v1/billing/statements/{period}.pdf", "The same statement as a PDF", None, 200, None,
+     False),
     ("post", "/v1/documents", "Upload a PDF (raw body with ?filename=, or multipart part `file`)",
      None, 201, None, False),
     ("get", "/v1/documents", "List documents", None, 200, None, False),
@@ -69,6 +91,8 @@ OPERATIONS: tuple[tuple[str, str, str, type[BaseModel] | None, int, type[BaseMod
     ("post", "/v1/webhooks/{id}/deliveries/{delivery_id}/replay", "Deliver the same event (same "
      "webhook-id) again", None, 202, None, False),
     ("post", "/v1/webhooks/{id}/test", "Send a ping event", None, 202, None, False),
+    ("post", "/v1/email-events/resend", "Resend's webhook: bounces and complaints (Svix-signed; "
+     "404 unless PACTRA_RESEND_WEBHOOK_SECRET is set)", None, 200, None, True),
     ("get", "/v1/openapi.json", "This OpenAPI document", None, 200, None, True),
     ("get", "/v1/receipts/keys", "JWKS of the receipt-signing keys", None, 200, None, True),
     ("get", "/v1/receipts/certificates", "The sealing certificate chains (PEM)", None, 200, None, True),

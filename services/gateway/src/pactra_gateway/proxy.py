@@ -14,6 +14,8 @@ from pactra_platform.settings import Settings
 FORWARDED_REQUEST_HEADERS = (
     "Content-Type", "Accept", "Accept-Language", "Range", "If-None-Match",
     "If-Modified-Since", "Idempotency-Key", "Prefer",
+    # The email provider's webhook signature (POST /v1/email-events/resend): notify checks it.
+    "svix-id", "svix-timestamp", "svix-signature",
 )
 HOP_BY_HOP = {
     "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",

@@ -37,16 +37,28 @@ class RateLimits:
     def __init__(self, settings: Settings) -> None:
         uri = settings.redis_url or "memory://"
         self._limiter = FixedWindowRateLimiter(storage_from_string(uri))
-        self._per_key = parse(settings.rate_limit_per_key)
+        # PACTRA_RATE_LIMIT_PER_KEY is an operator's cap over every plan; unset, each
+        # workspace's plan sets its keys' rate (plans.py).
+        self._per_key = parse(settings.rate_limit_per_key) if settings.rate_limit_per_key else None
+        self._plan_rates: dict[str, object] = {}
         self._per_ip = parse(settings.rate_limit_per_ip)
         self._auth_failures = parse(settings.auth_failure_limit_per_ip)
         self._unknown_tokens = parse(settings.token_lockout)
+        self._signups_per_ip = parse(settings.signup_limit_per_ip)
+        self._signups_per_domain = parse(settings.signup_limit_per_domain)
+        self._recoveries_per_ip = parse(settings.recover_limit_per_ip)
+        self._recoveries_per_email = parse(settings.recover_limit_per_email)
         # Counters are keyed under the bus prefix, so tests and a `make run` sharing one
         # Redis never count each other's requests.
         self._namespace = settings.bus_prefix
 
-    def check_key(self, api_key_id: str) -> Verdict:
-        return self._check(self._per_key, "key", api_key_id)
+    def check_key(self, api_key_id: str, plan_rate: str = "100/second") -> Verdict:
+        item = self._per_key
+        if item is None:
+            item = self._plan_rates.get(plan_rate)
+            if item is None:
+                item = self._plan_rates.setdefault(plan_rate, parse(plan_rate))
+        return self._check(item, "key", api_key_id)
 
     def check_ip(self, client_ip: str) -> Verdict:
         return self._check(self._per_ip, "ip", client_ip)
@@ -71,6 +83,24 @@ class RateLimits:
 
     def count_unknown_token(self, client_ip: str) -> Verdict:
         return self._check(self._unknown_tokens, "token", client_ip)
+
+    # Signups and recovery requests: each attempt counts, per client IP and per email domain
+    # (signup) or address (recovery), so neither a single source nor a rotation of sources
+    # can mint workspaces or mail links without bound.
+    def check_signup(self, client_ip: str, email_domain: str) -> Verdict:
+        return self._check_all(((self._signups_per_ip, "signup-ip", client_ip),
+                                (self._signups_per_domain, "signup-domain", email_domain)))
+
+    def check_recovery(self, client_ip: str, email: str) -> Verdict:
+        return self._check_all(((self._recoveries_per_ip, "recover-ip", client_ip),
+                                (self._recoveries_per_email, "recover-email", email)))
+
+    def _check_all(self, checks) -> Verdict:
+        """Every limit counts the attempt; the verdict is the first that refuses, or else the
+        one with the least room left."""
+        verdicts = [self._check(item, kind, who) for item, kind, who in checks]
+        refused = [v for v in verdicts if not v.allowed]
+        return refused[0] if refused else min(verdicts, key=lambda v: v.remaining)
 
     def _peek(self, item, kind: str, who: str) -> Verdict:
         identifiers = (self._namespace, kind, who)

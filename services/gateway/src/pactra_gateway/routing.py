@@ -11,14 +11,21 @@ OWNERS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"^/s/"), "signing"),
     (re.compile(r"^/verify$"), "receipts"),
     (re.compile(r"^/v1/webhooks(/|$)"), "notify"),
+    (re.compile(r"^/v1/email-events/"), "notify"),
 )
 
 PUBLIC: tuple[tuple[str | None, re.Pattern[str]], ...] = (
     ("POST", re.compile(r"^/v1/signup$")),
+    # The account's emailed links: the token in the body (or the page's URL) is the credential.
+    ("POST", re.compile(r"^/v1/account/(confirm-email|recover|recover/key)$")),
+    (None, re.compile(r"^/(confirm-email|recover)(/[^/]*)?$")),
     (None, re.compile(r"^/s/")),
     (None, re.compile(r"^/verify$")),
     ("GET", re.compile(r"^/v1/receipts/(keys|certificates)$")),
     ("POST", re.compile(r"^/v1/receipts/verify$")),
+    # The email provider's reports (bounces, complaints): authenticated by their own
+    # signature (Svix), checked by notify.
+    ("POST", re.compile(r"^/v1/email-events/resend$")),
     ("GET", re.compile(r"^/v1/openapi\.json$")),
     ("GET", re.compile(r"^/docs(/.*)?$")),
 )

@@ -42,9 +42,18 @@ def page_params() -> tuple[int, str | None]:
 def signup() -> tuple[dict, int]:
     cmd = parse_json_body(SignupRequest, json_body())
     gw = gateway()
+    # Counted per client IP and per email domain (each attempt, taken or not), so neither one
+    # source nor one domain can mass-produce workspaces.
+    verdict = gw.rate_limits.check_signup(client_ip(), cmd.email.rsplit("@", 1)[-1].lower())
+    if not verdict.allowed:
+        raise ProblemError("rate_limited", "Too many signups from this address or for this email "
+                           "domain; retry after the window resets.", headers=verdict.headers())
+    # Imported here: account_views imports this module (its helpers).
+    from .account_views import links
     try:
         out = accounts.signup(cmd, gw.uow(), max_upload_bytes=gw.settings.max_upload_bytes,
-                              request_id=g.request_id, actor=actor())
+                              request_id=g.request_id, actor=actor(), links=links(),
+                              plan=gw.settings.default_plan)
     except accounts.EmailTaken as exc:
         raise ProblemError("conflict", "An account with this email already exists.") from exc
     return out.model_dump(mode="json"), 201
@@ -74,7 +83,7 @@ def patch_workspace() -> dict:
 @bp.post("/v1/api-keys")
 def create_api_key() -> tuple[dict, int]:
     cmd = parse_json_body(ApiKeyCreate, json_body())
-    key = accounts.create_api_key(g.caller.workspace_id, cmd.name, gateway().uow())
+    key = accounts.create_api_key(g.caller.workspace_id, cmd.name, gateway().uow(), actor=actor())
     return key.model_dump(mode="json"), 201
 
 
@@ -93,7 +102,7 @@ def list_api_keys() -> dict:
 @bp.delete("/v1/api-keys/<key_id>")
 def revoke_api_key(key_id: str) -> tuple[str, int]:
     try:
-        accounts.revoke_api_key(g.caller.workspace_id, key_id, gateway().uow())
+        accounts.revoke_api_key(g.caller.workspace_id, key_id, gateway().uow(), actor=actor())
     except accounts.NotFound as exc:
         raise ProblemError("not_found", f"No API key {key_id}.") from exc
     return "", 204

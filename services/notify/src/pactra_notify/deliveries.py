@@ -7,6 +7,7 @@ retried event skips recipients already ``sent``; only a crash in the instant bet
 provider's answer and that second commit can still send twice.
 """
 
+import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from functools import lru_cache
 from sqlalchemy import Engine, select, update
 from sqlalchemy.dialects.postgresql import insert
 
-from pactra_contracts.events import Event, NotificationSent, make_event
+from pactra_contracts.events import Event, NotificationSent, UsageRecorded, make_event
 from pactra_contracts.times import utcnow
 from pactra_platform.unit_of_work import SqlAlchemyUnitOfWork
 
@@ -39,6 +40,8 @@ class Outgoing:
     recipient: str
     kind: str
     compose: Callable[[], Email]
+    # The signer it is for (None: the sender): a bounce reported later is shown on this signer.
+    signer_id: str | None = None
 
 
 class DeliveryLedger:
@@ -54,7 +57,7 @@ class DeliveryLedger:
             insert(Delivery).values(
                 event_id=event.id, recipient=outgoing.recipient, kind=outgoing.kind,
                 agreement_id=agreement_id, workspace_id=event.workspace_id, status="pending",
-                created_at=utcnow(),
+                signer_id=outgoing.signer_id, created_at=utcnow(),
             ).on_conflict_do_nothing(constraint="uq_deliveries_event_recipient")
             .returning(Delivery.status).cte("inserted")
         )
@@ -108,3 +111,16 @@ def deliver(event: Event, uow: SqlAlchemyUnitOfWork, outgoing: list[Outgoing], *
             producer="notify", workspace_id=event.workspace_id,
             correlation_id=event.correlation_id, causation_id=event.id,
         ))
+        if event.workspace_id:
+            # Counted for the workspace's plan (billed, never refused), once per email: the
+            # source id is the email's own (event, recipient: hashed, no address leaves for
+            # the gateway's counters), so a retried handler, which
+            # publishes again, is counted once by the gateway.
+            uow.publish(make_event(
+                "usage.recorded",
+                UsageRecorded(workspace_id=event.workspace_id, metric="emails_sent", quantity=1,
+                              source_event_id="email:" + event.id + "/" + hashlib.sha256(
+                                  item.recipient.encode()).hexdigest()[:24]),
+                producer="notify", workspace_id=event.workspace_id,
+                correlation_id=event.correlation_id, causation_id=event.id,
+            ))

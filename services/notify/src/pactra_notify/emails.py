@@ -109,7 +109,8 @@ class SignedPdf:
 
 
 def receipt_email(data: ReceiptIssued, recipient: Recipient, *, sender_name: str,
-                  link: str | None, public_url: str, pdf: SignedPdf | None = None) -> Email:
+                  link: str | None, public_url: str, pdf: SignedPdf | None = None,
+                  sender_email: str | None = None) -> Email:
     """The completion or ending email for one recipient.
 
     ``link`` is the signer's own link (``/s/{token}``), or None for the sender and for a
@@ -119,8 +120,8 @@ def receipt_email(data: ReceiptIssued, recipient: Recipient, *, sender_name: str
     """
     title = one_line(data.title)
     base = {
-        "recipient_name": recipient.name, "sender_name": sender_name, "title": data.title,
-        "receipt_id": data.receipt_id,
+        "recipient_name": recipient.name, "sender_name": sender_name, "sender_email": sender_email,
+        "title": data.title, "receipt_id": data.receipt_id,
     }
     if data.outcome == "completed":
         attached = pdf is not None and pdf.content is not None

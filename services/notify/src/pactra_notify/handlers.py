@@ -62,7 +62,7 @@ def _invite(event: Event, uow: SqlAlchemyUnitOfWork, kind: str) -> None:
     # Opened only now, to put into the email; the clear link is never stored.
     link = open_link(settings.master_key, data.link.sealed, data.signer_id)
     deliver(event, uow, [Outgoing(data.email.lower(), kind,
-                                  lambda: invitation_email(kind, data, link))],
+                                  lambda: invitation_email(kind, data, link), data.signer_id)],
             agreement_id=data.agreement_id)
 
 
@@ -83,7 +83,8 @@ def on_receipt_issued(event: Event, uow: SqlAlchemyUnitOfWork) -> None:
     settings = get_notify_settings()
     on_record = _recorded_recipients(uow, event, data)
     recipients = _unique_recipients(on_record)
-    sender_name = next((r.name for r in on_record if r.signer_id is None), "The sender")
+    sender = next((r for r in on_record if r.signer_id is None), None)
+    sender_name = sender.name if sender else "The sender"
     pdf: SignedPdf | None = None
     if data.outcome == "completed":
         done = {r for r, status in _statuses(uow, event).items() if status != "pending"}
@@ -94,10 +95,12 @@ def on_receipt_issued(event: Event, uow: SqlAlchemyUnitOfWork) -> None:
         def build():
             link = _signer_link(uow, data.agreement_id, recipient.signer_id)
             return receipt_email(data, recipient, sender_name=sender_name, link=link,
-                                 public_url=settings.public_url, pdf=pdf)
+                                 public_url=settings.public_url, pdf=pdf,
+                                 sender_email=sender.email if sender else None)
         return build
 
-    deliver(event, uow, [Outgoing(r.email.lower(), data.outcome, compose(r)) for r in recipients],
+    deliver(event, uow, [Outgoing(r.email.lower(), data.outcome, compose(r), r.signer_id)
+                         for r in recipients],
             agreement_id=data.agreement_id)
 
 

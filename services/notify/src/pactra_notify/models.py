@@ -28,7 +28,11 @@ class Delivery(Base):
     marked ``sent`` right after, so a retried event skips what already left."""
 
     __tablename__ = "deliveries"
-    __table_args__ = (UniqueConstraint("event_id", "recipient", name="uq_deliveries_event_recipient"),)
+    __table_args__ = (
+        UniqueConstraint("event_id", "recipient", name="uq_deliveries_event_recipient"),
+        # A provider's report (a Resend bounce) names its message id: it finds the delivery.
+        Index("ix_deliveries_provider_message_id", "provider_message_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     event_id: Mapped[str] = mapped_column(String(40))
@@ -38,10 +42,29 @@ class Delivery(Base):
     workspace_id: Mapped[str | None] = mapped_column(String(40))
     # pending -> sent, or failed (the provider refused this recipient for good).
     status: Mapped[str] = mapped_column(String(20), default="pending")
+    # Resend's email id, or our own Message-ID for SMTP.
     provider_message_id: Mapped[str | None] = mapped_column(String(200))
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The signer the email was for (None for the sender's, and for rows made before it was kept).
+    signer_id: Mapped[str | None] = mapped_column(String(40))
+    # What the provider reported after sending: bounced or complained (None: nothing). Kept
+    # apart from ``status``, which says whether it still has to be sent.
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    outcome_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ProviderEvent(Base):
+    """A provider's webhook message already acted on (Resend's ``svix-id``): the same message
+    presented again is a replay, refused. Kept for a few days, longer than the provider
+    retries one message."""
+
+    __tablename__ = "provider_events"
+
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    type: Mapped[str] = mapped_column(String(60))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
 class AgreementParty(Base):

@@ -107,6 +107,9 @@ _AGREEMENT_STATUS = {"agreement.sent": "sent", "agreement.completed": "completed
                      "agreement.expired": "expired"}
 _SIGNER_STATUS = {"signer.viewed": "viewed", "signer.signed": "signed",
                   "signer.declined": "declined"}
+# Notify's own reports of an email that came back: the signer's status is unchanged by them;
+# its ``delivery_status`` says it.
+_SIGNER_DELIVERY = ("signer.bounced", "signer.complained")
 
 
 class SigningUnavailable(RuntimeError):
@@ -154,12 +157,17 @@ def public_data(event: Event, fetch=fetch_agreement) -> dict:
     agreement_id = data["agreement_id"]
     sequence = data.get("agreement_version")
     agreement = fetch(get_notify_settings(), event.workspace_id or "", agreement_id)
-    if kind in _SIGNER_STATUS:
+    if kind in _SIGNER_STATUS or kind in _SIGNER_DELIVERY:
         signer_id = data["signer_id"]
         signer = next((s for s in (agreement or {}).get("signers", []) if s.get("id") == signer_id),
                       None)
         if signer is None:  # the agreement was deleted meanwhile
-            signer = {"id": signer_id, "status": _SIGNER_STATUS[kind]}
+            signer = {"id": signer_id, "status": _SIGNER_STATUS.get(kind)}
+        if kind in _SIGNER_DELIVERY:
+            # Signing may not have recorded it yet when the agreement was fetched. These events
+            # are notify's, not the agreement's: they carry no agreement version (sequence null).
+            signer = {**signer, "delivery_status": data["delivery_status"],
+                      "email_kind": data["email_kind"]}
         return {**signer, "agreement_id": agreement_id, "sequence": sequence}
     if agreement is None:
         agreement = {"id": agreement_id, "status": _AGREEMENT_STATUS[kind]}

@@ -17,10 +17,10 @@ from importlib.resources import files
 from typing import IO, Any
 
 from flask import Blueprint, Response, current_app, request
-from pactra_verify.checks import NotAReceipt, check_document_digest, check_sealed_digest, verify
 
 from pactra_platform import sandbox
 from pactra_platform.problems import ProblemError
+from pactra_verify.checks import NotAReceipt, check_document_digest, check_sealed_digest, verify
 
 from . import bootstrap, pdf_checks
 from .config import seal_settings

@@ -1,6 +1,8 @@
 """What a sender does with an agreement: create, send, remind, void, delete, embed a link;
 and what time does to it (expiry). Plain functions over a unit of work: no Flask, no broker."""
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -17,13 +19,15 @@ from pactra_contracts.events import (
     SealedLink,
     SignerInvited,
     SignerSummary,
+    UsageRecorded,
     make_event,
 )
 from pactra_contracts.ids import new_id
 from pactra_contracts.times import utcnow
+from pactra_platform.problems import ProblemError
 from pactra_platform.unit_of_work import SqlAlchemyUnitOfWork
 
-from . import tokens
+from . import abuse, tokens
 from .links import seal_link
 from .models import Agreement, Field, Sender, Signer
 
@@ -208,16 +212,35 @@ def next_to_invite(agreement: Agreement) -> list[Signer]:
     return [s for s in pending if s.order == first]
 
 
-def send(workspace_id: str, agreement_id: str, ctx: Context, uow: SqlAlchemyUnitOfWork) -> Agreement:
+def send(workspace_id: str, agreement_id: str, ctx: Context, uow: SqlAlchemyUnitOfWork, *,
+         new_workspace_signer_cap: int = 0,
+         reserve: Callable[[str, dict[str, int]], None] | None = None) -> Agreement:
+    """``reserve(source_id, items)`` asks the gateway to count the send against the plan
+    (peers.reserve_quota; None when PACTRA_QUOTAS=off): called last before the state changes,
+    under the agreement's row lock, so a refusal (402) leaves the draft as it was. The send's
+    ``usage.recorded`` events carry the same source id: they confirm the reservation."""
     with uow:
         agreement = load(uow, workspace_id, agreement_id, lock=True)
         if agreement.status != "draft":
             raise Conflict(f"Only a draft can be sent; this agreement is {agreement.status}.")
         if agreement.expires_at <= utcnow():
             raise Conflict("This agreement expired before it was sent.")
+        invitees = next_to_invite(agreement)
+        abuse.check_new_workspace_cap(uow.session, uow.session.get(Sender, workspace_id),
+                                      workspace_id, len(invitees), new_workspace_signer_cap)
+        # Every signer counts at send, sequential ones too: the send commits to inviting them.
+        usage = {"agreements_sent": 1, "signers_invited": len(agreement.signers)}
+        source_id = f"{agreement.id}:send"
+        if reserve is not None:
+            reserve(source_id, usage)
+        for metric, quantity in usage.items():
+            # Not ctx.event: usage is no change of the agreement (its version stays).
+            uow.publish(make_event("usage.recorded", UsageRecorded(
+                workspace_id=workspace_id, metric=metric, quantity=quantity,
+                source_event_id=source_id, occurred_at=utcnow()), producer="signing",
+                workspace_id=workspace_id, correlation_id=ctx.request_id))
         agreement.status = "sent"
         agreement.sent_at = utcnow()
-        invitees = next_to_invite(agreement)
         uow.publish(ctx.event("agreement.sent", AgreementSent(
             agreement_id=agreement.id, signing_order=agreement.signing_order,
             signer_ids=[s.id for s in invitees]), agreement))
@@ -232,9 +255,17 @@ def remind(workspace_id: str, agreement_id: str, ctx: Context, uow: SqlAlchemyUn
         agreement = load(uow, workspace_id, agreement_id, lock=True)
         if agreement.status != "sent":
             raise Conflict(f"Only a sent agreement can be reminded; this one is {agreement.status}.")
-        for signer in agreement.signers:
-            if signer.status in ("invited", "viewed"):
-                invite(agreement, signer, ctx, uow, reminder=True)
+        now = utcnow()
+        waiting = [s for s in agreement.signers if s.status in ("invited", "viewed")]
+        due = [s for s in waiting if abuse.reminder_wait(s, now) == 0]
+        if waiting and not due:
+            # Every signer waiting was reminded within the hour: nothing to send yet.
+            wait = min(abuse.reminder_wait(s, now) for s in waiting)
+            raise ProblemError("rate_limited", "Each signer can be reminded at most once an hour.",
+                               headers={"Retry-After": str(max(math.ceil(wait), 1))})
+        for signer in due:
+            signer.reminded_at = now
+            invite(agreement, signer, ctx, uow, reminder=True)
         uow.commit()
         return agreement
 

@@ -21,6 +21,16 @@ class Sender(Base):
     workspace_name: Mapped[str] = mapped_column(String(200))
     name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str] = mapped_column(String(254))
+    # Once the gateway said the owner's address is verified (an ``account.updated`` event, or
+    # its answer at send time), it stays so: an address is confirmed once, and a new one
+    # becomes the owner's only confirmed. Until then agreements go only to the owner.
+    email_verified: Mapped[bool] = mapped_column(default=False, server_default="false")
+    # When the workspace was made (``workspace.created``): its first 7 days have a daily cap on
+    # signers invited. None for senders recorded before it was kept: no cap.
+    workspace_created_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The time of the owner change applied last (its event's occurred_at): an older
+    # ``account.updated`` that arrives late never overwrites a newer name or email.
+    owner_as_of: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class Agreement(Base):
@@ -85,6 +95,11 @@ class Signer(Base):
     signed_at: Mapped[datetime | None]
     declined_at: Mapped[datetime | None]
     decline_reason: Mapped[str | None] = mapped_column(Text)
+    # The last reminder (not the invitation): reminders are at most one an hour per signer.
+    reminded_at: Mapped[datetime | None] = mapped_column(default=None)
+    # What the email provider reported of the last email to them that came back (notify's
+    # ``signer.bounced``/``signer.complained``): bounced or complained; None while nothing was.
+    delivery_status: Mapped[str | None] = mapped_column(String(20))
     consent_at: Mapped[datetime | None]
     # The token itself is never stored: its SHA-256 finds the signer, and an AES-GCM copy
     # (under a key derived from the master key) lets reminders resend the same link.

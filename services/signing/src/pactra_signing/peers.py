@@ -1,10 +1,14 @@
-"""Signed calls to the services signing depends on: documents (the PDF and its pages) and
-receipts (a signer's copy of the evidence)."""
+"""Signed calls to the services signing depends on: documents (the PDF and its pages),
+receipts (a signer's copy of the evidence) and the gateway (whether the owner is verified)."""
+
+from dataclasses import dataclass
+from urllib.parse import quote
 
 import requests
 
 from pactra_platform.internal_client import ServiceClient
 from pactra_platform.problems import ProblemError
+from pactra_platform.quotas import Quotas
 from pactra_platform.settings import Settings
 
 from .agreements import DocumentInfo, Invalid
@@ -14,6 +18,9 @@ class Peers:
     def __init__(self, settings: Settings) -> None:
         self.documents = ServiceClient(settings, "signing", "documents", timeout=30)
         self.receipts = ServiceClient(settings, "signing", "receipts", timeout=30)
+        self.gateway = ServiceClient(settings, "signing", "gateway", timeout=5)
+        # Whether a send fits the plan, decided by the gateway at send time.
+        self.quotas = Quotas(settings, "signing")
 
     def document(self, workspace_id: str, document_id: str) -> DocumentInfo:
         try:
@@ -35,3 +42,28 @@ class Peers:
             return client.request("GET", path, workspace_id=workspace_id, stream=True)
         except requests.RequestException as exc:
             raise ProblemError("unavailable", "A service behind this page did not answer.") from exc
+
+
+@dataclass(frozen=True)
+class Owner:
+    """The workspace's owner as the gateway holds them at this moment."""
+
+    email: str
+    email_verified: bool
+
+
+def owner_of(peers: Peers, workspace_id: str) -> Owner:
+    """Asked of the gateway (the owner of accounts) at send time: a confirmation holds from
+    the moment it was answered, not from when its event reaches signing."""
+    path = f"/internal/workspaces/{quote(workspace_id, safe='')}/owner"
+    try:
+        response = peers.gateway.request("GET", path, workspace_id=workspace_id)
+    except requests.RequestException as exc:
+        raise ProblemError("unavailable", "The gateway did not say whether the sender is verified.",
+                           headers={"Retry-After": "1"}) from exc
+    if response.status_code != 200:
+        raise ProblemError("unavailable", "The gateway did not say whether the sender is verified.",
+                           headers={"Retry-After": "1"})
+    body = response.json()
+    return Owner(email=str(body["email"]).lower(), email_verified=body["email_verified"] is True)
+

@@ -31,6 +31,7 @@ def agreement_json(agreement: Agreement) -> dict:
             "id": s.id, "name": s.name, "email": s.email, "order": s.order, "status": s.status,
             "invited_at": _time(s.invited_at), "viewed_at": _time(s.viewed_at),
             "signed_at": _time(s.signed_at), "declined_at": _time(s.declined_at),
+            "delivery_status": s.delivery_status,
         } for s in agreement.signers],
         "fields": [{
             "id": f.id, "signer_id": f.signer_id, "type": f.type, "page": f.page, "x": f.x,

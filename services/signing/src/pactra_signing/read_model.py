@@ -31,7 +31,8 @@ SELECT json_build_object(
             'id', s.id, 'name', s.name, 'email', s.email, 'order', s."order",
             'status', s.status, 'invited_at', {_time("s.invited_at")},
             'viewed_at', {_time("s.viewed_at")}, 'signed_at', {_time("s.signed_at")},
-            'declined_at', {_time("s.declined_at")}) ORDER BY s."order", s.id), '[]')
+            'declined_at', {_time("s.declined_at")},
+            'delivery_status', s.delivery_status) ORDER BY s."order", s.id), '[]')
         FROM signers s WHERE s.agreement_id = a.id),
     'fields', (
         SELECT coalesce(json_agg(json_build_object(

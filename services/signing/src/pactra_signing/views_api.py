@@ -9,9 +9,9 @@ from pactra_contracts.times import format_time
 from pactra_platform.problems import ProblemError, parse_json_body
 from pactra_platform.web import current_identity, require_workspace
 
-from . import agreements, read_model
+from . import abuse, agreements, read_model
 from .bootstrap import Signing
-from .models import Agreement
+from .models import Agreement, Signer
 from .presenters import agreement_json
 
 bp = Blueprint("agreements", __name__)
@@ -91,7 +91,22 @@ def delete_agreement(agreement_id: str):
 
 @bp.post("/v1/agreements/<agreement_id>/send")
 def send_agreement(agreement_id: str):
-    agreement = agreements.send(require_workspace(), agreement_id, context(), signing().uow())
+    workspace_id = require_workspace()
+    svc = signing()
+    with svc.uow() as uow:
+        # Signers are fixed once the draft exists, so the addresses read here are those sent to.
+        emails = set(uow.session.scalars(select(Signer.email).join(Agreement).where(
+            Agreement.id == agreement_id, Agreement.workspace_id == workspace_id)))
+    if not emails:
+        raise agreements.NotFound(agreement_id)
+    abuse.require_verified_or_own_address(svc.sessions, svc.peers, workspace_id, emails)
+    reserve = None
+    if svc.peers.quotas.enabled:
+        def reserve(source_id: str, items: dict[str, int]) -> None:
+            svc.peers.quotas.reserve(workspace_id, source_id, items)
+    agreement = agreements.send(workspace_id, agreement_id, context(), svc.uow(),
+                                new_workspace_signer_cap=svc.settings.new_workspace_signers_per_day,
+                                reserve=reserve)
     return agreement_json(agreement)
 
 

@@ -5,7 +5,7 @@ from flask import Flask
 from pactra_platform.settings import Settings, get_settings
 from pactra_platform.web import create_internal_app
 
-from .. import webhooks_api
+from .. import email_events, webhooks_api
 
 SERVICE = "notify"
 USES_STORAGE = False
@@ -14,4 +14,6 @@ USES_STORAGE = False
 def create_app(settings: Settings | None = None) -> Flask:
     app = create_internal_app(SERVICE, settings or get_settings(), uses_storage=USES_STORAGE)
     app.register_blueprint(webhooks_api.bp)
+    # Resend's reports of bounces and complaints (public, through the gateway; Svix-signed).
+    app.register_blueprint(email_events.bp)
     return app

@@ -6,7 +6,7 @@ Run with ``faststream run pactra_notify.entrypoints.worker:app``.
 from pactra_platform.bus import Periodic, Subscription, service_worker
 from pactra_platform.db import session_factory
 
-from .. import handlers, webhooks
+from .. import account_emails, handlers, webhooks
 from ..deliveries import default_backend
 from ..settings import get_notify_settings
 from ..webhook_delivery import Dispatcher
@@ -18,6 +18,11 @@ SUBSCRIPTIONS = (
     Subscription("on_signer_invited", ("signer.invited",), handlers.on_signer_invited),
     Subscription("on_signer_reminded", ("signer.reminded",), handlers.on_signer_reminded),
     Subscription("on_receipt_issued", ("receipt.issued",), handlers.on_receipt_issued),
+    # The account's emails: confirming an address, recovering access (api.md, "Account").
+    Subscription("on_email_verification_requested", ("account.email_verification_requested",),
+                 account_emails.on_email_verification_requested),
+    Subscription("on_recovery_requested", ("account.recovery_requested",),
+                 account_emails.on_recovery_requested),
     # Webhooks: each catalogue event becomes deliveries for the endpoints that subscribed;
     # owners are remembered to be told when an endpoint of theirs is disabled.
     Subscription("on_webhook_event", webhooks.BUS_TYPES, webhooks.on_webhook_event),

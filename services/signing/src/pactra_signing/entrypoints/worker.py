@@ -14,8 +14,13 @@ from .app import USES_STORAGE
 SUBSCRIPTIONS = (
     Subscription("on_workspace_created", ("workspace.created",), handlers.on_workspace_created),
     Subscription("on_workspace_updated", ("workspace.updated",), handlers.on_workspace_updated),
+    # The owner's corrected name and confirmed email: the sender of later agreements.
+    Subscription("on_account_updated", ("account.updated",), handlers.on_account_updated),
     Subscription("on_receipt_issued", ("receipt.issued",), handlers.on_receipt_issued),
     Subscription("on_receipt_failed", ("receipt.failed",), handlers.on_receipt_failed),
+    # Notify's reports of an email to a signer that came back: shown as delivery_status.
+    Subscription("on_signer_email_undelivered", ("signer.bounced", "signer.complained"),
+                 handlers.on_signer_email_undelivered),
 )
 # Expiry is checked every second: an agreement ends within about a second of its time.
 EXPIRY_INTERVAL_SECONDS = 1.0

@@ -8,6 +8,7 @@ import json
 import pytest
 import rfc8785
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from pactra_verify import verify
 from pactra_verify.checks import NotAReceipt
 from pactra_verify.cli import main

@@ -1,12 +1,13 @@
-"""Training the clause model on CUAD's dev split (never test): ``python -m pactra_ai.offline.train``.
+"""Training the clause model on CUAD's dev split (never test): ``python -m pactra_devtools.ai_training``.
 
 One logistic regression per clause type over unit features; a unit is a positive example when
 it matches a labelled span of that type by the evaluation's word rule. Each type's decision
 rule (probability threshold, most predictions per contract, and whether a contract's best unit
 is kept when it falls a little short of the threshold) is chosen on out-of-fold scores from
 cross-validation over dev contracts, by the evaluation's own contract-level counting, to
-maximise micro-F1. The result ships in this package (``clause_model.npz``), so analysis never
-needs the data, scikit-learn or the network.
+maximise micro-F1. The result ships in the ai service's package
+(``pactra_ai/offline/clause_model.npz``), so analysis never needs the data, scikit-learn or the
+network.
 """
 
 import argparse
@@ -18,12 +19,12 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from sklearn.linear_model import LogisticRegression
 
-from .. import cuad
-from ..clause_types import SENTENCE_TYPES
-from .clause_model import MODEL_PATH, DecisionRule, chosen_units
-from .features import unit_features
-from .matching import matches, words
-from .segment import units
+from pactra_ai import cuad
+from pactra_ai.clause_types import SENTENCE_TYPES
+from pactra_ai.offline.clause_model import MODEL_PATH, DecisionRule, chosen_units
+from pactra_ai.offline.features import unit_features
+from pactra_ai.offline.matching import matches, words
+from pactra_ai.offline.segment import units
 
 FOLDS = 5
 MIN_COUNT = 2

@@ -1,4 +1,5 @@
-"""Measuring an engine on the CUAD sample: ``python -m pactra_ai.evaluation --split test``.
+"""Measuring an engine on the CUAD sample: ``python -m pactra_devtools.ai_evaluation --split test``
+(``make eval-ai``; it lives here, not in the ai service, which never runs it).
 
 Per clause type and micro-averaged over the 20 types: precision (predictions matching some
 labelled span of their type), recall (spans matched by some prediction) and F1, by the word
@@ -14,10 +15,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import cuad
-from .clause_types import CLAUSE_TYPES
-from .engines import Engine, analyze_text, offline_engine
-from .offline.matching import matches, words
+from pactra_ai import cuad
+from pactra_ai.clause_types import CLAUSE_TYPES
+from pactra_ai.engines import Engine, analyze_text, offline_engine
+from pactra_ai.offline.matching import matches, words
 
 
 @dataclass

@@ -1,0 +1,287 @@
+"""Usage counters per workspace and period, and the quota decisions made on them.
+
+Deciding: the service about to do the work (signing before a send, ai before an analysis,
+documents before storing an upload) asks :meth:`Usage.reserve` (through the internal API,
+internal.py) for the quantities it is about to use, under an id of its own for that work. One
+transaction inserts the reservation and raises each counter with a conditional update
+(``used + n <= limit``, the row locked by the update), so two sends racing for the last unit
+cannot both pass: the second waits on the row lock, then sees the first's count.
+
+Counting: every service publishes ``usage.recorded`` with the same id as ``source_event_id``;
+:meth:`Usage.record` confirms the reservation (the counter already holds it), or counts what
+was never reserved (emails, webhook deliveries, a deletion's negative storage). A duplicate
+event finds its record and changes nothing. A reservation whose event never came (the work
+failed after it) is given back after ``RESERVATION_SECONDS`` (the worker's housekeeping).
+
+API requests are counted by the gateway itself, in memory, and added to the counters in one
+statement every ``FLUSH_SECONDS`` per process (:class:`RequestCounter`): an event, or a write,
+per request would cost more than the request. A process that dies loses at most those seconds.
+"""
+
+import atexit
+import logging
+import threading
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, Engine, text
+
+from pactra_contracts.times import format_time
+
+from . import periods
+from .plans import METRICS, Catalogue, Plan
+
+log = logging.getLogger(__name__)
+RESERVATION_SECONDS = 15 * 60
+FLUSH_SECONDS = 5.0
+LIVE = "live"  # the period key of storage's current level
+HISTORY = 12
+
+
+@dataclass(frozen=True)
+class QuotaExceeded(Exception):
+    metric: str
+    limit: int
+    used: int
+    resets_at: datetime
+
+    def problem_fields(self) -> dict:
+        return {"metric": self.metric, "limit": self.limit, "used": self.used,
+                "resets_at": format_time(self.resets_at)}
+
+
+class UnknownWorkspace(Exception):
+    pass
+
+
+ENSURE = text("INSERT INTO usage_counters (workspace_id, period, metric, used) "
+              "VALUES (:w, :p, :m, 0) ON CONFLICT DO NOTHING")
+# The decision: the row is locked by the update, so a concurrent reservation waits and then
+# sees this one's count. A zero quantity asks "is anything left?" (tokens when an analysis
+# starts: how many it will use is not known yet).
+RAISE_WITHIN = text(
+    "UPDATE usage_counters SET used = used + :q WHERE workspace_id = :w AND period = :p "
+    "AND metric = :m AND (CAST(:limit AS bigint) IS NULL OR (used + :q <= :limit AND used < :limit)) "
+    "RETURNING used")
+USED = text("SELECT used FROM usage_counters WHERE workspace_id = :w AND period = :p AND metric = :m")
+ADD = text(
+    "INSERT INTO usage_counters (workspace_id, period, metric, used) VALUES (:w, :p, :m, :q) "
+    "ON CONFLICT (workspace_id, period, metric) DO UPDATE SET used = usage_counters.used + :q "
+    "RETURNING used")
+PEAK = text(
+    "INSERT INTO usage_counters (workspace_id, period, metric, used) VALUES (:w, :p, :m, :level) "
+    "ON CONFLICT (workspace_id, period, metric) DO UPDATE "
+    "SET used = GREATEST(usage_counters.used, :level)")
+
+
+class Usage:
+    def __init__(self, engine: Engine, catalogue: Catalogue, clock: periods.Clock, *,
+                 quotas: bool = True) -> None:
+        self.engine = engine
+        self.catalogue = catalogue
+        self.clock = clock
+        self.quotas = quotas
+
+    def plan_of(self, conn: Connection, workspace_id: str) -> Plan:
+        name = conn.execute(text("SELECT plan FROM workspaces WHERE id = :w"),
+                            {"w": workspace_id}).scalar()
+        if name is None:
+            raise UnknownWorkspace(workspace_id)
+        return self.catalogue.get(name)
+
+    # --- deciding ---------------------------------------------------------------------------
+
+    def reserve(self, workspace_id: str, source_id: str, items: dict[str, int]) -> dict[str, int]:
+        """Count ``items`` for ``source_id`` now, or raise :class:`QuotaExceeded` and count
+        nothing. Asking again with the same ``source_id`` (a retried call) counts nothing more.
+        Returns each metric's count after the reservation."""
+        now = self.clock.now()
+        period = periods.period_of(now)
+        with self.engine.begin() as conn:
+            plan = self.plan_of(conn, workspace_id)
+            inserted = conn.execute(text(
+                "INSERT INTO usage_records (source_id, metric, workspace_id, period, quantity, state,"
+                " created_at) SELECT :s, m, :w, :p, q, 'reserved', now() "
+                "FROM unnest(CAST(:metrics AS text[]), CAST(:quantities AS bigint[])) AS i(m, q) "
+                "ON CONFLICT DO NOTHING RETURNING metric"),
+                {"s": source_id, "w": workspace_id, "p": period, "metrics": list(items),
+                 "quantities": list(items.values())}).scalars().all()
+            counts = {}
+            # A fixed order of locking: two reservations never wait on each other's rows.
+            for metric in sorted(set(inserted)):
+                quantity = items[metric]
+                limit = plan.limits[metric] if self.quotas and plan.blocks(metric) else None
+                counts[metric] = self._raise(conn, workspace_id, period, metric, quantity, limit,
+                                             now)
+            return counts
+
+    def _raise(self, conn: Connection, workspace_id: str, period: str, metric: str, quantity: int,
+               limit: int | None, now: datetime) -> int:
+        row_period = LIVE if metric == "storage_bytes" else period
+        values = {"w": workspace_id, "p": row_period, "m": metric, "q": quantity, "limit": limit}
+        conn.execute(ENSURE, values)
+        used = conn.execute(RAISE_WITHIN, values).scalar()
+        if used is None:
+            current = conn.execute(USED, values).scalar() or 0
+            # Raised out of the transaction: it rolls back, the reservation with it.
+            raise QuotaExceeded(metric, limit or 0, current, periods.bounds(period)[1])
+        if metric == "storage_bytes":
+            conn.execute(PEAK, {"w": workspace_id, "p": period, "m": metric, "level": used})
+        return used
+
+    def check(self, workspace_id: str, metric: str) -> None:
+        """Raise :class:`QuotaExceeded` if ``metric`` has nothing left this period (counts
+        nothing)."""
+        now = self.clock.now()
+        period = periods.period_of(now)
+        with self.engine.connect() as conn:
+            plan = self.plan_of(conn, workspace_id)
+            if not (self.quotas and plan.blocks(metric)):
+                return
+            used = conn.execute(USED, {"w": workspace_id, "m": metric, "p": LIVE
+                                       if metric == "storage_bytes" else period}).scalar() or 0
+        if used >= plan.limits[metric]:
+            raise QuotaExceeded(metric, plan.limits[metric], used, periods.bounds(period)[1])
+
+    # --- counting ---------------------------------------------------------------------------
+
+    def record(self, conn: Connection, workspace_id: str, metric: str, quantity: int,
+               source_id: str, occurred_at: datetime) -> bool:
+        """Count one ``usage.recorded``; False when it changed nothing (a duplicate, or the
+        confirmation of a reservation that already counted it)."""
+        period = periods.period_of(self.clock.shift(occurred_at))
+        inserted = conn.execute(text(
+            "INSERT INTO usage_records (source_id, metric, workspace_id, period, quantity, state,"
+            " created_at) VALUES (:s, :m, :w, :p, :q, 'recorded', now()) "
+            "ON CONFLICT DO NOTHING RETURNING period"),
+            {"s": source_id, "m": metric, "w": workspace_id, "p": period, "q": quantity}).scalar()
+        if inserted is not None:
+            self._add(conn, workspace_id, period, metric, quantity)
+            return True
+        row = conn.execute(text(
+            "SELECT state, period, quantity, workspace_id FROM usage_records "
+            "WHERE source_id = :s AND metric = :m FOR UPDATE"), {"s": source_id, "m": metric}).one()
+        if row.state == "recorded" or row.workspace_id != workspace_id:
+            return False
+        conn.execute(text("UPDATE usage_records SET state = 'recorded', quantity = :q "
+                          "WHERE source_id = :s AND metric = :m"),
+                     {"s": source_id, "m": metric, "q": quantity})
+        # A reservation already counted its quantity (the work may have used another: an
+        # upload's exact size); a released one counted nothing any more.
+        change = quantity - row.quantity if row.state == "reserved" else quantity
+        if change:
+            self._add(conn, workspace_id, row.period, metric, change)
+        return bool(change)
+
+    def _add(self, conn: Connection, workspace_id: str, period: str, metric: str, quantity: int) -> None:
+        if metric != "storage_bytes":
+            conn.execute(ADD, {"w": workspace_id, "p": period, "m": metric, "q": quantity})
+            return
+        level = conn.execute(ADD, {"w": workspace_id, "p": LIVE, "m": metric, "q": quantity}).scalar()
+        conn.execute(PEAK, {"w": workspace_id, "p": periods.period_of(self.clock.now()),
+                            "m": metric, "level": max(level, 0)})
+
+    def release_stale(self, older_than: float = RESERVATION_SECONDS) -> int:
+        """Give back reservations whose work never reported (skipping rows another replica
+        holds); returns how many."""
+        with self.engine.begin() as conn:
+            rows = conn.execute(text(
+                "UPDATE usage_records r SET state = 'released' FROM ("
+                "  SELECT source_id, metric FROM usage_records WHERE state = 'reserved'"
+                "  AND created_at < now() - make_interval(secs => :age)"
+                "  ORDER BY created_at LIMIT 500 FOR UPDATE SKIP LOCKED) stale "
+                "WHERE r.source_id = stale.source_id AND r.metric = stale.metric "
+                "RETURNING r.workspace_id, r.period, r.metric, r.quantity"), {"age": older_than}).all()
+            for row in rows:
+                period = LIVE if row.metric == "storage_bytes" else row.period
+                conn.execute(ADD, {"w": row.workspace_id, "p": period, "m": row.metric,
+                                   "q": -row.quantity})
+            return len(rows)
+
+    def add_requests(self, counts: dict[tuple[str, str], int]) -> None:
+        if not counts:
+            return
+        with self.engine.begin() as conn:
+            conn.execute(ADD, [{"w": workspace_id, "p": period, "m": "api_requests", "q": n}
+                               for (workspace_id, period), n in sorted(counts.items())])
+
+    # --- reading ----------------------------------------------------------------------------
+
+    def counters(self, conn: Connection, workspace_id: str, wanted: list[str]) -> dict[str, dict[str, int]]:
+        found: dict[str, dict[str, int]] = {period: {} for period in wanted}
+        for row in conn.execute(text(
+                "SELECT period, metric, used FROM usage_counters WHERE workspace_id = :w "
+                "AND period = ANY(:periods)"), {"w": workspace_id, "periods": wanted}):
+            found.setdefault(row.period, {})[row.metric] = row.used
+        return found
+
+    def report(self, workspace_id: str) -> dict:
+        """``GET /v1/usage``: this period against the plan's limits, and the last 12 periods."""
+        now = self.clock.now()
+        current = periods.period_of(now)
+        history = periods.previous(current, HISTORY)
+        with self.engine.connect() as conn:
+            plan = self.plan_of(conn, workspace_id)
+            counts = self.counters(conn, workspace_id, [current, LIVE, *history])
+        start, end = periods.bounds(current)
+
+        def metrics(used: dict[str, int], level: int | None) -> dict:
+            out = {}
+            for metric in METRICS:
+                value = used.get(metric, 0)
+                if metric == "storage_bytes" and level is not None:
+                    value = level
+                limit = plan.limits[metric]
+                out[metric] = {"used": value, "limit": limit, "overage": max(0, value - limit),
+                               "blocking": self.quotas and plan.blocks(metric)}
+            return out
+
+        return {
+            "period": {"start": start, "end": end, "name": current},
+            "plan": plan.name,
+            "overage": plan.overage,
+            "metrics": metrics(counts[current], counts[LIVE].get("storage_bytes", 0)),
+            "history": [{"period": {"start": periods.bounds(p)[0], "end": periods.bounds(p)[1],
+                                    "name": p},
+                         "metrics": {m: counts[p].get(m, 0) for m in METRICS}} for p in history],
+        }
+
+
+class RequestCounter:
+    """API requests per workspace, counted in memory and added to the counters every
+    ``FLUSH_SECONDS`` by a thread of this process (and at its exit)."""
+
+    def __init__(self, usage: Usage, every: float = FLUSH_SECONDS) -> None:
+        self.usage = usage
+        self.every = every
+        self._counts: Counter[tuple[str, str]] = Counter()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+
+    def count(self, workspace_id: str) -> None:
+        period = periods.period_of(self.usage.clock.now())
+        with self._lock:
+            self._counts[(workspace_id, period)] += 1
+            if self._thread is None:
+                # Started on first use, in the serving process (gunicorn forks after import).
+                self._thread = threading.Thread(target=self._run, name="api-request-counter",
+                                                daemon=True)
+                self._thread.start()
+                atexit.register(self.flush)
+
+    def flush(self) -> None:
+        with self._lock:
+            counts, self._counts = dict(self._counts), Counter()
+        try:
+            self.usage.add_requests(counts)
+        except Exception:
+            log.exception("could not add API request counts; they are kept for the next flush")
+            with self._lock:
+                self._counts.update(counts)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            self.flush()
+
