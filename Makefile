@@ -5,7 +5,7 @@ UV_VERSION := 0.13.8
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 VENV := .venv
 
-.PHONY: install run test test-unit lint docs migrate deadletters clean eval-ai bench reset backup restore
+.PHONY: install run test test-unit test-deploy lint docs migrate deadletters clean eval-ai bench reset backup restore
 
 $(UV):
 	$(PYTHON) -m venv .tools && .tools/bin/pip install --quiet uv==$(UV_VERSION)
@@ -27,6 +27,22 @@ test: install
 # database or broker, in seconds.
 test-unit: install
 	$(VENV)/bin/pytest -m unit -q $(wildcard libs/*/tests/unit services/*/tests/unit tests/unit)
+
+# deploy/ for real: the base from Debian's packages (mmdebstrap), the images built with podman,
+# deploy/compose.yaml run with podman-compose (pinned, in .tools/podman-compose) on fresh
+# secrets, one life cycle through nginx whose receipt pactra-verify checks; then torn down
+# (images kept). Needs podman, runc, mmdebstrap (.ci/run installs them). Fails, never skips,
+# where podman cannot run. PACTRA_TEST_DEPLOY_PORT (18480) and the next port are its own.
+PODMAN_COMPOSE_VERSION := 1.6.0
+PODMAN_COMPOSE := .tools/podman-compose/bin/podman-compose
+
+$(PODMAN_COMPOSE):
+	$(PYTHON) -m venv .tools/podman-compose && \
+	  .tools/podman-compose/bin/pip install --quiet podman-compose==$(PODMAN_COMPOSE_VERSION)
+
+test-deploy: install $(PODMAN_COMPOSE)
+	PACTRA_TEST_DEPLOY=1 PODMAN_COMPOSE=$(abspath $(PODMAN_COMPOSE)) \
+	  $(VENV)/bin/pytest tests/deploy_live -p no:cacheprovider -x --timeout 1500
 
 # ruff, then mypy over every package's source (pyproject.toml: strict on domain/ and
 # service_layer/, lenient elsewhere to start).

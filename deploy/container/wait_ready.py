@@ -57,7 +57,7 @@ def main() -> int:
             try:
                 check()
                 break
-            except Exception as exc:  # noqa: BLE001 - any failure means "not yet": retried until the deadline
+            except Exception as exc:  # any failure means "not yet": retried until the deadline
                 if time.monotonic() > deadline:
                     # The exception's type only: a driver's message can quote the URL.
                     print(f"{name} did not answer in time ({type(exc).__name__})", file=sys.stderr)

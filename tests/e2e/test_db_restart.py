@@ -5,6 +5,7 @@ request (issue 13): no 500s; every write either happened once or was refused wit
 It restarts the machine's PostgreSQL cluster (``pg_ctlcluster``), which every stack on the
 machine shares: once, briefly, and it makes sure the cluster is online when it ends."""
 
+import collections
 import shutil
 import subprocess
 import threading
@@ -119,6 +120,7 @@ def test_a_postgresql_restart_under_load_costs_no_request(stack: Stack) -> None:
             pg_ctlcluster("start", *managed)
 
     statuses = [status for _, _, status, _ in load.answers]
+    print("answers during the restart:", collections.Counter(statuses))  # shown with -s
     assert all(status < 500 or status == 503 for status in statuses), sorted(set(statuses))
     assert all(status in (200, 201, 503) for status in statuses), sorted(set(statuses))
     # Every write happened once (201) or, refused with a 503, at most once.

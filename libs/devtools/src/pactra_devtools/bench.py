@@ -21,7 +21,7 @@ from pathlib import Path
 
 import requests
 
-from . import bench_webhooks
+from . import bench_quotas, bench_webhooks
 from .stack import BIN, Stack
 from .testing import MAILBOXES, confirm_email, unique_email
 from .webhook_receiver import running_receiver
@@ -62,7 +62,7 @@ class Client:
     def __init__(self, gateway: str) -> None:
         self.gateway = gateway
         self.http = requests.Session()
-        email = unique_email("bench")
+        email = self.email = unique_email("bench")
         account = self.http.post(gateway + "/v1/signup", json={
             "name": "Bench", "email": email, "workspace_name": "Bench"}, timeout=30).json()
         self.headers = {"Authorization": f"Bearer {account['api_key']['key']}"}
@@ -302,6 +302,8 @@ def main(argv: list[str] | None = None) -> int:
               f"in {worst}   (target <= 64 MiB)")
         for name in sorted(growth):
             print(f"  {name:20} {before[name] / 1024:7.1f} -> {after[name] / 1024:7.1f} MiB")
+
+        bench_quotas.run(stack, clients[0], pdf)
 
         bench_webhooks.report(
             completed_to_webhook,

@@ -117,6 +117,8 @@ class Stack:
             "PACTRA_SMTP_URL": f"smtp://127.0.0.1:{mailbox_smtp_port}",
             "PACTRA_MAILBOX_SMTP_PORT": str(mailbox_smtp_port),
             "PACTRA_MAILBOX_WEB_PORT": str(mailbox_web_port),
+            # The stack's own mail, not `make run`'s .pactra/mail (`pactra-dev mailbox`'s default).
+            "PACTRA_MAILBOX_DIR": str(workdir / "mail"),
             **{f"PACTRA_{name.upper()}_PORT": str(port) for name, port in service_ports.items()},
             **(extra_env or {}),
         }
