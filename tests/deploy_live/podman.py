@@ -19,6 +19,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import yaml
+
 from pactra_platform.internal_auth import generate_key
 from pactra_platform.settings import SERVICES
 
@@ -115,7 +117,9 @@ class Podman:
                                     "podman runc mmdebstrap netavark aardvark-dns catatonit)")
         runtime = "runc" if shutil.which("runc") else "crun"
         nofile = _limit(resource.RLIMIT_NOFILE, 65536)
-        nproc = _limit(resource.RLIMIT_NPROC, 65536)
+        # Under the hard limit is not enough everywhere: this sandbox also refuses an nproc
+        # above its pid_max (32768). 16384 is plenty for one service's processes and threads.
+        nproc = _limit(resource.RLIMIT_NPROC, 16384)
         network = ('[network]\nnetwork_backend = "netavark"\n'
                    if Path("/usr/lib/podman/netavark").exists() or shutil.which("netavark") else "")
         self.containers_conf.write_text(
@@ -233,8 +237,34 @@ class Podman:
                         str(DEPLOY / "compose.yaml"), *args, **kwargs)
 
     def up(self) -> None:
+        """The Compose file's own order, in three steps: the infrastructure, the one-shot
+        migrations (each waits for the database and the broker itself, then must exit 0), then
+        every process and nginx. Each step is `up --no-deps`, because Debian's podman 4.3 cannot
+        take the file's depends_on as podman-compose passes it: it ignores `service_healthy`
+        (podman-compose needs 4.6 for it) and refuses to start a container whose dependency has
+        dependencies of its own ("depends on container ... not found in input list")."""
         started = time.monotonic()
-        self.compose("up", "-d", "--no-build", log="compose-up.log", timeout=900)
+        services = yaml.safe_load((DEPLOY / "compose.yaml").read_text())["services"]
+        migrations = sorted(name for name in services if name.endswith("-migrate"))
+        infrastructure = sorted(name for name, spec in services.items()
+                                if name not in migrations and "depends_on" not in spec)
+        rest = sorted(set(services) - set(migrations) - set(infrastructure))
+        self.compose("up", "-d", "--no-build", "--no-deps", *infrastructure,
+                     log="compose-up-infrastructure.log", timeout=600)
+        self.compose("up", "-d", "--no-build", "--no-deps", *migrations,
+                     log="compose-up-migrations.log", timeout=600)
+        deadline = time.monotonic() + 300
+        for name in migrations:
+            container = f"{self.project}_{name}_1"
+            while (state := self.exit_code(container))[0] not in ("exited", "stopped"):
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"{name} still {state[0]} after 300 s\n{self.logs_of_all()}")
+                time.sleep(1)
+            if state[1] != 0:
+                raise AssertionError(f"{name} exited {state[1]}\n{self.logs_of_all()}")
+        self._timed("infrastructure and migrations", started)
+        started = time.monotonic()
+        self.compose("up", "-d", "--no-build", "--no-deps", *rest, log="compose-up.log", timeout=600)
         self._timed("compose up", started)
 
     def containers(self) -> list[str]:

@@ -75,9 +75,10 @@ def _matrix(stack, gateway, receiver) -> None:
     ping = requests.post(f"{gateway}/v1/webhooks/{endpoint['id']}/test", headers=auth(alice),
                          timeout=30).json()
     wait_until(lambda: receiver.requests(), 30)
+    export = requests.post(gateway + "/v1/exports", headers=auth(alice), timeout=30).json()
     ids = {"documents": document["id"], "agreements": agreement["id"], "api-keys": spare["id"],
            "signer_id": signer_id, "page": "1", "webhooks": endpoint["id"],
-           "delivery_id": ping["id"]}
+           "delivery_id": ping["id"], "exports": export["id"]}
 
     routes = _routes_with_ids()
     assert {path for _, path, _ in routes} >= NAMED

@@ -63,12 +63,12 @@ def seconds_into_next_month() -> float:
     return (nxt - now).total_seconds()
 
 
-def set_used(engine, workspace_id: str, metric: str, used: int) -> None:
+def set_used(engine, workspace_id: str, metric: str, used: int, period: str | None = None) -> None:
     with engine.begin() as conn:
         conn.execute(text(
             "INSERT INTO usage_counters (workspace_id, period, metric, used) VALUES (:w, :p, :m, :u) "
             "ON CONFLICT (workspace_id, period, metric) DO UPDATE SET used = :u"),
-            {"w": workspace_id, "p": period_now(), "m": metric, "u": used})
+            {"w": workspace_id, "p": period or period_now(), "m": metric, "u": used})
 
 
 def usage(gateway: str, account: dict) -> dict:
@@ -146,8 +146,12 @@ def test_fifty_parallel_sends_for_the_last_five_units_let_exactly_five_through(s
     limit = usage(gateway, account)["metrics"]["agreements_sent"]["limit"]
     set_used(gateway_db, workspace_id, "agreements_sent", limit - 5)
 
+    # Ten sends per key, so free's per-key rate limit (20/second) never answers instead.
+    keys = [account] + [{"api_key": requests.post(
+        gateway + "/v1/api-keys", json={"name": f"racer {i}"}, headers=auth(account),
+        timeout=30).json()} for i in range(4)]
     with ThreadPoolExecutor(50) as pool:
-        answers = list(pool.map(lambda agreement_id: send(gateway, account, agreement_id), drafts))
+        answers = list(pool.map(lambda i: send(gateway, keys[i % 5], drafts[i]), range(50)))
     statuses = sorted(a.status_code for a in answers)
     assert statuses == [200] * 5 + [402] * 45, [a.text for a in answers if a.status_code not in
                                                   (200, 402)]
@@ -155,8 +159,33 @@ def test_fifty_parallel_sends_for_the_last_five_units_let_exactly_five_through(s
     metrics = usage(gateway, account)["metrics"]
     assert metrics["agreements_sent"]["used"] == limit
     assert metrics["signers_invited"]["used"] == 5
-    sent = [a for a in drafts if flows.get(gateway, account, a)["status"] == "sent"]
-    assert len(sent) == 5
+    listed = requests.get(gateway + "/v1/agreements?limit=100", headers=auth(account), timeout=30)
+    assert sorted(a["status"] for a in listed.json()["data"]) == ["draft"] * 45 + ["sent"] * 5
+
+
+def test_storage_is_counted_up_and_down_and_an_upload_beyond_it_is_refused(stack, gateway,
+                                                                           gateway_db):
+    account = signup(gateway, "Storage Tester")
+    workspace_id = account["workspace"]["id"]
+    set_plan(stack, workspace_id, "free")
+    document = flows.upload(gateway, account)
+    stored = wait_until(lambda: usage(gateway, account)["metrics"]["storage_bytes"]["used"]
+                        == document["size"] and records_settled(gateway_db, workspace_id))
+    assert stored
+    limit = usage(gateway, account)["metrics"]["storage_bytes"]["limit"]
+    set_used(gateway_db, workspace_id, "storage_bytes", limit - 10, period="live")
+    with flows.FOUR_PAGES.open("rb") as pdf:
+        refused = requests.post(gateway + "/v1/documents?filename=big.pdf", data=pdf, timeout=60,
+                                headers={**auth(account), "Content-Type": "application/pdf"})
+    assert refused.status_code == 402, refused.text
+    assert (refused.json()["metric"], refused.json()["used"]) == ("storage_bytes", limit - 10)
+    listed = requests.get(gateway + "/v1/documents", headers=auth(account), timeout=30).json()
+    assert [d["id"] for d in listed["data"]] == [document["id"]]  # nothing was stored
+    # Deleting is never refused, and gives the storage back.
+    assert requests.delete(f"{gateway}/v1/documents/{document['id']}", headers=auth(account),
+                           timeout=30).status_code == 204
+    wait_until(lambda: usage(gateway, account)["metrics"]["storage_bytes"]["used"]
+               == limit - 10 - document["size"])
 
 
 async def _publish(settings, events) -> None:
@@ -177,9 +206,11 @@ def test_duplicate_usage_events_change_nothing(stack, gateway, gateway_db):
     account = signup(gateway, "Duplicate Tester")
     workspace_id = account["workspace"]["id"]
 
+    # A metric nothing else counts for this workspace (it has no webhook endpoint); emails
+    # would also count its owner's verification email.
     def emails(source: str, quantity: int = 3):
         return make_event("usage.recorded", UsageRecorded(
-            workspace_id=workspace_id, metric="emails_sent", quantity=quantity,
+            workspace_id=workspace_id, metric="webhook_deliveries", quantity=quantity,
             source_event_id=source), producer="notify", workspace_id=workspace_id)
 
     first = emails("dup-test-1")
@@ -188,12 +219,12 @@ def test_duplicate_usage_events_change_nothing(stack, gateway, gateway_db):
     asyncio.run(_publish(stack.settings, [first, first, emails("dup-test-1"), emails("dup-test-1"),
                                           emails("dup-test-2", 4)]))
     asyncio.run(_publish(stack.settings, [emails("dup-test-marker", 100)]))
-    wait_until(lambda: usage(gateway, account)["metrics"]["emails_sent"]["used"] >= 100)
-    wait_until(lambda: usage(gateway, account)["metrics"]["emails_sent"]["used"] == 107, timeout=10)
+    wait_until(lambda: usage(gateway, account)["metrics"]["webhook_deliveries"]["used"] >= 100)
+    wait_until(lambda: usage(gateway, account)["metrics"]["webhook_deliveries"]["used"] == 107, timeout=10)
     asyncio.run(_publish(stack.settings, [first, emails("dup-test-2", 4)]))
     asyncio.run(_publish(stack.settings, [emails("dup-test-marker-2", 1000)]))
-    wait_until(lambda: usage(gateway, account)["metrics"]["emails_sent"]["used"] >= 1000)
-    assert usage(gateway, account)["metrics"]["emails_sent"]["used"] == 1107
+    wait_until(lambda: usage(gateway, account)["metrics"]["webhook_deliveries"]["used"] >= 1000)
+    assert usage(gateway, account)["metrics"]["webhook_deliveries"]["used"] == 1107
 
 
 def test_statement_totals_are_exact_and_the_pdf_says_the_same(stack, gateway, gateway_db, clock):

@@ -8,7 +8,7 @@ import pytest
 import rfc8785
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from tests.verifier import verdict, verify
+from tests.verifier import livemode, verdict, verify
 
 DOCUMENT = b"%PDF-1.7 original document bytes"
 SIGNED_PDF = b"%PDF-1.7 signed document bytes"
@@ -182,3 +182,31 @@ def test_pactra_verify_gives_the_independent_verdict(evidence: tuple[dict, dict,
         assert report.verdict == verdict(mine), case
         assert {c: report.checks[c] for c in mine} == mine, case
         assert report.valid is (verdict(mine) == "valid")
+
+
+def _resign(receipt: dict, key: Ed25519PrivateKey, jwks: dict) -> dict:
+    """The receipt signed again under a key of its own, ``k2`` in ``jwks``."""
+    body = {name: value for name, value in receipt.items() if name != "signature"}
+    jwks["keys"].append({**jwks["keys"][0], "kid": "k2",
+                         "x": b64url(key.public_key().public_bytes_raw())})
+    return {**body, "signature": {"alg": "EdDSA", "crv": "Ed25519", "kid": "k2",
+                                  "value": b64url(key.sign(rfc8785.dumps(body)))}}
+
+
+def test_a_test_receipt_says_so_and_its_mode_is_signed(evidence: tuple[dict, dict, dict]) -> None:
+    """receipts.md: livemode false marks a test receipt, inside what the signature covers;
+    both verifiers accept it and say it is a test; turning it into a live one breaks it."""
+    from pactra_verify import verify as shipped
+
+    receipt, jwks, _ = evidence
+    assert livemode(receipt) is True  # no member: issued before test mode, live
+    test_receipt = _resign({**receipt, "livemode": False}, Ed25519PrivateKey.generate(), jwks)
+    assert livemode(test_receipt) is False
+    # (The fixture's trail names the live receipt in its receipt.issued entry: left out here.)
+    assert verdict(verify(test_receipt, jwks, None, DOCUMENT)) == "valid"
+    report = shipped(test_receipt, jwks, None, DOCUMENT)
+    assert report.valid and report.livemode is False
+    assert any("TEST RECEIPT" in note for note in report.notes)
+    passed_as_live = {**test_receipt, "livemode": True}
+    assert verdict(verify(passed_as_live, jwks)) == "invalid"
+    assert shipped(passed_as_live, jwks).verdict == "invalid"

@@ -90,6 +90,16 @@ def verify(receipt: dict, jwks: dict | None, audit: dict | None = None, document
     }
 
 
+def livemode(receipt: dict) -> bool:
+    """receipts.md: ``livemode`` is false for a test-mode agreement's receipt (it proves only
+    that the test happened); a receipt without the member was issued before it existed and
+    means true. It is inside what the signature covers, like every member but ``signature``."""
+    value = receipt.get("livemode", True)
+    if not isinstance(value, bool):
+        raise ValueError("livemode must be true or false")
+    return value
+
+
 def verdict(checks: dict[str, str]) -> str:
     """``invalid`` if any check failed; ``valid`` only if none failed and the signature was
     checked: without it, every hash the receipt states may be the forger's own."""

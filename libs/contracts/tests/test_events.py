@@ -25,6 +25,8 @@ CATALOGUE_OF_EVENTS_MD = {
     "signer.bounced", "signer.complained",
     # The account's emails and corrections (api.md, "Account").
     "account.email_verification_requested", "account.recovery_requested", "account.updated",
+    # Exports (api.md, "Exports"): the request and each service's staged part.
+    "export.requested", "export.part_ready",
 }
 
 
@@ -91,4 +93,5 @@ def test_every_event_type_has_a_producer_and_every_producer_type_exists() -> Non
     assert "receipt.issued" in types_produced_by("receipts")
     assert "receipt.issued" not in types_produced_by("notify")
     assert types_produced_by("notify") == ("notification.sent", "signer.bounced",
-                                           "signer.complained", "usage.recorded")
+                                           "signer.complained", *ANY_PRODUCER)
+    assert "usage.recorded" in ANY_PRODUCER

@@ -112,9 +112,13 @@ def scratch() -> Iterator[Scratch]:
             db = Db(settings.database_url_of(SCRATCH_SERVICE))
             try:
                 from pactra_platform.db import Base
+                from pactra_platform.erasure import DeletedWorkspace, WorkspaceKey
 
+                # What every service's migrations make: the outbox, the inbox, and the
+                # erasure tables the consumer checks (deleted-workspace markers).
                 Base.metadata.create_all(
-                    db.engine, tables=[OutboxMessage.__table__, InboxRecord.__table__]
+                    db.engine, tables=[OutboxMessage.__table__, InboxRecord.__table__,
+                                       DeletedWorkspace.__table__, WorkspaceKey.__table__]
                 )
                 with db.engine.begin() as conn:
                     conn.execute(text(

@@ -43,6 +43,7 @@ def test_secrets_never_reach_a_log_line(captured):
     log.info("invitation sent with %s", f"http://127.0.0.1:8080/s/{TOKEN}")
     log.info("links", extra={"confirm": f"/confirm-email/{TOKEN}", "recover": f"/recover/{TOKEN}?x=1"})
     log.warning("webhook secret whsec_Abc123, deletion /confirm-deletion/%s", TOKEN)
+    log.info("export link", extra={"url": f"http://127.0.0.1:8080/v1/exports/download/{TOKEN}"})
     try:
         raise ValueError(f"could not send {KEY} to /s/{TOKEN}: Authorization: Bearer sekrit-bearer")
     except ValueError:
@@ -55,6 +56,7 @@ def test_secrets_never_reach_a_log_line(captured):
         assert secret not in out, (secret, out)
     # What was logged is still there to read, minus the secrets.
     for kept in ("GET /s/<redacted>/info", "/confirm-email/<redacted>", "/recover/<redacted>?x=1",
+                 "/v1/exports/download/<redacted>",
                  "pct_live_<redacted>", "whsec_<redacted>", "ValueError", "uncaught exception in thread"):
         assert kept in out, (kept, out)
 

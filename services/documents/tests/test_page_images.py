@@ -89,7 +89,7 @@ class MemoryStore:
     def __init__(self) -> None:
         self.objects: dict[str, bytes] = {}
 
-    def put(self, name: str, chunks) -> int:
+    def put(self, name: str, chunks, *, workspace_id: str | None = None) -> int:
         self.objects[name] = b"".join(chunks)
         return len(self.objects[name])
 

@@ -23,3 +23,12 @@ def test_only_a_sha256_is_kept():
     digest = api_keys.hash_key(key)
     assert len(digest) == 64 and key not in digest
     assert api_keys.display_prefix(key) == key[:12]
+
+
+def test_test_keys_have_their_own_prefix_and_checksum():
+    key = api_keys.generate("test")
+    assert key.startswith("pct_test_") and api_keys.well_formed(key)
+    assert api_keys.mode_of_prefix(api_keys.display_prefix(key)) == "test"
+    assert api_keys.mode_of_prefix(api_keys.display_prefix(api_keys.generate())) == "live"
+    # The prefix is covered by a test key's checksum: swapping it makes the key malformed.
+    assert not api_keys.well_formed("pct_live_" + key[9:])

@@ -20,7 +20,10 @@ GATEWAY_OWN = {("POST", "/v1/signup"), ("GET", "/v1/workspace"), ("PATCH", "/v1/
                ("POST", "/v1/account/recover/key"), ("GET", "/v1/security-events"),
                # Usage and statements (billing_views.py).
                ("GET", "/v1/usage"), ("GET", "/v1/billing/statements"),
-               ("GET", "/v1/billing/statements/{}"), ("GET", "/v1/billing/statements/{}.pdf")}
+               ("GET", "/v1/billing/statements/{}"), ("GET", "/v1/billing/statements/{}.pdf"),
+               # Exports and their download link (export_views.py).
+               ("POST", "/v1/exports"), ("GET", "/v1/exports"), ("GET", "/v1/exports/{}"),
+               ("GET", "/v1/exports/download/{}")}
 
 
 def _shape(template: str) -> str:

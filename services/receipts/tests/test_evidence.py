@@ -51,7 +51,8 @@ def test_completed_evidence_passes_every_verifier(receipts_stack: Stack, account
     answer = post_verify(receipts_stack, evidence)
     assert answer.status_code == 200, answer.text
     assert answer.json() == {"valid": True, "verdict": "valid", "receipt_id": evidence.receipt["receipt_id"],
-                             "agreement_id": story.agreement_id, "checks": ALL_PASS, "errors": [],
+                             "agreement_id": story.agreement_id, "livemode": True,
+                             "checks": ALL_PASS, "errors": [],
                              "skipped": {}, "notes": []}
 
     report = pdfsig(evidence.signed_pdf, tmp_path)

@@ -34,6 +34,8 @@ class WorkspacePatch(_Request):
 
 class ApiKeyCreate(_Request):
     name: str = Field(min_length=1, max_length=100)
+    # api.md, "Test mode": a test key (``pct_test_...``) sees and makes only test objects.
+    mode: Literal["live", "test"] = "live"
 
 
 class WorkspaceLimits(BaseModel):
@@ -79,6 +81,7 @@ class ApiKeyOut(BaseModel):
     created_at: UtcTime
     last_used_at: UtcTime | None
     revoked_at: UtcTime | None
+    mode: Literal["live", "test"] = "live"
 
 
 class NewApiKeyOut(BaseModel):
@@ -87,6 +90,7 @@ class NewApiKeyOut(BaseModel):
     key: str = Field(description="The secret key. Shown only in this response.")
     prefix: str
     created_at: UtcTime
+    mode: Literal["live", "test"] = "live"
 
 
 class SignupOut(BaseModel):
@@ -309,3 +313,34 @@ class StatementOut(StatementSummary):
     line_items: list[LineItem]
     usage_cents: int
     issued_at: UtcTime | None
+
+
+# --- exports (gateway) ---------------------------------------------------------------------
+
+
+class ExportCreated(BaseModel):
+    id: str = Field(description="exp_...")
+    status: Literal["pending"] = "pending"
+
+
+class ExportOut(BaseModel):
+    id: str
+    status: Literal["pending", "running", "ready", "failed"]
+    parts_done: int = Field(description="Services whose part of the archive is staged.")
+    parts_total: int
+    size: int | None = Field(description="The archive's size in bytes, once ready.")
+    sha256: str | None = Field(description="SHA-256 (hex) of the archive (the zip), once ready.")
+    download_url: str | None = Field(
+        description="Once ready: a Pactra URL carrying a capability token; it needs no API key "
+                    "and streams the archive. Each read of the export mints a new one.")
+    download_url_expires_at: UtcTime | None = Field(description="When download_url stops working "
+                                                                "(24 h after it was minted).")
+    created_at: UtcTime
+    expires_at: UtcTime = Field(description="When the export and its archive are deleted (7 days).")
+    error: str | None = None
+
+
+class ExportList(BaseModel):
+    data: list[ExportOut]
+    has_more: bool
+    next_cursor: str | None

@@ -54,10 +54,14 @@ class DocumentUploaded(_Strict):
     size: int
     pages: int
     filename: str
+    # False for a test key's document (api.md, "Test mode"). Optional: earlier ones were live.
+    livemode: bool = True
 
 
 class DocumentDeleted(_Strict):
     document_id: str
+    # False for a test key's document (api.md, "Test mode"). Optional: earlier ones were live.
+    livemode: bool = True
 
 
 class SignerSummary(_Strict):
@@ -94,6 +98,9 @@ class AgreementCreated(_Strict):
     # The agreement's version after this change (events.md; webhooks show it as ``sequence``).
     # Optional so that events published before signing carried it still parse.
     agreement_version: int | None = None
+    # False for an agreement made with a test key (api.md, "Test mode"). Optional so that
+    # events published before it still parse (they were all live).
+    livemode: bool = True
 
 
 class AgreementSent(_Strict):
@@ -103,6 +110,9 @@ class AgreementSent(_Strict):
     # The agreement's version after this change (events.md; webhooks show it as ``sequence``).
     # Optional so that events published before signing carried it still parse.
     agreement_version: int | None = None
+    # False for an agreement made with a test key (api.md, "Test mode"). Optional so that
+    # events published before it still parse (they were all live).
+    livemode: bool = True
 
 
 class SealedLink(_Strict):
@@ -126,6 +136,9 @@ class SignerInvited(_Strict):
     # The agreement's version after this change (events.md; webhooks show it as ``sequence``).
     # Optional so that events published before signing carried it still parse.
     agreement_version: int | None = None
+    # False for an agreement made with a test key (api.md, "Test mode"). Optional so that
+    # events published before it still parse (they were all live).
+    livemode: bool = True
 
 
 class SignerViewed(_Strict):
@@ -134,6 +147,9 @@ class SignerViewed(_Strict):
     # The agreement's version after this change (events.md; webhooks show it as ``sequence``).
     # Optional so that events published before signing carried it still parse.
     agreement_version: int | None = None
+    # False for an agreement made with a test key (api.md, "Test mode"). Optional so that
+    # events published before it still parse (they were all live).
+    livemode: bool = True
 
 
 class Signature(_Strict):
@@ -155,6 +171,9 @@ class SignerSigned(_Strict):
     # The agreement's version after this change (events.md; webhooks show it as ``sequence``).
     # Optional so that events published before signing carried it still parse.
     agreement_version: int | None = None
+    # False for an agreement made with a test key (api.md, "Test mode"). Optional so that
+    # events published before it still parse (they were all live).
+    livemode: bool = True
 
 
 class SignerDeclined(_Strict):
@@ -164,6 +183,9 @@ class SignerDeclined(_Strict):
     # The agreement's version after this change (events.md; webhooks show it as ``sequence``).
     # Optional so that events published before signing carried it still parse.
     agreement_version: int | None = None
+    # False for an agreement made with a test key (api.md, "Test mode"). Optional so that
+    # events published before it still parse (they were all live).
+    livemode: bool = True
 
 
 class SignedBy(_Strict):
@@ -178,6 +200,9 @@ class AgreementCompleted(_Strict):
     # The agreement's version after this change (events.md; webhooks show it as ``sequence``).
     # Optional so that events published before signing carried it still parse.
     agreement_version: int | None = None
+    # False for an agreement made with a test key (api.md, "Test mode"). Optional so that
+    # events published before it still parse (they were all live).
+    livemode: bool = True
 
 
 class AgreementEnded(_Strict):
@@ -187,6 +212,9 @@ class AgreementEnded(_Strict):
     # The agreement's version after this change (events.md; webhooks show it as ``sequence``).
     # Optional so that events published before signing carried it still parse.
     agreement_version: int | None = None
+    # False for an agreement made with a test key (api.md, "Test mode"). Optional so that
+    # events published before it still parse (they were all live).
+    livemode: bool = True
 
 
 class Recipient(_Strict):
@@ -205,6 +233,9 @@ class ReceiptIssued(_Strict):
     sealed_sha256: str | None
     receipt_sha256: str
     recipients: list[Recipient]
+    # False for an agreement made with a test key (api.md, "Test mode"). Optional so that
+    # events published before it still parse (they were all live).
+    livemode: bool = True
 
 
 class ReceiptFailed(_Strict):
@@ -218,6 +249,9 @@ class ReceiptFailed(_Strict):
     code: str | None = None
     attempts: int | None = None
     will_retry: bool | None = None
+    # False for an agreement made with a test key (api.md, "Test mode"). Optional so that
+    # events published before it still parse (they were all live).
+    livemode: bool = True
 
 
 class AnalysisCompleted(_Strict):
@@ -259,6 +293,9 @@ class UsageRecorded(_Strict):
     # When the counted thing happened (the envelope's occurred_at when absent); storage_bytes
     # counts down on deletion (a negative quantity).
     occurred_at: UtcTime | None = None
+    # False for a test-mode object's usage (api.md, "Test mode": free and counted apart): the
+    # plan's counters and quotas leave it out. Optional: events before it were all live.
+    livemode: bool = True
 
 
 class AccountLinkRequested(_Strict):
@@ -284,6 +321,61 @@ class AccountUpdated(_Strict):
     workspace_id: str
     owner: Person
     email_verified: bool
+
+
+class WorkspaceDeletionRequested(_Strict):
+    """The purge of a workspace starts (api.md, "Deletion and retention"): every service
+    deletes what it owns of it, keeps a marker (the SHA-256 of its id), shreds its key and
+    reports ``workspace.purged``. The gateway republishes it, under a new event id, to a
+    service that has not reported after a while: purging is idempotent."""
+
+    workspace_id: str
+    deletion_id: str
+
+
+class WorkspacePurged(_Strict):
+    """A service has purged a workspace: ``counts`` says how many of each thing it deleted."""
+
+    workspace_id: str
+    deletion_id: str
+    service: str
+    counts: dict[str, int]
+
+
+class DeletionLinkRequested(_Strict):
+    """An email to the owner with the link that confirms (or cancels) a workspace's deletion.
+    Sealed like the account's links (AES-GCM under the account-link key, bound to the user
+    id): only notify opens it."""
+
+    user_id: str
+    name: str
+    email: str
+    workspace_name: str
+    link: SealedLink
+    expires_at: UtcTime
+    grace_hours: int
+
+
+class ExportRequested(_Strict):
+    """A workspace asked for an export of everything it holds (api.md, "Exports"): each
+    service in ``parts`` stages its files in the exports bucket and answers
+    ``export.part_ready``; the gateway assembles the archive once every part is in."""
+
+    export_id: str
+    parts: list[str]
+
+
+class ExportPartReady(_Strict):
+    """One service's part of an export is staged: ``object`` (in the exports bucket,
+    encrypted like every object) holds its ``files`` files, framed one after the other
+    (``pactra_platform.exports``). The list of files travels inside the object, not here: a
+    workspace of 10,000 agreements has tens of thousands of files, too many for a message."""
+
+    export_id: str
+    service: str
+    object: str
+    files: int
+    bytes: int
 
 
 # (type, version) -> model of ``data``. Never change a published version's meaning: add one.
@@ -313,6 +405,11 @@ CATALOGUE: dict[tuple[str, int], type[BaseModel]] = {
     ("account.email_verification_requested", 1): AccountLinkRequested,
     ("account.recovery_requested", 1): AccountLinkRequested,
     ("account.updated", 1): AccountUpdated,
+    ("export.requested", 1): ExportRequested,
+    ("export.part_ready", 1): ExportPartReady,
+    ("workspace.deletion_requested", 1): WorkspaceDeletionRequested,
+    ("workspace.purged", 1): WorkspacePurged,
+    ("account.deletion_confirmation_requested", 1): DeletionLinkRequested,
 }
 EVENT_TYPES = sorted({event_type for event_type, _ in CATALOGUE})
 
@@ -320,7 +417,9 @@ EVENT_TYPES = sorted({event_type for event_type, _ in CATALOGUE})
 # service's RabbitMQ user may publish only these routing keys (``pactra_platform.bus``).
 PRODUCED_BY: dict[str, tuple[str, ...]] = {
     "gateway": ("workspace.created", "workspace.updated", "account.email_verification_requested",
-                "account.recovery_requested", "account.updated"),
+                "account.recovery_requested", "account.updated", "export.requested",
+                "workspace.deletion_requested",
+                "account.deletion_confirmation_requested"),
     "documents": ("document.uploaded", "document.deleted"),
     "signing": ("agreement.created", "agreement.sent", "signer.invited", "signer.reminded",
                 "signer.viewed", "signer.signed", "signer.declined", "agreement.completed",
@@ -330,7 +429,7 @@ PRODUCED_BY: dict[str, tuple[str, ...]] = {
     "notify": ("notification.sent", "signer.bounced", "signer.complained"),
 }
 # Types any service may publish (events.md: producer "any").
-ANY_PRODUCER: tuple[str, ...] = ("usage.recorded",)
+ANY_PRODUCER: tuple[str, ...] = ("usage.recorded", "workspace.purged", "export.part_ready")
 
 
 def types_produced_by(service: str) -> tuple[str, ...]:

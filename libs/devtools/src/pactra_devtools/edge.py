@@ -100,7 +100,7 @@ http {{
 
     # The path as logged: a signing token or one-time link token never reaches the log.
     map $request_uri $pactra_logged_uri {{
-        "~^(?<pactra_head>/(?:s|confirm-email|recover|confirm-deletion)/)(?!static/)[^/?]+(?<pactra_tail>.*)$"
+        "~^(?<pactra_head>/(?:s|confirm-email|recover|confirm-deletion|v1/exports/download)/)(?!static/)[^/?]+(?<pactra_tail>.*)$"
             "${{pactra_head}}<redacted>${{pactra_tail}}";
         default $request_uri;
     }}

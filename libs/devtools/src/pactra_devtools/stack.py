@@ -114,6 +114,9 @@ class Stack:
             # Tests and benchmarks send many signers from brand-new workspaces; the test of the
             # new-workspace cap sets its own.
             "PACTRA_NEW_WORKSPACE_SIGNERS_PER_DAY": "0",
+            # Deletion tests cannot wait a day's grace, nor minutes for a straggler's retry.
+            "PACTRA_DELETION_GRACE_HOURS": "0",
+            "PACTRA_DELETION_RETRY_SECONDS": "5",
             "PACTRA_SMTP_URL": f"smtp://127.0.0.1:{mailbox_smtp_port}",
             "PACTRA_MAILBOX_SMTP_PORT": str(mailbox_smtp_port),
             "PACTRA_MAILBOX_WEB_PORT": str(mailbox_web_port),

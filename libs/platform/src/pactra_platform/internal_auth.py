@@ -38,15 +38,18 @@ REQUEST_ID = "X-Request-Id"
 CALLER = "X-Pactra-Caller"
 CLIENT_IP = "X-Pactra-Client-Ip"
 USER_AGENT = "X-Pactra-User-Agent"
+# The API key's mode (api.md, "Test mode"): "true" live, "false" test, absent when no key
+# stands behind the call (a public route, or a service calling as itself).
+LIVEMODE = "X-Pactra-Livemode"
 TIMESTAMP = "X-Pactra-Timestamp"
 NONCE = "X-Pactra-Nonce"
 CONTENT_SHA256 = "X-Pactra-Content-Sha256"
 SIGNATURE = "X-Pactra-Signature"
-IDENTITY_HEADERS = (WORKSPACE, API_KEY_ID, REQUEST_ID, CALLER, CLIENT_IP, USER_AGENT)
+IDENTITY_HEADERS = (WORKSPACE, API_KEY_ID, REQUEST_ID, CALLER, CLIENT_IP, USER_AGENT, LIVEMODE)
 MAX_SKEW_SECONDS = 60
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 # Bumped whenever what is signed changes: an old signature can never verify as a new one.
-SCHEME = "pactra-internal-v2"
+SCHEME = "pactra-internal-v3"  # v3: the identity includes X-Pactra-Livemode
 _NONCE_CHARS = frozenset(string.ascii_letters + string.digits + "-_")
 _HEX = frozenset("0123456789abcdef")
 

@@ -23,9 +23,11 @@ class ServiceClient:
 
     def request(self, method: str, path_with_query: str, *, workspace_id: str | None = None,
                 extra_headers: Mapping[str, str] | None = None, data: bytes | None = None,
-                json: object = None, **kwargs) -> requests.Response:
+                json: object = None, livemode: bool | None = None, **kwargs) -> requests.Response:
         """``data`` (bytes) or ``json`` is the body; it is hashed into the signature, so it
-        must be whole here (a stream would have to be spooled first)."""
+        must be whole here (a stream would have to be spooled first). ``livemode`` scopes the
+        call to live (True) or test (False) objects, as a key of that mode would be; None:
+        not scoped."""
         headers = dict(extra_headers or {})
         if json is not None:
             data = jsonlib.dumps(json, separators=(",", ":")).encode()
@@ -35,6 +37,7 @@ class ServiceClient:
         identity = {
             internal_auth.WORKSPACE: workspace_id or "",
             internal_auth.REQUEST_ID: logs.request_id.get() or "",
+            internal_auth.LIVEMODE: "" if livemode is None else ("true" if livemode else "false"),
         }
         digest = hashlib.sha256(data).hexdigest() if data else internal_auth.EMPTY_SHA256
         headers.update(self.signer.sign(self.target, method, path_with_query, identity, digest))

@@ -16,7 +16,7 @@ request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 # links of account flows), API keys, webhook secrets and Authorization values. The part before
 # the secret stays so a reader still sees what kind of request it was.
 _SECRET_PATH = re.compile(
-    r"(/(?:s|confirm-email|recover|confirm-deletion)/)(?!static/|<redacted>)[^/?#\s\"'<>]+")
+    r"(/(?:s|confirm-email|recover|confirm-deletion|v1/exports/download)/)(?!static/|<redacted>)[^/?#\s\"'<>]+")
 _SECRETS = (
     (_SECRET_PATH, r"\1<redacted>"),
     (re.compile(r"\b(pct_(?:live|test)_|whsec_)[A-Za-z0-9_\-+/=]+"), r"\1<redacted>"),

@@ -3,7 +3,11 @@
 An object's bytes in the bucket are ``MAGIC | u16 length | wrapped data key | ciphertext``.
 The data key is a fresh Tink keyset per object, sealed by the master key (``SecretBox``,
 purpose ``object-keys``) and bound to ``bucket/name``, so a key copied onto another object
-opens nothing. The header travels with the object, so copying or restoring a bucket keeps
+opens nothing. An object of a workspace (``put(..., workspace_id=)``, issue 15) is
+``MAGIC2 | u8 length | key id | u16 length | wrapped data key | ciphertext`` instead: its keyset
+is sealed under the workspace's data key (``pactra_platform.erasure``), named by a random key
+id, so deleting the workspace's key row makes every copy of the object unreadable, backups
+included (crypto-shredding). The header travels with the object, so copying or restoring a bucket keeps
 objects readable. Upload and download both stream: memory stays at a few segments whatever
 the object size.
 """
@@ -19,11 +23,15 @@ from minio.error import S3Error
 from tink import secret_key_access, streaming_aead
 
 from .crypto import SecretBox
+from .erasure import KeyShredded, WorkspaceBox, WorkspaceKeyring
 from .settings import Settings
 from .storage import bucket_name, ensure_bucket, object_store
 
 MAGIC = b"PTO1"
+MAGIC2 = b"PTO2"
 _HEADER = struct.Struct(">4sH")
+_KEY_ID = struct.Struct(">B")
+_WRAPPED = struct.Struct(">H")
 OBJECT_KEYS_PURPOSE = "object-keys"
 # S3's multipart minimum; the upload buffers at most one part plus one chunk.
 PART_SIZE = 5 * 1024 * 1024
@@ -39,6 +47,10 @@ class ObjectCorrupt(Exception):
 
 class ObjectMissing(Exception):
     """No object by that name."""
+
+
+class ObjectShredded(ObjectMissing):
+    """The object exists but its workspace's key was destroyed: it can never be read again."""
 
 
 class _Sink(io.RawIOBase):
@@ -98,27 +110,72 @@ def _read_exact(source: Any, count: int) -> bytes:
 
 
 class EncryptedObjectStore:
-    def __init__(self, settings: Settings, service: str) -> None:
+    def __init__(self, settings: Settings, service: str, sessions: Any = None) -> None:
+        """``sessions`` (the service's sessionmaker) holds its ``workspace_keys``: without it,
+        every object is sealed by the master key alone (the format before issue 15)."""
         self._settings = settings
         self._service = service
         self.bucket = bucket_name(settings, service)
         self._client = object_store(settings)
         self._keys = SecretBox(settings.master_key, OBJECT_KEYS_PURPOSE)
+        self._sessions = sessions
+        self._keyring = WorkspaceKeyring(settings.master_key)
         self._bucket_ready = False
+
+    def _workspace_box(self, workspace_id: str) -> WorkspaceBox:
+        with self._sessions() as session:
+            return self._keyring.box_for(session, workspace_id, OBJECT_KEYS_PURPOSE)
+
+    def _box_of_key(self, key_id: str) -> WorkspaceBox:
+        if self._sessions is None:
+            raise ObjectCorrupt("a workspace-keyed object, and no keyring to open it")
+        with self._sessions() as session:
+            return WorkspaceBox(key_id, self._keyring.key_by_id(session, key_id), OBJECT_KEYS_PURPOSE)
+
+    def header(self, keyset: bytes, associated: bytes, workspace_id: str | None) -> bytes:
+        if workspace_id is None or self._sessions is None:
+            wrapped = self._keys.seal(keyset, associated)
+            return _HEADER.pack(MAGIC, len(wrapped)) + wrapped
+        box = self._workspace_box(workspace_id)
+        key_id = box.key_id.encode()
+        wrapped = box.seal(keyset, associated)
+        return (MAGIC2 + _KEY_ID.pack(len(key_id)) + key_id + _WRAPPED.pack(len(wrapped))
+                + wrapped)
+
+    def read_header(self, response: Any, associated: bytes) -> tuple[bytes, str | None]:
+        """The object's keyset, and the key id it was sealed under (None: the master key)."""
+        magic = _read_exact(response, 4)
+        try:
+            if magic == MAGIC:
+                (length,) = _WRAPPED.unpack(_read_exact(response, _WRAPPED.size))
+                return self._keys.open(_read_exact(response, length), associated), None
+            if magic == MAGIC2:
+                (id_length,) = _KEY_ID.unpack(_read_exact(response, _KEY_ID.size))
+                key_id = _read_exact(response, id_length).decode("ascii", "replace")
+                (length,) = _WRAPPED.unpack(_read_exact(response, _WRAPPED.size))
+                wrapped = _read_exact(response, length)
+                try:
+                    box = self._box_of_key(key_id)
+                except KeyShredded as error:
+                    raise ObjectShredded("the workspace key of this object was destroyed") from error
+                return box.open(wrapped, associated), key_id
+        except InvalidTag as error:
+            raise ObjectCorrupt("object key does not open") from error
+        raise ObjectCorrupt("not an encrypted object")
 
     def _associated(self, name: str) -> bytes:
         return f"{self.bucket}/{name}".encode()
 
-    def put(self, name: str, chunks: Iterable[bytes]) -> int:
-        """Encrypt and upload ``chunks`` as ``name``; returns the plaintext size."""
+    def put(self, name: str, chunks: Iterable[bytes], *, workspace_id: str | None = None) -> int:
+        """Encrypt and upload ``chunks`` as ``name``; returns the plaintext size. With
+        ``workspace_id`` the object's key is sealed under that workspace's data key."""
         if not self._bucket_ready:
             ensure_bucket(self._settings, self._service)
             self._bucket_ready = True
         handle = tink.new_keyset_handle(KEY_TEMPLATE)
         keyset = tink.proto_keyset_format.serialize(handle, secret_key_access.TOKEN)
         associated = self._associated(name)
-        wrapped = self._keys.seal(keyset, associated)
-        header = _HEADER.pack(MAGIC, len(wrapped)) + wrapped
+        header = self.header(keyset, associated, workspace_id)
         primitive = handle.primitive(streaming_aead.StreamingAead)
         reader = _EncryptingReader(header, chunks, primitive, associated)
         self._client.put_object(self.bucket, name, reader, length=-1, part_size=PART_SIZE,
@@ -139,14 +196,11 @@ class EncryptedObjectStore:
                 raise ObjectMissing(name) from error
             raise
         try:
-            magic, length = _HEADER.unpack(_read_exact(response, _HEADER.size))
-            if magic != MAGIC:
-                raise ObjectCorrupt("not an encrypted object")
             associated = self._associated(name)
+            keyset, _ = self.read_header(response, associated)
             try:
-                keyset = self._keys.open(_read_exact(response, length), associated)
                 handle = tink.proto_keyset_format.parse(keyset, secret_key_access.TOKEN)
-            except (InvalidTag, tink.TinkError) as error:
+            except tink.TinkError as error:
                 raise ObjectCorrupt("object key does not open") from error
             primitive = handle.primitive(streaming_aead.StreamingAead)
             stream = primitive.new_decrypting_stream(response, associated)
@@ -173,3 +227,71 @@ class EncryptedObjectStore:
 
     def delete(self, name: str) -> None:
         self._client.remove_object(self.bucket, name)
+
+    def names(self, prefix: str = "") -> Iterator[str]:
+        """The names of the objects under ``prefix`` (all of them with ``""``)."""
+        try:
+            for item in self._client.list_objects(self.bucket, prefix=prefix, recursive=True):
+                yield item.object_name
+        except S3Error as error:
+            if error.code != "NoSuchBucket":
+                raise
+
+    def delete_prefix(self, prefix: str) -> int:
+        """Delete every object under ``prefix`` (which must not be empty); returns how many."""
+        if not prefix:
+            raise ValueError("refusing to delete a whole bucket")
+        count = 0
+        for name in list(self.names(prefix)):
+            self._client.remove_object(self.bucket, name)
+            count += 1
+        return count
+
+    def rewrap(self, name: str, workspace_id: str) -> bool:
+        """Re-seal ``name``'s key under ``workspace_id``'s data key (the one-off migration of
+        objects made before per-workspace keys). Only the header changes: the body's
+        ciphertext is bound to ``bucket/name``, not to the key that wraps its keyset, so it is
+        copied as it is, streaming. False when the object already had a workspace key."""
+        associated = self._associated(name)
+        response = self._client.get_object(self.bucket, name)
+        try:
+            keyset, key_id = self.read_header(response, associated)
+            if key_id is not None:
+                return False
+            header = self.header(keyset, associated, workspace_id)
+
+            def body() -> Iterator[bytes]:
+                yield header
+                while chunk := response.read(READ_SIZE):
+                    yield chunk
+
+            self._client.put_object(self.bucket, name, _Concatenated(body()), length=-1,
+                                    part_size=PART_SIZE, content_type="application/octet-stream")
+        finally:
+            response.close()
+            response.release_conn()
+        return True
+
+
+class _Concatenated(io.RawIOBase):
+    """A readable stream over an iterator of byte chunks."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        super().__init__()
+        self._chunks = chunks
+        self._pending = bytearray()
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        wanted = -1 if size is None else size
+        while wanted < 0 or len(self._pending) < wanted:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                break
+            self._pending.extend(chunk)
+        count = len(self._pending) if wanted < 0 else min(wanted, len(self._pending))
+        out = bytes(self._pending[:count])
+        del self._pending[:count]
+        return out

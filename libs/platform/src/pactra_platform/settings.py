@@ -106,6 +106,14 @@ class Settings(BaseSettings):
     # Published outbox rows are deleted this long after they were written: they hold whole
     # events (signature images, field values, names), needed only until the broker has them.
     outbox_retention_days: float = Field(default=7.0, gt=0)
+    # Deletion and retention (api.md): the purge of a confirmed deletion starts this long after
+    # the confirmation (0: at once); receipts' tombstones are kept this many days after issue
+    # (about 7 years); a workspace's retention_days may not go below the platform minimum.
+    deletion_grace_hours: float = Field(default=24.0, ge=0)
+    evidence_retention_days: int = Field(default=2557, ge=1)
+    min_retention_days: int = Field(default=1, ge=1)
+    # The gateway republishes the purge request to a service that has not reported this long.
+    deletion_retry_seconds: float = Field(default=300.0, gt=0)
     log_level: str = "INFO"
 
     @model_validator(mode="before")

@@ -47,6 +47,10 @@ class Identity:
     caller: str | None
     client_ip: str | None
     user_agent: str | None
+    # The API key's mode (api.md, "Test mode"): True live, False test, None when no key
+    # stands behind the call (a public route, a service calling as itself): then the
+    # credential of the call itself decides what it reaches.
+    livemode: bool | None = None
 
 
 def current_identity() -> Identity:
@@ -58,6 +62,18 @@ def require_workspace() -> str:
     if not workspace_id:
         raise ProblemError("unauthorized", "This route needs a workspace's API key.")
     return workspace_id
+
+
+def livemode_filter() -> bool | None:
+    """The mode a request's lists and reads are scoped to: True (live objects only), False
+    (test objects only), or None (no key behind the call: not scoped by mode)."""
+    return current_identity().livemode
+
+
+def mode_of_new_objects() -> bool:
+    """The livemode of what a request makes: a test key makes test objects; everything
+    else (a live key, or a service calling as itself) makes live ones."""
+    return current_identity().livemode is not False
 
 
 def new_request_id() -> str:
@@ -99,6 +115,7 @@ def create_service_app(
             caller=request.headers.get(internal_auth.CALLER) or None,
             client_ip=request.headers.get(internal_auth.CLIENT_IP) or None,
             user_agent=request.headers.get(internal_auth.USER_AGENT) or None,
+            livemode={"true": True, "false": False}.get(request.headers.get(internal_auth.LIVEMODE, "")),
         )
 
     @app.after_request

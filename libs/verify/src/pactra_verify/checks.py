@@ -15,6 +15,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 PASS, FAIL, SKIPPED = "pass", "fail", "skipped"
 VALID, INVALID, NOT_VERIFIED = "valid", "invalid", "not_verified"
 ZERO_HASH = "0" * 64
+# What every page of a test-mode agreement's sealed PDF says (api.md, "Test mode").
+TEST_STAMP = "TEST \u2014 NOT LEGALLY BINDING"
+TEST_RECEIPT_NOTE = ("TEST RECEIPT (livemode: false): made with a test key, it proves only that "
+                     "a test took place; it is not a legally binding signature.")
 CHECKS = ("signature", "audit_chain", "document_hash", "sealed_hash", "pdf_seal", "certificate_text")
 # Why a check did not run, when the material it needs was not given.
 NOT_GIVEN = {
@@ -34,6 +38,9 @@ class Report:
     # For each check still ``skipped``, why; and caveats on checks that passed only in part.
     skipped: dict[str, str] = field(default_factory=lambda: dict(NOT_GIVEN))
     notes: list[str] = field(default_factory=list)
+    # The receipt's ``livemode`` (covered by its signature); a receipt without the member was
+    # issued before test mode existed and is live (receipts.md).
+    livemode: bool = True
 
     @property
     def verdict(self) -> str:
@@ -88,6 +95,8 @@ def check_shape(receipt: Any) -> None:
     for name in ("receipt_id", "agreement_id"):
         if not isinstance(receipt[name], str):
             raise NotAReceipt(f"This is not a Pactra receipt: {name} must be a string.")
+    if not isinstance(receipt.get("livemode", True), bool):
+        raise NotAReceipt("This is not a Pactra receipt: livemode must be true or false.")
 
 
 def _key_set(keys: Any, what: str) -> list[dict]:
@@ -227,7 +236,8 @@ def check_certificate_text(report: Report, receipt: dict, signed_pdf: bytes) -> 
 
     try:
         reader = PdfReader(io.BytesIO(signed_pdf))
-        text = "\n".join(page.extract_text() or "" for page in reader.pages)
+        pages = [page.extract_text() or "" for page in reader.pages]
+        text = "\n".join(pages)
     except Exception as exc:  # any parse failure is a failed check, not a crash
         report.fail("certificate_text", f"the PDF's text cannot be read ({type(exc).__name__})")
         return
@@ -250,6 +260,12 @@ def check_certificate_text(report: Report, receipt: dict, signed_pdf: bytes) -> 
             stated = value and (re.sub(r"\s+", " ", value) in spaced or re.sub(r"\s+", "", value) in squeezed)
             if value and not stated:
                 missing.append(value)
+    if receipt.get("livemode") is False:
+        # A test receipt's PDF must say so on every page, so it can never pass as a live one.
+        unstamped = [number for number, page in enumerate(pages, start=1)
+                     if TEST_STAMP not in re.sub(r"\s+", " ", page)]
+        if unstamped:
+            missing.append(f"{TEST_STAMP!r} on page(s) {', '.join(map(str, unstamped[:5]))}")
     if missing:
         report.fail("certificate_text", f"the certificate does not state: {', '.join(missing[:5])}")
     else:
@@ -264,7 +280,9 @@ def verify(receipt: dict, jwks: dict | None = None, audit: dict | None = None,
     checked (against ``trusted_keys`` when given, else ``jwks``) and nothing failed."""
     try:
         check_shape(receipt)
-        report = Report()
+        report = Report(livemode=receipt.get("livemode", True))
+        if not report.livemode:
+            report.notes.append(TEST_RECEIPT_NOTE)
         if jwks is not None or trusted_keys is not None:
             check_signature(report, receipt, jwks, trusted_keys)
         if audit is not None:

@@ -2,6 +2,7 @@
 
     pactra-verify --receipt R.json --jwks J.json --audit A.json --document original.pdf \\
                   --signed-pdf signed.pdf --chain chain.pem [--trusted-keys pinned.json]
+    pactra-verify --export <unzipped export folder>
 
 Exit codes: 0 VALID (nothing failed and the signature was checked against a key), 1 INVALID
 (a check failed), 2 NOT VERIFIED (nothing failed, but the signature was not checked: no
@@ -39,7 +40,10 @@ def _bytes(path: Path | None) -> bytes | None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="pactra-verify", description=__doc__.splitlines()[0],
                                      epilog="Exit codes: 0 VALID, 1 INVALID, 2 NOT VERIFIED.")
-    parser.add_argument("--receipt", type=Path, required=True, help="the receipt (JSON)")
+    parser.add_argument("--receipt", type=Path, help="the receipt (JSON)")
+    parser.add_argument("--export", type=Path, metavar="FOLDER",
+                        help="an unzipped Pactra export: its manifest, and every receipt, trail, "
+                             "document and sealed PDF in it, with the keys it holds")
     parser.add_argument("--jwks", type=Path, help="the published keys (GET /v1/receipts/keys)")
     parser.add_argument("--audit", type=Path, help="the audit trail (JSON)")
     parser.add_argument("--document", type=Path, help="the original document")
@@ -49,6 +53,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="receipt keys you pinned earlier (a JWKS): the signature must be one of "
                              "these, and a --jwks key of the same id must be the same key")
     args = parser.parse_args(argv)
+    if args.export is not None:
+        return _export(args.export)
+    if args.receipt is None:
+        parser.error("give --receipt (with the files to check it against) or --export FOLDER")
     try:
         report = verify(_json(args.receipt), _json(args.jwks), _json(args.audit), _bytes(args.document),
                         _bytes(args.signed_pdf), _bytes(args.chain), _json(args.trusted_keys))
@@ -56,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"cannot verify: {exc}", file=sys.stderr)
         print("NOT VERIFIED")
         return NOT_VERIFIED_EXIT
+    if not report.livemode:
+        print("TEST RECEIPT: livemode is false (made with a test key; not legally binding)")
     for check, result in report.checks.items():
         reason = f" (skipped: {report.skipped[check]})" if check in report.skipped else ""
         print(f"{result.upper():8} {check:17} {EXPLAINED[check]}{reason}")
@@ -64,8 +74,24 @@ def main(argv: list[str] | None = None) -> int:
     for note in report.notes:
         print(f"  note: {note}")
     if report.verdict in EXIT:
-        print(report.verdict.upper())
+        print(report.verdict.upper() + ("" if report.livemode else " (TEST RECEIPT, livemode false)"))
         return EXIT[report.verdict]
     print("NOT VERIFIED: nothing failed, but the receipt's signature was not checked, so nothing "
           "shows Pactra issued it. Give --jwks (GET /v1/receipts/keys) or --trusted-keys.")
     return NOT_VERIFIED_EXIT
+
+
+def _export(folder: Path) -> int:
+    from .export import verify_export
+
+    report = verify_export(folder)
+    counts = ", ".join(f"{count} {what}" for what, count in report.counts.items())
+    for failure in report.failures:
+        print(f"FAIL     {failure}")
+    if report.valid:
+        print(f"checked: {counts}")
+        print("VALID")
+        return EXIT[VALID]
+    print(f"checked: {counts}; {len(report.failures)} failure(s)")
+    print("INVALID")
+    return EXIT[INVALID]

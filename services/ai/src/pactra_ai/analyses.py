@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from pactra_contracts.events import AnalysisCompleted, UsageRecorded, make_event
 from pactra_contracts.ids import new_id
 from pactra_contracts.times import utcnow
+from pactra_platform import logs
 from pactra_platform.messaging import notify_on_commit
 from pactra_platform.problems import ProblemError
 
@@ -151,13 +152,12 @@ def _record_request(service: AiService, workspace_id: str, document_id: str, sha
             uow.publish(_completed(row))
             uow.commit()
             return 200, present(row)
-        # A new analysis is counted against the plan (402 before it is queued when the plan
-        # blocks and none is left, or, for the LLM, no token is left); the usage.recorded
-        # published with it confirms the reservation.
-        source_id = f"{row.id}:requested:{int(now.timestamp() * 1000)}"
-        if service.quotas is not None:
-            service.quotas.reserve(workspace_id, source_id, {"ai_analyses": 1},
-                                   checks=("llm_tokens",) if engine == "llm" else ())
+        # A new analysis: the gateway reserved it under "analysis:<request id>" before it
+        # forwarded the request (402 when the plan blocks and none is left, or, for the LLM,
+        # no token is left); this event confirms it (pactra_gateway.quota_gate).
+        request_id = logs.request_id.get()
+        source_id = (f"analysis:{request_id}" if request_id
+                     else f"{row.id}:requested:{int(now.timestamp() * 1000)}")
         uow.publish(make_event("usage.recorded", UsageRecorded(
             workspace_id=workspace_id, metric="ai_analyses", quantity=1, source_event_id=source_id,
             occurred_at=now), producer=SERVICE, workspace_id=workspace_id))

@@ -9,14 +9,13 @@ from pathlib import Path
 
 from prometheus_client import Counter
 from pydantic import BaseModel
-from sqlalchemy import select, tuple_
+from sqlalchemy import ColumnElement, select, true, tuple_
 from sqlalchemy.orm import sessionmaker
 
 from pactra_contracts.events import Actor, DocumentDeleted, DocumentUploaded, UsageRecorded, make_event
 from pactra_contracts.ids import new_id
 from pactra_contracts.times import UtcTime, utcnow
 from pactra_platform.objects import EncryptedObjectStore, ObjectCorrupt, ObjectMissing
-from pactra_platform.quotas import Quotas
 from pactra_platform.unit_of_work import SqlAlchemyUnitOfWork
 
 from . import pdf_probe
@@ -81,6 +80,8 @@ class DocumentOut(BaseModel):
     pages: int
     page_sizes: list[PageSize] | None
     created_at: UtcTime
+    # False when uploaded with a test key (api.md, "Test mode").
+    livemode: bool = True
 
 
 class DocumentList(BaseModel):
@@ -102,7 +103,13 @@ def document_out(document: Document) -> DocumentOut:
                        sha256=document.sha256, pages=document.pages,
                        page_sizes=(None if document.page_sizes is None else
                                    [PageSize(width=w, height=h) for w, h in document.page_sizes]),
-                       created_at=document.created_at)
+                       created_at=document.created_at, livemode=document.livemode)
+
+
+def _of_mode(livemode: bool | None) -> ColumnElement[bool]:
+    """Test and live documents never mix (api.md, "Test mode"); None: either (a service
+    calling as itself, for an agreement it already holds)."""
+    return true() if livemode is None else Document.livemode == livemode
 
 
 def content_name(document: Document) -> str:
@@ -124,20 +131,18 @@ def read_file(path: Path) -> Iterator[bytes]:
             yield chunk
 
 
-def _storage_used(workspace_id: str, change: int, source_id: str, context: Context):
+def _storage_used(workspace_id: str, change: int, source_id: str, context: Context,
+                  livemode: bool = True):
     return make_event("usage.recorded", UsageRecorded(
         workspace_id=workspace_id, metric="storage_bytes", quantity=change,
-        source_event_id=source_id, occurred_at=utcnow()),
+        source_event_id=source_id, occurred_at=utcnow(), livemode=livemode),
         producer=SERVICE, workspace_id=workspace_id, correlation_id=context.request_id)
 
 
 class Documents:
-    def __init__(self, sessions: sessionmaker, store: EncryptedObjectStore,
-                 quotas: Quotas | None = None) -> None:
+    def __init__(self, sessions: sessionmaker, store: EncryptedObjectStore) -> None:
         self._sessions = sessions
         self.store = store
-        # The gateway's decision on storage, asked before an upload is stored (None: never).
-        self.quotas = quotas
         self._render_slots = threading.BoundedSemaphore(RENDERS_AT_ONCE)
         # Pages being rendered now, so that a second request for one waits for that render
         # instead of starting its own.
@@ -150,7 +155,7 @@ class Documents:
     # --- upload ---------------------------------------------------------------------------
 
     def upload(self, workspace_id: str, received: Received, filename: str,
-               context: Context) -> DocumentOut:
+               context: Context, *, livemode: bool = True) -> DocumentOut:
         with open(received.path, "rb") as head:
             if PDF_MAGIC not in head.read(MAGIC_WINDOW):
                 raise Refused("unsupported_media_type", "The file is not a PDF.")
@@ -162,22 +167,21 @@ class Documents:
                             size=received.size, sha256=received.sha256,
                             pages=inspection.pages,
                             page_sizes=[list(size) for size in inspection.page_sizes] or None,
-                            created_at=utcnow())
-        # Storage is counted (and on a blocking plan refused, 402) before anything is stored;
-        # the usage.recorded below, under the same id, confirms it.
-        stored_as = f"{document.id}:stored"
-        if self.quotas is not None:
-            self.quotas.reserve(workspace_id, stored_as, {"storage_bytes": document.size})
-        self.store.put(content_name(document), read_file(received.path))
-        self.store.put(text_name(document), read_file(text_path))
+                            created_at=utcnow(), livemode=livemode)
+        # The gateway reserved this upload's storage under "upload:<request id>" before it
+        # forwarded it (402 on a blocking plan with no room left); this event, with the exact
+        # size, confirms it (pactra_gateway.quota_gate).
+        stored_as = f"upload:{context.request_id}" if context.request_id else f"{document.id}:stored"
+        self.store.put(content_name(document), read_file(received.path), workspace_id=workspace_id)
+        self.store.put(text_name(document), read_file(text_path), workspace_id=workspace_id)
         with self.uow() as uow:
             uow.session.add(document)
-            uow.publish(_storage_used(workspace_id, document.size, stored_as, context))
+            uow.publish(_storage_used(workspace_id, document.size, stored_as, context, livemode))
             uow.publish(make_event(
                 "document.uploaded",
                 DocumentUploaded(document_id=document.id, sha256=document.sha256,
                                  size=document.size, pages=document.pages,
-                                 filename=document.filename),
+                                 filename=document.filename, livemode=document.livemode),
                 producer=SERVICE, workspace_id=workspace_id,
                 correlation_id=context.request_id, actor=context.actor))
             uow.commit()
@@ -185,23 +189,27 @@ class Documents:
 
     # --- reading --------------------------------------------------------------------------
 
-    def get(self, workspace_id: str, document_id: str) -> Document:
+    def get(self, workspace_id: str, document_id: str, livemode: bool | None = None) -> Document:
+        """The workspace's document; with ``livemode``, only one of that mode (a key of the
+        other mode gets 404)."""
         with self.uow() as uow:
             document = uow.session.scalar(select(Document).where(
-                Document.id == document_id, Document.workspace_id == workspace_id))
+                Document.id == document_id, Document.workspace_id == workspace_id,
+                _of_mode(livemode)))
             if document is None:
                 raise NotFound(document_id)
             uow.session.expunge(document)
             return document
 
     def list(self, workspace_id: str, *, limit: int,
-             starting_after: str | None) -> DocumentList:
+             starting_after: str | None, livemode: bool | None = None) -> DocumentList:
         with self.uow() as uow:
-            query = select(Document).where(Document.workspace_id == workspace_id)
+            query = select(Document).where(Document.workspace_id == workspace_id, _of_mode(livemode))
             if starting_after:
                 cursor = uow.session.execute(
                     select(Document.created_at, Document.id).where(
-                        Document.id == starting_after, Document.workspace_id == workspace_id)
+                        Document.id == starting_after, Document.workspace_id == workspace_id,
+                        _of_mode(livemode))
                 ).first()
                 if cursor is None:
                     raise NotFound(starting_after)
@@ -214,21 +222,24 @@ class Documents:
         return DocumentList(data=page, has_more=has_more,
                             next_cursor=page[-1].id if has_more and page else None)
 
-    def content(self, workspace_id: str, document_id: str) -> tuple[Document, Iterator[bytes]]:
-        document = self.get(workspace_id, document_id)
+    def content(self, workspace_id: str, document_id: str,
+                livemode: bool | None = None) -> tuple[Document, Iterator[bytes]]:
+        document = self.get(workspace_id, document_id, livemode)
         return document, self.store.get(content_name(document))
 
-    def text(self, workspace_id: str, document_id: str) -> Iterator[bytes]:
-        document = self.get(workspace_id, document_id)
+    def text(self, workspace_id: str, document_id: str,
+             livemode: bool | None = None) -> Iterator[bytes]:
+        document = self.get(workspace_id, document_id, livemode)
         return self.store.get(text_name(document))
 
-    def page_png(self, workspace_id: str, document_id: str, page: int) -> bytes:
+    def page_png(self, workspace_id: str, document_id: str, page: int,
+                 livemode: bool | None = None) -> bytes:
         """Page ``page`` (1-based) as PNG; ``NotFound`` when the document has no such page.
 
         Each page is rendered once and its image kept (encrypted) beside the document;
         ``RenderBusy`` when this process renders all it may at once, ``RenderFailed`` when
         the page cannot be rendered."""
-        document = self.get(workspace_id, document_id)
+        document = self.get(workspace_id, document_id, livemode)
         if not 1 <= page <= document.pages:
             raise NotFound(f"{document_id} page {page}")
         name = page_name(document, page)
@@ -253,7 +264,7 @@ class Documents:
                 png = self._render(document, page)
             finally:
                 self._render_slots.release()
-            self.store.put(name, [png])
+            self.store.put(name, [png], workspace_id=document.workspace_id)
             return png
         finally:
             with self._rendering_lock:
@@ -290,10 +301,12 @@ class Documents:
 
     # --- deleting -------------------------------------------------------------------------
 
-    def delete(self, workspace_id: str, document_id: str, context: Context) -> None:
+    def delete(self, workspace_id: str, document_id: str, context: Context,
+               livemode: bool | None = None) -> None:
         with self.uow() as uow:
             document = uow.session.scalar(select(Document).where(
                 Document.id == document_id, Document.workspace_id == workspace_id,
+                _of_mode(livemode),
             ).with_for_update())
             if document is None:
                 raise NotFound(document_id)
@@ -301,12 +314,13 @@ class Documents:
                 raise InUse(document_id)
             uow.session.delete(document)
             uow.publish(make_event(
-                "document.deleted", DocumentDeleted(document_id=document_id),
+                "document.deleted", DocumentDeleted(document_id=document_id,
+                                                    livemode=document.livemode),
                 producer=SERVICE, workspace_id=workspace_id,
                 correlation_id=context.request_id, actor=context.actor))
             # Deleting gives the storage back (never refused: quotas never block deletion).
             uow.publish(_storage_used(workspace_id, -document.size, f"{document_id}:deleted",
-                                      context))
+                                      context, document.livemode))
             uow.commit()
         pages = [page_name(document, page) for page in range(1, document.pages + 1)]
         for name in (content_name(document), text_name(document), *pages):

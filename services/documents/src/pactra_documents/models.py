@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Index, String
+from sqlalchemy import BigInteger, Index, String, true
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -24,6 +24,8 @@ class Document(Base):
     # uploaded before sizes were recorded.
     page_sizes: Mapped[list | None] = mapped_column(JSONB)
     created_at: Mapped[datetime]
+    # False when uploaded with a test key (api.md, "Test mode"): seen only by test keys.
+    livemode: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     __table_args__ = (Index("ix_documents_workspace_created", "workspace_id", "created_at"),)
 

@@ -12,7 +12,7 @@ from werkzeug.http import parse_options_header
 from pactra_contracts.events import Actor
 from pactra_platform.objects import ObjectMissing
 from pactra_platform.problems import ProblemError
-from pactra_platform.web import current_identity, require_workspace
+from pactra_platform.web import current_identity, livemode_filter, mode_of_new_objects, require_workspace
 
 from .documents import (
     Context,
@@ -94,7 +94,8 @@ def upload() -> tuple[dict, int]:
             raise ProblemError("bad_request", str(error)) from error
         filename = clean_filename(request.args.get("filename") or received.filename)
         try:
-            document = documents().upload(workspace_id, received, filename, context())
+            document = documents().upload(workspace_id, received, filename, context(),
+                                          livemode=mode_of_new_objects())
         except Refused as error:
             raise ProblemError(error.code, error.detail) from error
     return document.model_dump(mode="json"), 201
@@ -109,7 +110,7 @@ def list_documents() -> dict:
     starting_after = request.args.get("starting_after") or None
     try:
         page = documents().list(workspace_id, limit=int(raw_limit),
-                                starting_after=starting_after)
+                                starting_after=starting_after, livemode=livemode_filter())
     except NotFound as error:
         raise ProblemError("validation_error",
                            "starting_after is not a document of this workspace.") from error
@@ -119,7 +120,7 @@ def list_documents() -> dict:
 @bp.get("/v1/documents/<document_id>")
 def get_document(document_id: str) -> dict:
     try:
-        document = documents().get(require_workspace(), document_id)
+        document = documents().get(require_workspace(), document_id, livemode_filter())
     except NotFound as error:
         raise not_found(document_id) from error
     return document_out(document).model_dump(mode="json")
@@ -128,7 +129,7 @@ def get_document(document_id: str) -> dict:
 @bp.get("/v1/documents/<document_id>/content")
 def content(document_id: str) -> Response:
     try:
-        document, chunks = documents().content(require_workspace(), document_id)
+        document, chunks = documents().content(require_workspace(), document_id, livemode_filter())
     except (NotFound, ObjectMissing) as error:
         raise not_found(document_id) from error
     response = Response(chunks, mimetype="application/pdf", direct_passthrough=True)
@@ -143,7 +144,7 @@ def content(document_id: str) -> Response:
 @bp.get("/v1/documents/<document_id>/text")
 def text(document_id: str) -> Response:
     try:
-        chunks = documents().text(require_workspace(), document_id)
+        chunks = documents().text(require_workspace(), document_id, livemode_filter())
     except (NotFound, ObjectMissing) as error:
         raise not_found(document_id) from error
     response = Response(chunks, content_type="text/plain; charset=utf-8",
@@ -155,7 +156,7 @@ def text(document_id: str) -> Response:
 @bp.get("/v1/documents/<document_id>/pages/<int:page>")
 def page_image(document_id: str, page: int) -> Response:
     try:
-        png = documents().page_png(require_workspace(), document_id, page)
+        png = documents().page_png(require_workspace(), document_id, page, livemode_filter())
     except (NotFound, ObjectMissing) as error:
         raise ProblemError("not_found", f"No page {page} of document {document_id}.") from error
     except RenderBusy as error:
@@ -174,7 +175,7 @@ def page_image(document_id: str, page: int) -> Response:
 @bp.delete("/v1/documents/<document_id>")
 def delete(document_id: str) -> tuple[str, int]:
     try:
-        documents().delete(require_workspace(), document_id, context())
+        documents().delete(require_workspace(), document_id, context(), livemode_filter())
     except NotFound as error:
         raise not_found(document_id) from error
     except InUse as error:

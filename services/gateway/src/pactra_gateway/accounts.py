@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, true, update
 from sqlalchemy.exc import IntegrityError
 
 from pactra_contracts.api import (
@@ -48,6 +48,8 @@ class Caller:
     api_key_id: str
     # The workspace's plan: its keys' rate limit (plans.py). Read with the key, no extra query.
     plan: str = "free"
+    # A test key (api.md, "Test mode"): forwarded as the signed X-Pactra-Livemode header.
+    livemode: bool = True
 
 
 def workspace_out(workspace: Workspace, max_upload_bytes: int) -> WorkspaceOut:
@@ -68,11 +70,13 @@ def key_out(key: ApiKey) -> ApiKeyOut:
     return ApiKeyOut(
         id=key.id, name=key.name, prefix=key.prefix, created_at=key.created_at,
         last_used_at=key.last_used_at, revoked_at=key.revoked_at,
+        mode=api_keys.mode_of_prefix(key.prefix),
     )
 
 
-def _new_key(uow: SqlAlchemyUnitOfWork, workspace_id: str, name: str) -> NewApiKeyOut:
-    secret = api_keys.generate()
+def _new_key(uow: SqlAlchemyUnitOfWork, workspace_id: str, name: str,
+             mode: str = "live") -> NewApiKeyOut:
+    secret = api_keys.generate(mode)
     key = ApiKey(
         id=new_id("key"), workspace_id=workspace_id, name=name,
         prefix=api_keys.display_prefix(secret), key_hash=api_keys.hash_key(secret),
@@ -80,7 +84,7 @@ def _new_key(uow: SqlAlchemyUnitOfWork, workspace_id: str, name: str) -> NewApiK
     )
     uow.session.add(key)
     return NewApiKeyOut(id=key.id, name=key.name, key=secret, prefix=key.prefix,
-                        created_at=key.created_at)
+                        created_at=key.created_at, mode=mode)
 
 
 def signup(cmd: SignupRequest, uow: SqlAlchemyUnitOfWork, *, max_upload_bytes: int,
@@ -162,23 +166,30 @@ def update_workspace(workspace_id: str, patch: WorkspacePatch, uow: SqlAlchemyUn
 
 
 def create_api_key(workspace_id: str, name: str, uow: SqlAlchemyUnitOfWork,
-                   actor: Actor | None = None) -> NewApiKeyOut:
+                   actor: Actor | None = None, mode: str = "live") -> NewApiKeyOut:
     with uow:
-        key = _new_key(uow, workspace_id, name)
+        key = _new_key(uow, workspace_id, name, mode)
         if actor is not None:
             security_log.record(uow, workspace_id, "api_key.created", actor, actor.ip,
-                                {"key_id": key.id, "prefix": key.prefix, "name": key.name})
+                                {"key_id": key.id, "prefix": key.prefix, "name": key.name,
+                                 "mode": mode})
         uow.commit()
         return key
 
 
+def _mode_filter(test_only: bool) -> ColumnElement[bool]:
+    """A test key sees only test keys (their display prefix begins with the test prefix)."""
+    return ApiKey.prefix.startswith(api_keys.TEST_PREFIX, autoescape=True) if test_only else true()
+
+
 def list_api_keys(workspace_id: str, uow: SqlAlchemyUnitOfWork, *, limit: int,
-                  starting_after: str | None) -> tuple[list[ApiKeyOut], bool]:
+                  starting_after: str | None, test_only: bool = False) -> tuple[list[ApiKeyOut], bool]:
     with uow:
-        query = select(ApiKey).where(ApiKey.workspace_id == workspace_id)
+        query = select(ApiKey).where(ApiKey.workspace_id == workspace_id, _mode_filter(test_only))
         if starting_after:
             cursor = uow.session.scalar(
-                select(ApiKey).where(ApiKey.id == starting_after, ApiKey.workspace_id == workspace_id)
+                select(ApiKey).where(ApiKey.id == starting_after, ApiKey.workspace_id == workspace_id,
+                                     _mode_filter(test_only))
             )
             if cursor is None:
                 raise NotFound(starting_after)
@@ -193,10 +204,11 @@ def list_api_keys(workspace_id: str, uow: SqlAlchemyUnitOfWork, *, limit: int,
 
 
 def revoke_api_key(workspace_id: str, key_id: str, uow: SqlAlchemyUnitOfWork,
-                   actor: Actor | None = None) -> None:
+                   actor: Actor | None = None, test_only: bool = False) -> None:
     with uow:
         key = uow.session.scalar(
-            select(ApiKey).where(ApiKey.id == key_id, ApiKey.workspace_id == workspace_id)
+            select(ApiKey).where(ApiKey.id == key_id, ApiKey.workspace_id == workspace_id,
+                                 _mode_filter(test_only))
         )
         if key is None:
             raise NotFound(key_id)  # another workspace's key is as unknown as a made-up one
@@ -234,7 +246,8 @@ def authenticate(presented: str, uow: SqlAlchemyUnitOfWork) -> Caller | None:
                 update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now)
             )
             uow.commit()
-        return Caller(workspace_id=key.workspace_id, api_key_id=key.id, plan=plan)
+        return Caller(workspace_id=key.workspace_id, api_key_id=key.id, plan=plan,
+                      livemode=api_keys.mode_of_prefix(key.prefix) == "live")
 
 
 

@@ -7,7 +7,7 @@ from pactra_platform import readiness
 from pactra_platform.settings import Settings, get_settings
 from pactra_platform.web import create_service_app
 
-from . import account_views, billing_views, docs, edge, internal, views
+from . import account_views, billing_views, deletion_views, docs, edge, export_views, internal, views
 from .bootstrap import SERVICE, bootstrap
 
 
@@ -27,7 +27,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     # Before views: its exact routes are matched ahead of the forwarding catch-all anyway, but
     # registering first keeps that independent of rule ordering.
     app.register_blueprint(account_views.bp)
+    app.register_blueprint(deletion_views.bp)
     app.register_blueprint(billing_views.bp)
+    app.register_blueprint(export_views.bp)
     app.register_blueprint(views.bp)
     internal.install(app, gw)
     if settings.proxy_hops > 0:

@@ -39,6 +39,8 @@ def install(app: Flask, gw: Gateway) -> None:
         public = routing.is_public(request.method, request.path)
         if not public:
             g.caller = _authenticate(gw)
+            if not g.caller.livemode and routing.live_keys_only(request.method, request.path):
+                raise ProblemError("forbidden", "A test key cannot do this; use a live key.")
         verdict = (gw.rate_limits.check_key(g.caller.api_key_id,
                                             gw.usage.catalogue.get(g.caller.plan).rate_limit_per_key)
                    if g.caller else gw.rate_limits.check_ip(client_ip()))

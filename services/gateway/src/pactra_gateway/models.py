@@ -165,3 +165,14 @@ class Statement(Base):
     body: Mapped[dict] = mapped_column(JSONB)
     total_cents: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[datetime]
+
+
+class AgreementSigners(Base):
+    """How many signers an agreement has, recorded from signing's answer when it was created:
+    what a send of it will count against the plan, known without asking signing."""
+
+    __tablename__ = "agreement_signers"
+
+    agreement_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(String(40))
+    signers: Mapped[int]

@@ -47,6 +47,13 @@ OPERATIONS: tuple[tuple[str, str, str, type[BaseModel] | None, int, type[BaseMod
      "the plan's prices, plan fee, totals", None, 200, api.StatementOut, False),
     ("get", "/v1/billing/statements/{period}.pdf", "The same statement as a PDF", None, 200, None,
      False),
+    ("post", "/v1/exports", "Export everything the workspace holds (202; the archive is assembled "
+     "in the background)", None, 202, api.ExportCreated, False),
+    ("get", "/v1/exports", "List exports", None, 200, api.ExportList, False),
+    ("get", "/v1/exports/{id}", "An export's progress; once ready, a download link valid 24 h",
+     None, 200, api.ExportOut, False),
+    ("get", "/v1/exports/download/{token}", "The export's archive (zip), streamed; the link's "
+     "token is the credential", None, 200, None, True),
     ("post", "/v1/documents", "Upload a PDF (raw body with ?filename=, or multipart part `file`)",
      None, 201, None, False),
     ("get", "/v1/documents", "List documents", None, 200, None, False),

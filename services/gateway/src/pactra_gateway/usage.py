@@ -1,8 +1,9 @@
 """Usage counters per workspace and period, and the quota decisions made on them.
 
-Deciding: the service about to do the work (signing before a send, ai before an analysis,
-documents before storing an upload) asks :meth:`Usage.reserve` (through the internal API,
-internal.py) for the quantities it is about to use, under an id of its own for that work. One
+Deciding: before the gateway forwards a request that will do blocking work (a send, an upload,
+an analysis: quota_gate.py), or when a service's worker is about to start such work on its own
+(an automatic analysis, through the internal API), :meth:`Usage.reserve` counts the quantities
+it is about to use, under a source id for that work. One
 transaction inserts the reservation and raises each counter with a conditional update
 (``used + n <= limit``, the row locked by the update), so two sends racing for the last unit
 cannot both pass: the second waits on the row lock, then sees the first's count.
@@ -22,7 +23,6 @@ import atexit
 import logging
 import threading
 from collections import Counter
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Connection, Engine, text
@@ -39,12 +39,10 @@ LIVE = "live"  # the period key of storage's current level
 HISTORY = 12
 
 
-@dataclass(frozen=True)
 class QuotaExceeded(Exception):
-    metric: str
-    limit: int
-    used: int
-    resets_at: datetime
+    def __init__(self, metric: str, limit: int, used: int, resets_at: datetime) -> None:
+        super().__init__(metric, limit, used, resets_at)
+        self.metric, self.limit, self.used, self.resets_at = metric, limit, used, resets_at
 
     def problem_fields(self) -> dict:
         return {"metric": self.metric, "limit": self.limit, "used": self.used,
@@ -181,6 +179,20 @@ class Usage:
         level = conn.execute(ADD, {"w": workspace_id, "p": LIVE, "m": metric, "q": quantity}).scalar()
         conn.execute(PEAK, {"w": workspace_id, "p": periods.period_of(self.clock.now()),
                             "m": metric, "level": max(level, 0)})
+
+    def release(self, source_id: str, metrics: tuple[str, ...]) -> None:
+        """Give back a reservation whose work was not done (its request failed); a record
+        its event already confirmed is left alone."""
+        with self.engine.begin() as conn:
+            rows = conn.execute(text(
+                "UPDATE usage_records SET state = 'released' WHERE source_id = :s "
+                "AND metric = ANY(:metrics) AND state = 'reserved' "
+                "RETURNING workspace_id, period, metric, quantity"),
+                {"s": source_id, "metrics": list(metrics)}).all()
+            for row in rows:
+                period = LIVE if row.metric == "storage_bytes" else row.period
+                conn.execute(ADD, {"w": row.workspace_id, "p": period, "m": row.metric,
+                                   "q": -row.quantity})
 
     def release_stale(self, older_than: float = RESERVATION_SECONDS) -> int:
         """Give back reservations whose work never reported (skipping rows another replica

@@ -9,7 +9,7 @@ from pactra_contracts.problems import FieldError
 from pactra_platform import internal_auth
 from pactra_platform.problems import ProblemError, parse_json_body
 
-from . import accounts, routing
+from . import accounts, quota_gate, routing
 from .bootstrap import Gateway
 from .edge import actor, client_ip, spool_body
 
@@ -83,7 +83,10 @@ def patch_workspace() -> dict:
 @bp.post("/v1/api-keys")
 def create_api_key() -> tuple[dict, int]:
     cmd = parse_json_body(ApiKeyCreate, json_body())
-    key = accounts.create_api_key(g.caller.workspace_id, cmd.name, gateway().uow(), actor=actor())
+    if cmd.mode == "live" and not g.caller.livemode:
+        raise ProblemError("forbidden", "A test key cannot create live keys; use a live key.")
+    key = accounts.create_api_key(g.caller.workspace_id, cmd.name, gateway().uow(), actor=actor(),
+                                  mode=cmd.mode)
     return key.model_dump(mode="json"), 201
 
 
@@ -92,7 +95,8 @@ def list_api_keys() -> dict:
     limit, starting_after = page_params()
     try:
         keys, has_more = accounts.list_api_keys(g.caller.workspace_id, gateway().uow(),
-                                                limit=limit, starting_after=starting_after)
+                                                limit=limit, starting_after=starting_after,
+                                                test_only=not g.caller.livemode)
     except accounts.NotFound as exc:
         raise ProblemError("validation_error", "starting_after is not a key of this workspace.") from exc
     page = ApiKeyList(data=keys, has_more=has_more, next_cursor=keys[-1].id if has_more else None)
@@ -102,7 +106,8 @@ def list_api_keys() -> dict:
 @bp.delete("/v1/api-keys/<key_id>")
 def revoke_api_key(key_id: str) -> tuple[str, int]:
     try:
-        accounts.revoke_api_key(g.caller.workspace_id, key_id, gateway().uow(), actor=actor())
+        accounts.revoke_api_key(g.caller.workspace_id, key_id, gateway().uow(), actor=actor(),
+                                test_only=not g.caller.livemode)
     except accounts.NotFound as exc:
         raise ProblemError("not_found", f"No API key {key_id}.") from exc
     return "", 204
@@ -123,14 +128,23 @@ def forward(_rest: str) -> Response:
         internal_auth.CALLER: "gateway",
         internal_auth.CLIENT_IP: client_ip(),
         internal_auth.USER_AGENT: (request.user_agent.string or "")[:500],
+        # Signed with the rest: a service scopes what it lists, reads and makes to the key's
+        # mode. Public routes (no key) carry none and are scoped by their own credential.
+        internal_auth.LIVEMODE: ("true" if caller.livemode else "false") if caller else "",
     }
     if g.get("body") is None and request.content_length:
         spool_body(gateway())
+    # Quotas are decided here, before the service does any work (402), and given back if it
+    # did not do it (quota_gate.py).
+    reservation = quota_gate.before_forward(gateway(), caller, g.request_id)
+    buffer = g.get("claim") is not None or quota_gate.wants_answer(request.method, request.path)
     if g.get("body") is None:
-        return gateway().forwarder.forward(service, identity, None,
-                                           buffer_response=g.get("claim") is not None)
-    return gateway().forwarder.forward(service, identity, g.body, g.body_sha256, g.body_size,
-                                       buffer_response=g.get("claim") is not None)
+        response = gateway().forwarder.forward(service, identity, None, buffer_response=buffer)
+    else:
+        response = gateway().forwarder.forward(service, identity, g.body, g.body_sha256,
+                                               g.body_size, buffer_response=buffer)
+    quota_gate.after_forward(gateway(), reservation, caller, response)
+    return response
 
 
 # Signing tokens are 256-bit secrets, but an address that keeps presenting unknown ones is

@@ -20,6 +20,7 @@ from pactra_contracts.events import Event, NotificationSent, UsageRecorded, make
 from pactra_contracts.times import utcnow
 from pactra_platform.unit_of_work import SqlAlchemyUnitOfWork
 
+from . import test_mode
 from .backends import EmailBackend, PermanentEmailError, backend_for
 from .emails import Email
 from .models import Delivery
@@ -84,13 +85,23 @@ class DeliveryLedger:
 
 
 def deliver(event: Event, uow: SqlAlchemyUnitOfWork, outgoing: list[Outgoing], *,
-            agreement_id: str | None, backend: EmailBackend | None = None) -> None:
-    """Send what has not been sent for ``event``; publish ``notification.sent`` for each."""
+            agreement_id: str | None, backend: EmailBackend | None = None,
+            livemode: bool = True) -> None:
+    """Send what has not been sent for ``event``; publish ``notification.sent`` for each.
+    ``livemode`` false (a test-mode agreement): only to the workspace's verified addresses;
+    every other recipient's row is marked ``suppressed`` and nothing is sent to it."""
     backend = backend or default_backend()
     ledger = DeliveryLedger(uow.session.get_bind())  # type: ignore[arg-type]
+    allowed = None if livemode else test_mode.allowed_recipients(uow.session, event.workspace_id)
     for item in outgoing:
         status = ledger.begin(event, item, agreement_id)
-        if status == "failed":
+        if status in ("failed", "suppressed"):
+            continue
+        if allowed is not None and item.recipient.lower() not in allowed:
+            log.info("test-mode email not sent: the recipient is not a verified address of the "
+                     "workspace", extra={"event_id": event.id, "kind": item.kind})
+            ledger.finish(event.id, item.recipient, status="suppressed",
+                          error=test_mode.SUPPRESSED_REASON)
             continue
         if status != "sent":
             try:
@@ -112,13 +123,15 @@ def deliver(event: Event, uow: SqlAlchemyUnitOfWork, outgoing: list[Outgoing], *
             correlation_id=event.correlation_id, causation_id=event.id,
         ))
         if event.workspace_id:
-            # Counted for the workspace's plan (billed, never refused), once per email: the
+            # Counted for the workspace's plan (billed, never refused; a test-mode email is
+            # counted apart, livemode false, and free), once per email: the
             # source id is the email's own (event, recipient: hashed, no address leaves for
             # the gateway's counters), so a retried handler, which
             # publishes again, is counted once by the gateway.
             uow.publish(make_event(
                 "usage.recorded",
                 UsageRecorded(workspace_id=event.workspace_id, metric="emails_sent", quantity=1,
+                              livemode=livemode,
                               source_event_id="email:" + event.id + "/" + hashlib.sha256(
                                   item.recipient.encode()).hexdigest()[:24]),
                 producer="notify", workspace_id=event.workspace_id,

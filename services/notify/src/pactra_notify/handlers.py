@@ -63,7 +63,7 @@ def _invite(event: Event, uow: SqlAlchemyUnitOfWork, kind: str) -> None:
     link = open_link(settings.master_key, data.link.sealed, data.signer_id)
     deliver(event, uow, [Outgoing(data.email.lower(), kind,
                                   lambda: invitation_email(kind, data, link), data.signer_id)],
-            agreement_id=data.agreement_id)
+            agreement_id=data.agreement_id, livemode=data.livemode)
 
 
 def _remember_link(uow: SqlAlchemyUnitOfWork, event: Event, data: SignerInvited) -> None:
@@ -101,7 +101,7 @@ def on_receipt_issued(event: Event, uow: SqlAlchemyUnitOfWork) -> None:
 
     deliver(event, uow, [Outgoing(r.email.lower(), data.outcome, compose(r), r.signer_id)
                          for r in recipients],
-            agreement_id=data.agreement_id)
+            agreement_id=data.agreement_id, livemode=data.livemode)
 
 
 def _recorded_recipients(uow: SqlAlchemyUnitOfWork, event: Event,

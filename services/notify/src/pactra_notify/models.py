@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import DateTime, Index, Integer, LargeBinary, String, Text, UniqueConstraint, false
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -40,7 +40,8 @@ class Delivery(Base):
     kind: Mapped[str] = mapped_column(String(40))
     agreement_id: Mapped[str | None] = mapped_column(String(40), index=True)
     workspace_id: Mapped[str | None] = mapped_column(String(40))
-    # pending -> sent, or failed (the provider refused this recipient for good).
+    # pending -> sent, or failed (the provider refused this recipient for good), or
+    # suppressed (a test-mode email to an address that is not the workspace's verified one).
     status: Mapped[str] = mapped_column(String(20), default="pending")
     # Resend's email id, or our own Message-ID for SMTP.
     provider_message_id: Mapped[str | None] = mapped_column(String(200))
@@ -93,6 +94,9 @@ class WorkspaceOwner(Base):
     name: Mapped[str] = mapped_column(Text)
     email: Mapped[str] = mapped_column(String(254))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Whether the owner confirmed ``email`` (account.updated): then it is the one address
+    # test-mode email may go to (test_mode.py).
+    email_verified: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class WebhookEndpoint(Base):

@@ -80,8 +80,10 @@ def subscribed(endpoint: WebhookEndpoint, event_type: str) -> bool:
     return "*" in endpoint.events or event_type in endpoint.events
 
 
-def body_json(event_type: str, occurred_at: datetime, data: dict) -> str:
-    return json.dumps({"type": event_type, "timestamp": format_time(occurred_at), "data": data},
+def body_json(event_type: str, occurred_at: datetime, data: dict, livemode: bool = True) -> str:
+    """``livemode`` false: the event is about a test-mode object (api.md, "Test mode")."""
+    return json.dumps({"type": event_type, "timestamp": format_time(occurred_at),
+                       "livemode": livemode, "data": data},
                       separators=(",", ":"), ensure_ascii=False)
 
 
@@ -187,7 +189,9 @@ def on_webhook_event(event: Event, uow: SqlAlchemyUnitOfWork) -> None:
         if subscribed(e, event.type)]
     if not endpoints:
         return  # nobody listens: not even the agreement is fetched
-    body = body_json(event.type, event.occurred_at, public_data(event))
+    # Events before test mode carry no livemode: they were live.
+    body = body_json(event.type, event.occurred_at, public_data(event),
+                     livemode=event.data.get("livemode", True) is not False)
     add_deliveries(uow.session, endpoints, event.id, event.type, body)
 
 

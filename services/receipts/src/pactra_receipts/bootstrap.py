@@ -71,7 +71,7 @@ def make_evidence_maker(settings: Settings, sealing: SealSettings | None = None)
 
     return EvidenceMaker(
         fetch_document=lambda ws, doc: fetch_document(settings, ws, doc),
-        store=EncryptedObjectStore(settings, SERVICE),
+        store=EncryptedObjectStore(settings, SERVICE, sessions(settings)),
         signer=signer,
         verify_url=settings.public_url.rstrip("/") + "/verify",
         seal=make_sealer(settings, sealing),
@@ -86,7 +86,8 @@ def evidence_maker() -> EvidenceMaker:
 
 @lru_cache(maxsize=1)
 def object_store() -> EncryptedObjectStore:
-    return EncryptedObjectStore(get_settings(), SERVICE)
+    settings = get_settings()
+    return EncryptedObjectStore(settings, SERVICE, sessions(settings))
 
 
 def receipt_waits(settings: Settings) -> Waits:

@@ -14,7 +14,7 @@ from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer
 
-from .stamping import draw_signature
+from .stamping import TEST_STAMP, draw_signature, draw_test_stamp
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,8 @@ class CertificateFacts:
     key_id: str
     verify_url: str
     timestamp_note: str = "none"
+    # False for a test-mode agreement: every page says TEST_STAMP (api.md, "Test mode").
+    livemode: bool = True
 
 
 class _SignatureBox(Flowable):
@@ -96,11 +98,15 @@ def render_certificate(facts: CertificateFacts) -> bytes:
     body, heading = styles["BodyText"], styles["Heading2"]
     story: list[Flowable] = [
         Paragraph("Certificate of Completion", styles["Title"]),
+        *([] if facts.livemode else [Paragraph(escape(
+            f"{TEST_STAMP}: made in test mode, this records only that a test took place."),
+            styles["Heading3"])]),
         _line("Title", facts.title, body),
         _line("Agreement ID", facts.agreement_id, body),
         _line("Workspace ID", facts.workspace_id, body),
         _line("Receipt ID", facts.receipt_id, body),
         _line("Outcome", facts.outcome, body),
+        _line("Mode", "live" if facts.livemode else "test", body),
         _line("Document SHA-256", facts.document_sha256, body),
         _line("Pages", facts.document_pages, body),
         Spacer(1, 4 * mm),
@@ -141,5 +147,11 @@ def render_certificate(facts: CertificateFacts) -> bytes:
     buffer = io.BytesIO()
     document = SimpleDocTemplate(buffer, pagesize=A4, title=f"Certificate of Completion - {facts.title}",
                                  leftMargin=18 * mm, rightMargin=18 * mm)
-    document.build(story)
+    if facts.livemode:
+        document.build(story)
+    else:
+        def stamped(canvas: Any, doc: Any) -> None:
+            width, height = doc.pagesize
+            draw_test_stamp(canvas, 0, 0, width, height)
+        document.build(story, onFirstPage=stamped, onLaterPages=stamped)
     return buffer.getvalue()

@@ -27,7 +27,7 @@ SERVICE = "receipts"
 
 
 class ObjectStore(Protocol):
-    def put(self, name: str, chunks: Iterable[bytes]) -> int: ...
+    def put(self, name: str, chunks: Iterable[bytes], *, workspace_id: str | None = None) -> int: ...
 
     def get(self, name: str) -> Iterator[bytes]: ...
 
@@ -123,6 +123,7 @@ class EvidenceMaker:
                         signers=[_certificate_signer(s, evidence.get(s["id"])) for s in created["signers"]],
                         audit_head=head, audit_entries=entries, key_id=key.kid, verify_url=self.verify_url,
                         timestamp_note=_timestamp_note(self.tsa_url, tsa_url),
+                        livemode=agreement.livemode,
                     ))
                 with _stage("document_unavailable"):
                     original = fetching.result()
@@ -132,7 +133,8 @@ class EvidenceMaker:
                 marks = {sid: SignerMarks(e.signature, e.field_values or {}, _day(e.signed_at))
                          for sid, e in evidence.items() if e.signature is not None}
                 with _stage("stamp_failed"):
-                    stamped = stamp(original, created["fields"], marks, certificate)
+                    stamped = stamp(original, created["fields"], marks, certificate,
+                                    test_mode=not agreement.livemode)
                 with _stage("seal_failed"):
                     sealed = self.seal(stamped, tsa_url)
                 signed_pdf, timestamp = sealed.pdf, sealed.timestamp
@@ -140,14 +142,19 @@ class EvidenceMaker:
                 signed_name = f"{agreement.id}/signed.pdf"
                 certificate_name = f"{agreement.id}/certificate.pdf"
                 with _stage("storage_failed"):
-                    storing = io.submit(self.store.put, certificate_name, [certificate])
-                    self.store.put(signed_name, [signed_pdf])
+                    # Under the workspace's key: deleting the workspace shreds them (issue 15).
+                    storing = io.submit(self.store.put, certificate_name, [certificate],
+                                        workspace_id=agreement.workspace_id)
+                    self.store.put(signed_name, [signed_pdf], workspace_id=agreement.workspace_id)
                     storing.result()
         # 4. the receipt, signed; then its trail entry and the event.
         issued_at = format_time(utcnow())
         receipt: dict[str, Any] = {
             "receipt_version": 1, "receipt_id": receipt_id, "agreement_id": agreement.id,
             "workspace_id": agreement.workspace_id, "title": created["title"],
+            # In every receipt from now on (receipts.md shows it as a member of version 1;
+            # receipts issued before it lack it and mean true), inside what the signature covers.
+            "livemode": agreement.livemode,
             "outcome": agreement.outcome, "issued_at": issued_at,
             "document": {"sha256": created["document_sha256"], "pages": created["document_pages"],
                          "sealed_sha256": sealed_sha256},
@@ -175,7 +182,8 @@ class EvidenceMaker:
             "receipt.issued",
             ReceiptIssued(agreement_id=agreement.id, receipt_id=receipt_id, title=created["title"],
                           outcome=agreement.outcome, sealed_sha256=sealed_sha256,
-                          receipt_sha256=receipt_sha256, recipients=recipients),
+                          receipt_sha256=receipt_sha256, recipients=recipients,
+                          livemode=agreement.livemode),
             producer=SERVICE, workspace_id=agreement.workspace_id,
             correlation_id=cause.correlation_id, causation_id=cause.causation_id,
         ))

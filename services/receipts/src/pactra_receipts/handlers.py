@@ -21,7 +21,8 @@ def on_agreement_event(event: Event, uow: SqlAlchemyUnitOfWork) -> None:
     agreement_id = event.payload().agreement_id  # type: ignore[attr-defined]
     if not event.workspace_id:
         raise ValueError(f"{event.type} {event.id} carries no workspace_id")
-    agreement = lock_agreement(uow.session, agreement_id, event.workspace_id)
+    agreement = lock_agreement(uow.session, agreement_id, event.workspace_id,
+                               getattr(event.payload(), "livemode", True))
     if agreement.workspace_id != event.workspace_id:
         # Never let one workspace's event into another's trail; retrying cannot fix it.
         log.error("event names another workspace's agreement; not recorded",

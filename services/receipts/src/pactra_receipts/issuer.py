@@ -170,6 +170,11 @@ def _failed(session: Session, job: EvidenceJob, exc: Exception, settings: SealSe
     _report(session, job, code, settings, now)
 
 
+def _livemode_of(session: Session, agreement_id: str) -> bool:
+    tracked = session.get(TrackedAgreement, agreement_id)
+    return tracked.livemode if tracked is not None else True
+
+
 def _report(session: Session, job: EvidenceJob, code: str, settings: SealSettings,
             now: datetime) -> bool:
     """Mark the evidence failed with ``code`` and publish ``receipt.failed``; out of attempts,
@@ -184,7 +189,8 @@ def _report(session: Session, job: EvidenceJob, code: str, settings: SealSetting
     notify_on_commit(session, EVIDENCE_SETTLED_CHANNEL, job.agreement_id)
     add_to_outbox(session, make_event(
         "receipt.failed", ReceiptFailed(agreement_id=job.agreement_id, reason=job.reason, code=code,
-                                        attempts=job.attempts, will_retry=not gave_up),
+                                        attempts=job.attempts, will_retry=not gave_up,
+                                        livemode=_livemode_of(session, job.agreement_id)),
         producer=SERVICE, workspace_id=job.workspace_id,
         correlation_id=job.correlation_id, causation_id=job.causation_id,
     ))

@@ -4,7 +4,7 @@ sealing certificates."""
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Integer, LargeBinary, String, Text, func
+from sqlalchemy import DateTime, ForeignKey, Integer, LargeBinary, String, Text, func, true
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -33,6 +33,9 @@ class TrackedAgreement(Base):
     entries: Mapped[int] = mapped_column(Integer, default=0)
     head: Mapped[str] = mapped_column(String(64), default="0" * 64)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    # False for a test-mode agreement (api.md, "Test mode"), from whichever of its events came
+    # first (every agreement event carries it): only test keys see it; its evidence is stamped.
+    livemode: Mapped[bool] = mapped_column(default=True, server_default=true())
 
 
 class AuditEntry(Base):
@@ -137,3 +140,18 @@ class SigningKey(Base):
     private_sealed: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     retired_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Tombstone(Base):
+    """What survives of a receipt once its agreement was purged (deletion or retention,
+    receipts.md): enough to recognise the receipt when it is presented, nothing about who
+    signed what. Purged ``PACTRA_EVIDENCE_RETENTION_DAYS`` after ``issued_at``."""
+
+    __tablename__ = "receipts_tombstones"
+
+    receipt_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    agreement_id: Mapped[str] = mapped_column(String(40))
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    # SHA-256 of the receipt's JCS form, signature included.
+    receipt_sha256: Mapped[str] = mapped_column(String(64))
+    audit_head: Mapped[str] = mapped_column(String(64))

@@ -28,13 +28,14 @@ from .trail import GENESIS, actor_of, evidence_of, make_entry
 SIGNER_PROGRESS = ("pending", "invited", "viewed", "signed", "declined")
 
 
-def lock_agreement(session: Session, agreement_id: str, workspace_id: str) -> TrackedAgreement:
+def lock_agreement(session: Session, agreement_id: str, workspace_id: str,
+                   livemode: bool = True) -> TrackedAgreement:
     """The agreement's row, made if absent, locked until the transaction ends.
 
     One statement: an upsert whose update changes nothing locks the row like ``FOR UPDATE``
     and returns it (the row is rewritten by the append anyway)."""
     inserted = insert(TrackedAgreement).values(
-        id=agreement_id, workspace_id=workspace_id, entries=0, head=GENESIS)
+        id=agreement_id, workspace_id=workspace_id, entries=0, head=GENESIS, livemode=livemode)
     return session.scalars(
         inserted.on_conflict_do_update(index_elements=[TrackedAgreement.id],
                                        set_={"id": inserted.excluded.id})

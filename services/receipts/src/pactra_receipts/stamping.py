@@ -14,6 +14,9 @@ from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
+# On every page of a test-mode agreement's signed.pdf and certificate (api.md, "Test mode").
+TEST_STAMP = "TEST \u2014 NOT LEGALLY BINDING"
+TEST_STAMP_FONT = "Helvetica-Bold"
 SIGNATURE_FONT = "Helvetica-Oblique"
 VALUE_FONT = "Helvetica"
 # A drawn signature is decoded (twice: certificate and stamp) in the issuer's process. The
@@ -118,9 +121,34 @@ def _overlay(page: Any, fields: Sequence[Mapping[str, Any]],
     return PdfReader(io.BytesIO(buffer.getvalue())).pages[0]
 
 
+def draw_test_stamp(canvas: Canvas, left: float, bottom: float, right: float, top: float) -> None:
+    """The test-mode stamp, in red, across the top and the bottom of a page (text that pypdf
+    and any reader extract, not only a picture of it)."""
+    width = right - left
+    size = max(min(14.0, width / 30), 6.0)
+    canvas.saveState()
+    canvas.setFillColorRGB(0.8, 0, 0)
+    canvas.setFont(TEST_STAMP_FONT, size)
+    canvas.drawCentredString(left + width / 2, top - size * 1.6, TEST_STAMP)
+    canvas.drawCentredString(left + width / 2, bottom + size * 0.8, TEST_STAMP)
+    canvas.restoreState()
+
+
+def _test_stamp_overlay(page: Any) -> Any:
+    box = page.mediabox
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=(float(box.right), float(box.top)))
+    draw_test_stamp(canvas, float(box.left), float(box.bottom), float(box.right), float(box.top))
+    canvas.showPage()
+    canvas.save()
+    return PdfReader(io.BytesIO(buffer.getvalue())).pages[0]
+
+
 def stamp(original: bytes, fields: Sequence[Mapping[str, Any]], marks: Mapping[str, SignerMarks],
-          certificate: bytes | None = None) -> bytes:
-    """The original with each signer's marks stamped in its fields, ``certificate`` appended."""
+          certificate: bytes | None = None, *, test_mode: bool = False) -> bytes:
+    """The original with each signer's marks stamped in its fields, ``certificate`` appended;
+    ``test_mode``: every original page also carries :data:`TEST_STAMP` (the certificate
+    carries its own)."""
     reader = PdfReader(io.BytesIO(original))
     writer = PdfWriter(clone_from=reader)
     by_page: dict[int, list[Mapping[str, Any]]] = defaultdict(list)
@@ -130,6 +158,8 @@ def stamp(original: bytes, fields: Sequence[Mapping[str, Any]], marks: Mapping[s
         overlay = _overlay(page, by_page.get(number, ()), marks)
         if overlay is not None:
             page.merge_page(overlay)
+        if test_mode:
+            page.merge_page(_test_stamp_overlay(page))
     if certificate is not None:
         writer.append(PdfReader(io.BytesIO(certificate)))
     out = io.BytesIO()

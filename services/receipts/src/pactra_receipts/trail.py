@@ -49,6 +49,8 @@ def evidence_of(event: Event) -> dict[str, Any]:
             "sender": {"name": data.sender.name, "email": data.sender.email},
             "signers": [{"signer_id": s.id, "name": s.name, "email": s.email, "order": s.order}
                         for s in data.signers],
+            # Only a test agreement says so (api.md, "Test mode"): live trails keep their shape.
+            **({} if data.livemode else {"livemode": False}),
         }
     if isinstance(data, AgreementSent):
         return {"agreement_id": data.agreement_id, "signing_order": data.signing_order,

@@ -17,14 +17,18 @@ from importlib.resources import files
 from typing import IO, Any
 
 from flask import Blueprint, Response, current_app, request
+from sqlalchemy import select
 
 from pactra_platform import sandbox
 from pactra_platform.problems import ProblemError
 from pactra_verify.checks import NotAReceipt, check_document_digest, check_sealed_digest, verify
 
 from . import bootstrap, pdf_checks
+from .canonical import jcs_sha256
 from .config import seal_settings
 from .keys import ensure_active_key, jwks
+from .models import Receipt
+from .purging import tombstone_of
 from .seal_store import ensure_active_seal, published_chains
 
 public = Blueprint("verification", __name__)
@@ -118,11 +122,37 @@ def verify_receipt() -> dict:
             # Not the PDF the receipt names: nothing it says matters, so it is not parsed.
             for check in pdf_checks.PDF_CHECKS:
                 report.skipped[check] = NOT_READ
+    retained = _retained(sessions, receipt)
+    notes = list(report.notes)
+    if retained == "tombstone":
+        notes.append("This receipt's agreement, or its whole workspace, no longer exists at "
+                     "Pactra: only a tombstone of the receipt is kept (its id, agreement id, "
+                     "issue time, hash and audit head). The receipt itself still verifies.")
     # The published keys are always at hand here, so the signature is always checked: `valid`
     # (api.md: none failed) and `verdict` agree; `verdict` would say `not_verified` were it not.
     return {"valid": report.valid, "verdict": report.verdict, "receipt_id": receipt.get("receipt_id"),
-            "agreement_id": receipt.get("agreement_id"), "checks": report.checks,
-            "errors": report.errors, "skipped": report.skipped, "notes": report.notes}
+            "agreement_id": receipt.get("agreement_id"), "livemode": report.livemode,
+            "checks": report.checks,
+            "errors": report.errors, "skipped": report.skipped, "notes": notes,
+            "retained": retained}
+
+
+def _retained(sessions: Any, receipt: dict) -> str | None:
+    """What Pactra still holds of this very receipt (same id, same JCS hash): ``full``, a
+    ``tombstone`` after its agreement or workspace was purged, or None (unknown here)."""
+    receipt_id = receipt.get("receipt_id")
+    if not isinstance(receipt_id, str) or len(receipt_id) > 40:
+        return None
+    try:
+        digest = jcs_sha256(receipt)
+    except (TypeError, ValueError):
+        return None
+    with sessions() as session:
+        kept = session.scalar(select(Receipt.sha256).where(Receipt.id == receipt_id))
+        if kept is not None:
+            return "full" if kept == digest else None
+        stone = tombstone_of(session, receipt_id)
+    return "tombstone" if stone is not None and stone.receipt_sha256 == digest else None
 
 
 def _check_signed_pdf(report: Any, receipt: dict, signed_pdf: Spooled, chains: bytes) -> None:

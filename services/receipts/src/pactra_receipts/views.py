@@ -3,12 +3,12 @@
 from collections.abc import Callable, Iterator
 
 from flask import Blueprint, Response, after_this_request, current_app, request, stream_with_context
-from sqlalchemy import select
+from sqlalchemy import select, true
 from sqlalchemy.orm import Session, sessionmaker
 
 from pactra_contracts.evidence_reasons import code_of, evidence_reason
 from pactra_platform.problems import ProblemError
-from pactra_platform.web import require_workspace
+from pactra_platform.web import livemode_filter, require_workspace
 
 from . import bootstrap
 from .config import seal_settings
@@ -27,7 +27,9 @@ def _sessions() -> sessionmaker:
 
 def _agreement(session: Session, agreement_id: str) -> TrackedAgreement:
     agreement = session.get(TrackedAgreement, agreement_id)
-    if agreement is None or agreement.workspace_id != require_workspace():
+    mode = livemode_filter()
+    if (agreement is None or agreement.workspace_id != require_workspace()
+            or (mode is not None and agreement.livemode != mode)):  # test and live never mix
         raise ProblemError("not_found", f"No agreement {agreement_id}.")
     return agreement
 
@@ -61,6 +63,9 @@ def audit(agreement_id: str) -> dict:
 @api.get("/v1/agreements/<agreement_id>/receipt")
 def receipt(agreement_id: str) -> dict:
     settings, workspace_id = current_app.config["SETTINGS"], require_workspace()
+    mode = livemode_filter()
+    # A key of the other mode is answered as if the agreement did not exist.
+    of_mode = TrackedAgreement.livemode == mode if mode is not None else true()
 
     def read() -> tuple | None:
         # One statement (clients poll this until the receipt is there), so no transaction.
@@ -70,7 +75,7 @@ def receipt(agreement_id: str) -> dict:
                 .outerjoin(Receipt, Receipt.agreement_id == TrackedAgreement.id)
                 .outerjoin(EvidenceJob, EvidenceJob.agreement_id == TrackedAgreement.id)
                 .where(TrackedAgreement.id == agreement_id,
-                       TrackedAgreement.workspace_id == workspace_id)).first()
+                       TrackedAgreement.workspace_id == workspace_id, of_mode)).first()
 
     found = _read_or_wait(agreement_id, read, requested_wait(request.headers.getlist("Prefer")))
     if found is None:

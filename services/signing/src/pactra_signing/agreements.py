@@ -2,7 +2,6 @@
 and what time does to it (expiry). Plain functions over a unit of work: no Flask, no broker."""
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -69,6 +68,9 @@ class Context:
         agreement.version = (agreement.version or 0) + 1
         if "agreement_version" in type(data).model_fields:
             data = data.model_copy(update={"agreement_version": agreement.version})
+        if "livemode" in type(data).model_fields:
+            # Receipts and notify learn a test agreement's mode from its events.
+            data = data.model_copy(update={"livemode": agreement.livemode})
         return make_event(event_type, data, producer="signing", workspace_id=agreement.workspace_id,
                           correlation_id=self.request_id, actor=extra.get("actor", self.actor))
 
@@ -105,8 +107,13 @@ def _check_placement(index: int, field_in: FieldIn, document: DocumentInfo) -> N
             f"(x + width must be at most {width:g}, y + height at most {height:g})."))
 
 
-def load(uow: SqlAlchemyUnitOfWork, workspace_id: str, agreement_id: str, *, lock: bool = False) -> Agreement:
+def load(uow: SqlAlchemyUnitOfWork, workspace_id: str, agreement_id: str, *, lock: bool = False,
+         livemode: bool | None = None) -> Agreement:
+    """The workspace's agreement; with ``livemode``, only one of that mode (a test key's
+    request never reaches a live agreement, nor a live key's a test one: 404 either way)."""
     query = select(Agreement).where(Agreement.id == agreement_id, Agreement.workspace_id == workspace_id)
+    if livemode is not None:
+        query = query.where(Agreement.livemode == livemode)
     agreement = uow.session.scalar(query.with_for_update() if lock else query)
     if agreement is None:
         raise NotFound(agreement_id)
@@ -132,7 +139,7 @@ def _expiry(cmd: AgreementCreate, now: datetime) -> datetime:
 
 
 def create(cmd: AgreementCreate, workspace_id: str, document: DocumentInfo, sender: Sender,
-           ctx: Context, uow: SqlAlchemyUnitOfWork) -> Agreement:
+           ctx: Context, uow: SqlAlchemyUnitOfWork, *, livemode: bool = True) -> Agreement:
     now = utcnow()
     expires_at = _expiry(cmd, now)
     emails = [s.email.lower() for s in cmd.signers]
@@ -146,6 +153,7 @@ def create(cmd: AgreementCreate, workspace_id: str, document: DocumentInfo, send
         signing_order=cmd.signing_order, status="draft", sender_name=sender.name,
         sender_email=sender.email, expires_at=expires_at, created_at=now, sent_at=None,
         completed_at=None, ended_at=None, evidence_status="none", metadata_=dict(cmd.metadata),
+        livemode=livemode,
         # Set, not left to lazy loading: the object is read after its unit of work closed.
         signers=[], fields=[],
     )
@@ -214,30 +222,31 @@ def next_to_invite(agreement: Agreement) -> list[Signer]:
 
 def send(workspace_id: str, agreement_id: str, ctx: Context, uow: SqlAlchemyUnitOfWork, *,
          new_workspace_signer_cap: int = 0,
-         reserve: Callable[[str, dict[str, int]], None] | None = None) -> Agreement:
-    """``reserve(source_id, items)`` asks the gateway to count the send against the plan
-    (peers.reserve_quota; None when PACTRA_QUOTAS=off): called last before the state changes,
-    under the agreement's row lock, so a refusal (402) leaves the draft as it was. The send's
-    ``usage.recorded`` events carry the same source id: they confirm the reservation."""
+         livemode: bool | None = None) -> Agreement:
+    """The send's quota was decided by the gateway before it forwarded the request
+    (pactra_gateway.quota_gate); the ``usage.recorded`` events published here, under the
+    source id it reserved with (``<agreement id>:send``), confirm that reservation."""
     with uow:
-        agreement = load(uow, workspace_id, agreement_id, lock=True)
+        agreement = load(uow, workspace_id, agreement_id, lock=True, livemode=livemode)
         if agreement.status != "draft":
             raise Conflict(f"Only a draft can be sent; this agreement is {agreement.status}.")
         if agreement.expires_at <= utcnow():
             raise Conflict("This agreement expired before it was sent.")
         invitees = next_to_invite(agreement)
-        abuse.check_new_workspace_cap(uow.session, uow.session.get(Sender, workspace_id),
-                                      workspace_id, len(invitees), new_workspace_signer_cap)
+        if agreement.livemode:
+            # A test agreement mails only the workspace's verified addresses (notify), so it
+            # cannot be used to reach strangers: the new-workspace cap is for live sends.
+            abuse.check_new_workspace_cap(uow.session, uow.session.get(Sender, workspace_id),
+                                          workspace_id, len(invitees), new_workspace_signer_cap)
         # Every signer counts at send, sequential ones too: the send commits to inviting them.
         usage = {"agreements_sent": 1, "signers_invited": len(agreement.signers)}
         source_id = f"{agreement.id}:send"
-        if reserve is not None:
-            reserve(source_id, usage)
         for metric, quantity in usage.items():
             # Not ctx.event: usage is no change of the agreement (its version stays).
             uow.publish(make_event("usage.recorded", UsageRecorded(
                 workspace_id=workspace_id, metric=metric, quantity=quantity,
-                source_event_id=source_id, occurred_at=utcnow()), producer="signing",
+                source_event_id=source_id, occurred_at=utcnow(), livemode=agreement.livemode),
+                producer="signing",
                 workspace_id=workspace_id, correlation_id=ctx.request_id))
         agreement.status = "sent"
         agreement.sent_at = utcnow()
@@ -250,9 +259,10 @@ def send(workspace_id: str, agreement_id: str, ctx: Context, uow: SqlAlchemyUnit
         return agreement
 
 
-def remind(workspace_id: str, agreement_id: str, ctx: Context, uow: SqlAlchemyUnitOfWork) -> Agreement:
+def remind(workspace_id: str, agreement_id: str, ctx: Context, uow: SqlAlchemyUnitOfWork, *,
+           livemode: bool | None = None) -> Agreement:
     with uow:
-        agreement = load(uow, workspace_id, agreement_id, lock=True)
+        agreement = load(uow, workspace_id, agreement_id, lock=True, livemode=livemode)
         if agreement.status != "sent":
             raise Conflict(f"Only a sent agreement can be reminded; this one is {agreement.status}.")
         now = utcnow()
@@ -288,9 +298,9 @@ def end(agreement: Agreement, outcome: str, reason: str | None, ctx: Context,
 
 
 def void(workspace_id: str, agreement_id: str, reason: str, ctx: Context,
-         uow: SqlAlchemyUnitOfWork) -> Agreement:
+         uow: SqlAlchemyUnitOfWork, *, livemode: bool | None = None) -> Agreement:
     with uow:
-        agreement = load(uow, workspace_id, agreement_id, lock=True)
+        agreement = load(uow, workspace_id, agreement_id, lock=True, livemode=livemode)
         if agreement.status != "sent":
             raise Conflict(f"Only a sent agreement can be voided; this one is {agreement.status}.")
         end(agreement, "voided", reason, ctx, uow)
@@ -298,9 +308,10 @@ def void(workspace_id: str, agreement_id: str, reason: str, ctx: Context,
         return agreement
 
 
-def delete_draft(workspace_id: str, agreement_id: str, uow: SqlAlchemyUnitOfWork) -> None:
+def delete_draft(workspace_id: str, agreement_id: str, uow: SqlAlchemyUnitOfWork, *,
+                 livemode: bool | None = None) -> None:
     with uow:
-        agreement = load(uow, workspace_id, agreement_id, lock=True)
+        agreement = load(uow, workspace_id, agreement_id, lock=True, livemode=livemode)
         if agreement.status != "draft":
             raise Conflict("Only a draft can be deleted; void a sent agreement instead.")
         uow.session.delete(agreement)
@@ -308,9 +319,9 @@ def delete_draft(workspace_id: str, agreement_id: str, uow: SqlAlchemyUnitOfWork
 
 
 def signer_link(workspace_id: str, agreement_id: str, signer_id: str, ctx: Context,
-                uow: SqlAlchemyUnitOfWork) -> tuple[str, datetime]:
+                uow: SqlAlchemyUnitOfWork, *, livemode: bool | None = None) -> tuple[str, datetime]:
     with uow:
-        agreement = load(uow, workspace_id, agreement_id)
+        agreement = load(uow, workspace_id, agreement_id, livemode=livemode)
         signer = next((s for s in agreement.signers if s.id == signer_id), None)
         if signer is None:
             raise NotFound(signer_id)

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, true
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -63,6 +63,9 @@ class Agreement(Base):
     # ``agreement_version`` those events carry, which webhooks show as ``sequence``.
     version: Mapped[int] = mapped_column(default=0, server_default="0")
     metadata_: Mapped[dict] = mapped_column("metadata", JSONB, default=dict)
+    # False when made with a test key (api.md, "Test mode"): seen only by test keys, free,
+    # its evidence stamped and its receipt saying so.
+    livemode: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     signers: Mapped[list["Signer"]] = relationship(
         back_populates="agreement", order_by="[Signer.order, Signer.id]", lazy="selectin",

@@ -8,7 +8,6 @@ import requests
 
 from pactra_platform.internal_client import ServiceClient
 from pactra_platform.problems import ProblemError
-from pactra_platform.quotas import Quotas
 from pactra_platform.settings import Settings
 
 from .agreements import DocumentInfo, Invalid
@@ -19,13 +18,12 @@ class Peers:
         self.documents = ServiceClient(settings, "signing", "documents", timeout=30)
         self.receipts = ServiceClient(settings, "signing", "receipts", timeout=30)
         self.gateway = ServiceClient(settings, "signing", "gateway", timeout=5)
-        # Whether a send fits the plan, decided by the gateway at send time.
-        self.quotas = Quotas(settings, "signing")
 
-    def document(self, workspace_id: str, document_id: str) -> DocumentInfo:
+    def document(self, workspace_id: str, document_id: str, *,
+                 livemode: bool | None = None) -> DocumentInfo:
         try:
             response = self.documents.request("GET", f"/v1/documents/{document_id}",
-                                              workspace_id=workspace_id)
+                                              workspace_id=workspace_id, livemode=livemode)
         except requests.RequestException as exc:
             raise ProblemError("unavailable", "The documents service did not answer.") from exc
         if response.status_code == 404:

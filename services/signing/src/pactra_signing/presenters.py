@@ -26,6 +26,7 @@ def agreement_json(agreement: Agreement) -> dict:
         "evidence_status": agreement.evidence_status,
         "evidence_reason": agreement.evidence_reason,
         "receipt_id": agreement.receipt_id,
+        "livemode": agreement.livemode,
         "metadata": agreement.metadata_ or {},
         "signers": [{
             "id": s.id, "name": s.name, "email": s.email, "order": s.order, "status": s.status,

@@ -25,7 +25,8 @@ SELECT json_build_object(
     'sent_at', {_time("a.sent_at")}, 'completed_at', {_time("a.completed_at")},
     'ended_at', {_time("a.ended_at")},
     'evidence_status', a.evidence_status, 'evidence_reason', a.evidence_reason,
-    'receipt_id', a.receipt_id, 'metadata', coalesce(a.metadata, '{{}}'::jsonb),
+    'receipt_id', a.receipt_id, 'livemode', a.livemode,
+    'metadata', coalesce(a.metadata, '{{}}'::jsonb),
     'signers', (
         SELECT coalesce(json_agg(json_build_object(
             'id', s.id, 'name', s.name, 'email', s.email, 'order', s."order",
@@ -46,6 +47,18 @@ WHERE a.id = :agreement_id AND a.workspace_id = :workspace_id
 """)  # noqa: S608 - only our column names are formatted in; values are bound
 
 
-def agreement_json_text(session: Session, workspace_id: str, agreement_id: str) -> str | None:
-    """The agreement as api.md shows it, serialized; None when the workspace has no such one."""
-    return session.scalar(_AGREEMENT, {"agreement_id": agreement_id, "workspace_id": workspace_id})
+# The same, for a key of one mode (api.md, "Test mode"): an agreement of the other is not found.
+# Made from the one statement above, whose WHERE clause (exports.py reuses it) stays as it is.
+_ONE = "WHERE a.id = :agreement_id AND a.workspace_id = :workspace_id"
+assert _ONE in _AGREEMENT.text
+_AGREEMENT_OF_MODE = text(_AGREEMENT.text.replace(_ONE, _ONE + " AND a.livemode = :livemode"))
+
+
+def agreement_json_text(session: Session, workspace_id: str, agreement_id: str,
+                        livemode: bool | None = None) -> str | None:
+    """The agreement as api.md shows it, serialized; None when the workspace has no such one
+    (of mode ``livemode``, when given: a key of the other mode is answered 404)."""
+    if livemode is None:
+        return session.scalar(_AGREEMENT, {"agreement_id": agreement_id, "workspace_id": workspace_id})
+    return session.scalar(_AGREEMENT_OF_MODE, {"agreement_id": agreement_id,
+                                               "workspace_id": workspace_id, "livemode": livemode})

@@ -1,13 +1,18 @@
 """Agreements, as the API (through the gateway) sees them."""
 
 from flask import Blueprint, Response, current_app, g, request
-from sqlalchemy import select
+from sqlalchemy import select, true
 
 from pactra_contracts.api import AgreementCreate, VoidRequest
 from pactra_contracts.events import Actor
 from pactra_contracts.times import format_time
 from pactra_platform.problems import ProblemError, parse_json_body
-from pactra_platform.web import current_identity, require_workspace
+from pactra_platform.web import (
+    current_identity,
+    livemode_filter,
+    mode_of_new_objects,
+    require_workspace,
+)
 
 from . import abuse, agreements, read_model
 from .bootstrap import Signing
@@ -38,9 +43,12 @@ def create_agreement():
     workspace_id = require_workspace()
     cmd = _body(AgreementCreate)
     svc = signing()
-    document = svc.peers.document(workspace_id, cmd.document_id)
+    livemode = mode_of_new_objects()
+    # Asked in the agreement's mode: a test agreement can use only a test document.
+    document = svc.peers.document(workspace_id, cmd.document_id, livemode=livemode)
     sender = svc.sender(workspace_id)
-    agreement = agreements.create(cmd, workspace_id, document, sender, context(), svc.uow())
+    agreement = agreements.create(cmd, workspace_id, document, sender, context(), svc.uow(),
+                                  livemode=livemode)
     return agreement_json(agreement), 201
 
 
@@ -56,11 +64,14 @@ def list_agreements():
         raise ProblemError("validation_error", f"status must be one of {', '.join(STATUSES)}.")
     with signing().uow() as uow:
         query = select(Agreement).where(Agreement.workspace_id == workspace_id)
+        mode = livemode_filter()
+        if mode is not None:  # test and live agreements are never listed together
+            query = query.where(Agreement.livemode == mode)
+        scope = query
         if status:
             query = query.where(Agreement.status == status)
         if after := request.args.get("starting_after"):
-            cursor = uow.session.scalar(select(Agreement).where(
-                Agreement.id == after, Agreement.workspace_id == workspace_id))
+            cursor = uow.session.scalar(scope.where(Agreement.id == after))
             if cursor is None:
                 raise ProblemError("validation_error",
                                    "starting_after is not an agreement of this workspace.")
@@ -77,7 +88,8 @@ def list_agreements():
 def get_agreement(agreement_id: str):
     # One statement whose answer is the body (read_model): no ORM objects, no json.dumps.
     with signing().single_read() as uow:
-        shown = read_model.agreement_json_text(uow.session, require_workspace(), agreement_id)
+        shown = read_model.agreement_json_text(uow.session, require_workspace(), agreement_id,
+                                               livemode_filter())
     if shown is None:
         raise agreements.NotFound(agreement_id)
     return Response(shown, mimetype="application/json")
@@ -85,7 +97,8 @@ def get_agreement(agreement_id: str):
 
 @bp.delete("/v1/agreements/<agreement_id>")
 def delete_agreement(agreement_id: str):
-    agreements.delete_draft(require_workspace(), agreement_id, signing().uow())
+    agreements.delete_draft(require_workspace(), agreement_id, signing().uow(),
+                            livemode=livemode_filter())
     return "", 204
 
 
@@ -95,36 +108,39 @@ def send_agreement(agreement_id: str):
     svc = signing()
     with svc.uow() as uow:
         # Signers are fixed once the draft exists, so the addresses read here are those sent to.
+        mode = livemode_filter()
         emails = set(uow.session.scalars(select(Signer.email).join(Agreement).where(
-            Agreement.id == agreement_id, Agreement.workspace_id == workspace_id)))
+            Agreement.id == agreement_id, Agreement.workspace_id == workspace_id,
+            Agreement.livemode == mode if mode is not None else true())))
     if not emails:
         raise agreements.NotFound(agreement_id)
-    abuse.require_verified_or_own_address(svc.sessions, svc.peers, workspace_id, emails)
-    reserve = None
-    if svc.peers.quotas.enabled:
-        def reserve(source_id: str, items: dict[str, int]) -> None:
-            svc.peers.quotas.reserve(workspace_id, source_id, items)
+    if mode is not False:
+        # A test agreement mails only the workspace's verified addresses anyway (notify's
+        # rule), so an unverified owner may try test mode with any signer.
+        abuse.require_verified_or_own_address(svc.sessions, svc.peers, workspace_id, emails)
     agreement = agreements.send(workspace_id, agreement_id, context(), svc.uow(),
                                 new_workspace_signer_cap=svc.settings.new_workspace_signers_per_day,
-                                reserve=reserve)
+                                livemode=mode)
     return agreement_json(agreement)
 
 
 @bp.post("/v1/agreements/<agreement_id>/remind")
 def remind_signers(agreement_id: str):
-    agreement = agreements.remind(require_workspace(), agreement_id, context(), signing().uow())
+    agreement = agreements.remind(require_workspace(), agreement_id, context(), signing().uow(),
+                                  livemode=livemode_filter())
     return agreement_json(agreement)
 
 
 @bp.post("/v1/agreements/<agreement_id>/void")
 def void_agreement(agreement_id: str):
     cmd = _body(VoidRequest)
-    agreement = agreements.void(require_workspace(), agreement_id, cmd.reason, context(), signing().uow())
+    agreement = agreements.void(require_workspace(), agreement_id, cmd.reason, context(), signing().uow(),
+                                livemode=livemode_filter())
     return agreement_json(agreement)
 
 
 @bp.post("/v1/agreements/<agreement_id>/signers/<signer_id>/link")
 def embedded_link(agreement_id: str, signer_id: str):
     url, expires_at = agreements.signer_link(require_workspace(), agreement_id, signer_id, context(),
-                                             signing().uow())
+                                             signing().uow(), livemode=livemode_filter())
     return {"url": url, "expires_at": format_time(expires_at)}

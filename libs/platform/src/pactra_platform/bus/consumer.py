@@ -14,7 +14,7 @@ from faststream.rabbit.annotations import RabbitMessage
 
 from pactra_contracts.events import Event, MalformedEvent, parse_event
 
-from .. import logs
+from .. import erasure, logs
 from ..db import is_unavailable
 from ..unit_of_work import SqlAlchemyUnitOfWork
 from .topology import Topology
@@ -39,6 +39,13 @@ def retry_delay(delivery_count: int) -> float:
 def run_handler(sub: Subscription, event: Event, make_uow: Callable[[], SqlAlchemyUnitOfWork]) -> bool:
     """Run ``sub`` for ``event`` exactly once per event id; False when it was a duplicate."""
     with make_uow() as uow:
+        # A late or replayed event about a deleted workspace must not bring its data back. The
+        # deletion request itself passes: purging again is harmless and re-reports the purge.
+        if (event.workspace_id and event.type not in erasure.FORGETFUL_TYPES
+                and erasure.is_deleted(uow.session, event.workspace_id)):
+            log.info("event of a deleted workspace dropped",
+                     extra={"event_id": event.id, "event_type": event.type, "handler": sub.name})
+            return False
         if not uow.claim(event, sub.name):
             return False
         sub.handle(event, uow)

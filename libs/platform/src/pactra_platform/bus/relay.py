@@ -11,6 +11,7 @@ from pactra_contracts.events import Event
 from pactra_contracts.times import utcnow
 
 from ..db_wakeups import Wakeups
+from ..erasure import FORGETFUL_TYPES
 from ..messaging import claim_unpublished, mark_failed, purge_published
 from ..settings import Settings
 from .scheduled import pause
@@ -78,7 +79,10 @@ class OutboxRelay:
             confirmed_at = utcnow()
             failed = []
             for row, outcome in zip(rows, outcomes, strict=True):
-                if outcome is None:
+                if outcome is None and row.type in FORGETFUL_TYPES:
+                    # It names a workspace being erased: gone once the broker has it.
+                    session.delete(row)
+                elif outcome is None:
                     row.published_at = confirmed_at
                 else:
                     failed.append((row.id, outcome))

@@ -5,7 +5,6 @@ from flask import Flask
 from pactra_platform import sandbox
 from pactra_platform.db import session_factory
 from pactra_platform.objects import EncryptedObjectStore
-from pactra_platform.quotas import Quotas
 from pactra_platform.settings import Settings, get_settings
 from pactra_platform.web import create_internal_app
 
@@ -19,9 +18,8 @@ USES_STORAGE = True
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or get_settings()
     app = create_internal_app(SERVICE, settings, uses_storage=USES_STORAGE)
-    app.extensions[EXTENSION] = Documents(session_factory(settings, SERVICE),
-                                          EncryptedObjectStore(settings, SERVICE),
-                                          Quotas(settings, SERVICE) if settings.quotas else None)
+    sessions = session_factory(settings, SERVICE)
+    app.extensions[EXTENSION] = Documents(sessions, EncryptedObjectStore(settings, SERVICE, sessions))
     app.register_blueprint(bp)
     # Uploads are parsed and pages rendered in sandbox children: say once what protects them.
     sandbox.log_protections(SERVICE)

@@ -6,7 +6,7 @@ Run with ``faststream run pactra_notify.entrypoints.worker:app``.
 from pactra_platform.bus import Periodic, Subscription, service_worker
 from pactra_platform.db import session_factory
 
-from .. import account_emails, handlers, webhooks
+from .. import account_emails, exports, handlers, purging, test_mode, webhooks
 from ..deliveries import default_backend
 from ..settings import get_notify_settings
 from ..webhook_delivery import Dispatcher
@@ -23,10 +23,19 @@ SUBSCRIPTIONS = (
                  account_emails.on_email_verification_requested),
     Subscription("on_recovery_requested", ("account.recovery_requested",),
                  account_emails.on_recovery_requested),
+    Subscription("on_deletion_confirmation_requested", ("account.deletion_confirmation_requested",),
+                 account_emails.on_deletion_confirmation_requested),
     # Webhooks: each catalogue event becomes deliveries for the endpoints that subscribed;
     # owners are remembered to be told when an endpoint of theirs is disabled.
     Subscription("on_webhook_event", webhooks.BUS_TYPES, webhooks.on_webhook_event),
     Subscription("on_workspace_created", ("workspace.created",), webhooks.on_workspace_created),
+    # The owner's confirmed address and whether it is verified: where test-mode email may go.
+    Subscription("on_account_updated", ("account.updated",), test_mode.on_account_updated),
+    # Its part of a workspace export (api.md, "Exports").
+    Subscription("on_export_requested", ("export.requested",), exports.on_export_requested),
+    # Deletion of a workspace (api.md, "Deletion and retention"): purge, then report.
+    Subscription("on_workspace_deletion_requested", ("workspace.deletion_requested",),
+                 purging.on_deletion_requested),
 )
 
 _settings = get_notify_settings()

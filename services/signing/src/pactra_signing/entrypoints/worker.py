@@ -7,7 +7,7 @@ from pactra_contracts.events import SYSTEM
 from pactra_platform.bus import Periodic, Subscription, service_worker
 from pactra_platform.settings import get_settings
 
-from .. import agreements, handlers
+from .. import agreements, exports, handlers, purging
 from ..bootstrap import SERVICE, bootstrap
 from .app import USES_STORAGE
 
@@ -21,6 +21,11 @@ SUBSCRIPTIONS = (
     # Notify's reports of an email to a signer that came back: shown as delivery_status.
     Subscription("on_signer_email_undelivered", ("signer.bounced", "signer.complained"),
                  handlers.on_signer_email_undelivered),
+    # Its part of a workspace export (api.md, "Exports").
+    Subscription("on_export_requested", ("export.requested",), exports.on_export_requested),
+    # Deletion of a workspace (api.md, "Deletion and retention"): purge, then report.
+    Subscription("on_workspace_deletion_requested", ("workspace.deletion_requested",),
+                 purging.on_deletion_requested),
 )
 # Expiry is checked every second: an agreement ends within about a second of its time.
 EXPIRY_INTERVAL_SECONDS = 1.0

@@ -1,5 +1,6 @@
 """Plans, usage and statements (issue 16): usage counters per workspace and period, the
-records that make counting idempotent (and hold reservations), frozen statements.
+records that make counting idempotent (and hold reservations), agreements' signer counts (what
+a send reserves), frozen statements.
 
 Revision ID: 0004
 """
@@ -34,6 +35,12 @@ def upgrade() -> None:
     op.create_index("ix_usage_records_reserved", "usage_records", ["created_at"],
                     postgresql_where=sa.text("state = 'reserved'"))
     op.create_table(
+        "agreement_signers",
+        sa.Column("agreement_id", sa.String(40), primary_key=True),
+        sa.Column("workspace_id", sa.String(40), nullable=False),
+        sa.Column("signers", sa.Integer, nullable=False),
+    )
+    op.create_table(
         "statements",
         sa.Column("workspace_id", sa.String(40), primary_key=True),
         sa.Column("period", sa.String(7), primary_key=True),
@@ -46,6 +53,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("statements")
+    op.drop_table("agreement_signers")
     op.drop_index("ix_usage_records_reserved", table_name="usage_records")
     op.drop_table("usage_records")
     op.drop_table("usage_counters")
