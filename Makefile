@@ -61,11 +61,17 @@ docs: install
 	  $(VENV)/bin/faststream docs gen $$app --out docs/asyncapi/$$service.json || exit 1; \
 	done
 
-# Full life cycles through the running platform (agreements/s, signature -> receipt p50/p95,
-# forwarded GET throughput against a bare app, memory on a 20 MiB upload); then sealing a
-# 10-page agreement with 2 signers (stamps + certificate + PAdES seal): p50/p95, RSS.
+# Full life cycles through a platform of its own (agreements/s, CPU per agreement of each
+# process), the forwarded GET's throughput by wrk against the floor (a minimal proxy before a
+# minimal app with one query, same gunicorn settings), an open loop at half the maximum rate
+# (latency p50/p95/p99), memory on a 20 MiB upload; then sealing a 10-page agreement with 2
+# signers (stamps + certificate + PAdES seal): p50/p95, RSS. Needs Debian's wrk (installed with
+# apt-get when run as root, else it says how). BASE=<commit> also measures that commit (a git
+# worktree in .pactra/bench/, its own .venv) in the same run and prints the ratios new/base.
 bench: install
-	$(VENV)/bin/python -m pactra_devtools.bench
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; } || \
+	  { echo "make bench needs wrk: sudo apt-get install wrk"; exit 2; }
+	UV=$(abspath $(UV)) $(VENV)/bin/python -m pactra_devtools.bench $(if $(BASE),--base "$(BASE)")
 	$(VENV)/bin/python -m pactra_devtools.bench_sealing
 
 # Delete the local databases, queues, buckets and mail (asks first; FORCE=1 does not).

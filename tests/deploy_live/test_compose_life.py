@@ -25,7 +25,18 @@ import requests
 from .podman import ROOT, DeployUnavailable, Podman
 
 T = TypeVar("T")
-EMAIL = "bo@example.com"
+OWNER, EMAIL = "ada@example.com", "bo@example.com"
+SIGN = re.compile(r"http[^\s\"<>]*/s/[A-Za-z0-9_-]+")
+CONFIRM = re.compile(r"http[^\s\"<>]*/confirm-email/[A-Za-z0-9_-]+")
+
+
+def mailed_link(podman: Podman, to: str, pattern: re.Pattern) -> str | None:
+    """The first link matching ``pattern`` in the mail the development mailbox holds for ``to``."""
+    for message in requests.get(f"{podman.mailbox_url}/api/messages", params={"to": to}, timeout=5).json():
+        found = pattern.search(message.get("text") or "")
+        if found:
+            return found.group(0)
+    return None
 
 
 @pytest.fixture(scope="module")
@@ -86,9 +97,15 @@ def test_a_whole_life_cycle_through_nginx_verifies(deployment: Podman, tmp_path:
 
     http = requests.Session()
     signup = http.post(f"{base}/v1/signup", timeout=30, json={
-        "name": "Ada", "email": "ada@example.com", "workspace_name": "Analytical"})
+        "name": "Ada", "email": OWNER, "workspace_name": "Analytical"})
     assert signup.status_code == 201, signup.text
     http.headers["Authorization"] = f"Bearer {signup.json()['api_key']['key']}"
+    # Until the owner confirms their address, agreements may go only to themselves: follow the
+    # confirmation link the signup emailed.
+    token = wait_for("the confirmation email", lambda: mailed_link(deployment, OWNER, CONFIRM), 120,
+                     deployment).rsplit("/", 1)[1]
+    confirmed = requests.post(f"{base}/v1/account/confirm-email", json={"token": token}, timeout=30)
+    assert confirmed.status_code == 200, confirmed.text
     pdf = (ROOT / "examples" / "nda.pdf").read_bytes()
     upload = http.post(f"{base}/v1/documents", params={"filename": "nda.pdf"}, data=pdf,
                        headers={"Content-Type": "application/pdf"}, timeout=60)
@@ -103,15 +120,8 @@ def test_a_whole_life_cycle_through_nginx_verifies(deployment: Podman, tmp_path:
     sent = http.post(f"{base}/v1/agreements/{agreement}/send", timeout=30)
     assert sent.status_code in (200, 202), sent.text
 
-    def signing_link() -> str | None:
-        for message in requests.get(f"{deployment.mailbox_url}/api/messages", params={"to": EMAIL},
-                                    timeout=5).json():
-            found = re.search(r"http[^\s\"<>]*/s/[A-Za-z0-9_-]+", message.get("text") or "")
-            if found:
-                return found.group(0)
-        return None
-
-    link = wait_for("the invitation in the mailbox", signing_link, 120, deployment)
+    link = wait_for("the invitation in the mailbox", lambda: mailed_link(deployment, EMAIL, SIGN),
+                    120, deployment)
     assert link.startswith(f"{base}/s/"), link
     signed = requests.post(f"{link}/sign", timeout=30, json={
         "consent": True, "signature": {"type": "typed", "text": "Bo"}})

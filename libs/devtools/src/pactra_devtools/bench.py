@@ -11,28 +11,19 @@ import contextlib
 import io
 import os
 import statistics
-import subprocess
 import sys
-import tempfile
-import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import requests
 
-from . import bench_quotas, bench_webhooks
-from .stack import BIN, Stack
+from . import bench_compare, bench_http, bench_openloop, bench_quotas, bench_webhooks
+from .bench_compare import figure
+from .stack import Stack
 from .testing import MAILBOXES, confirm_email, unique_email
 from .webhook_receiver import running_receiver
-
-BARE_APP = '''
-from flask import Flask
-app = Flask(__name__)
-@app.get("/v1/agreements/<agreement_id>")
-def agreement(agreement_id):
-    return {"id": agreement_id, "status": "sent"}
-'''
 
 
 def small_pdf() -> bytes:
@@ -109,29 +100,6 @@ def life_cycle(client: Client, pdf: bytes) -> tuple[float, float]:
             time.sleep(0.1)  # every waiting place was taken: poll, ten times a second
     done = time.perf_counter()
     return done - started, done - last_signature
-
-
-def throughput(url: str, headers: dict, seconds: float, clients: int) -> float:
-    count = 0
-    lock = threading.Lock()
-    deadline = time.perf_counter() + seconds
-
-    def hammer() -> None:
-        nonlocal count
-        session = requests.Session()
-        done = 0
-        while time.perf_counter() < deadline:
-            if session.get(url, headers=headers, timeout=30).status_code == 200:
-                done += 1
-        with lock:
-            count += done
-
-    threads = [threading.Thread(target=hammer) for _ in range(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return count / seconds
 
 
 def rss_kib(pid: int) -> int:
@@ -221,20 +189,118 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
+def life_cycle_phase(stack, clients: list[Client], pdf: bytes, args: argparse.Namespace,
+                     after_run: Callable[[], object] | None = None) -> dict[str, dict]:
+    """The closed loop: ``args.agreements`` life cycles by ``args.clients`` concurrent clients;
+    agreements/s, signature -> receipt, and the CPU per agreement of each process. ``stack`` is a
+    :class:`Stack` or a baseline's (bench_compare.BaselineStack): URLs and process ids."""
+    cpu_before, shared_before = pactra_cpu(stack), machine_cpu(stack)
+    started = time.perf_counter()
+    with ThreadPoolExecutor(args.clients) as pool:
+        results = list(pool.map(lambda i: life_cycle(clients[i % args.clients], pdf),
+                                range(args.agreements)))
+    elapsed = time.perf_counter() - started
+    to_receipt = [r[1] * 1000 for r in results]
+    print(f"life cycles: {args.agreements} agreements (upload, 2 signers, sign, receipt) with "
+          f"{args.clients} concurrent clients in {elapsed:.1f} s")
+    print(f"  agreements/s                     {args.agreements / elapsed:8.1f}   (target >= 10)")
+    print(f"  last signature -> receipt p50    {statistics.median(to_receipt):8.0f} ms")
+    print(f"  last signature -> receipt p95    {percentile(to_receipt, 0.95):8.0f} ms   (at saturation)")
+    print(f"  whole life cycle p50             {statistics.median(r[0] for r in results) * 1000:8.0f} ms")
+    if after_run is not None:
+        after_run()
+    # The CPU figures include what the life cycles left queued; the GET measurement below
+    # starts on a quiet platform, as the floor's does.
+    waited = settle(stack)
+    cpu_after, shared_after = pactra_cpu(stack), machine_cpu(stack)
+    print(f"  queued work done {waited:.1f} s after the last receipt")
+    budget = elapsed * (os.cpu_count() or 1) * 1000 / args.agreements
+    print(f"  CPU per agreement, in ms (the machine had {budget:.0f} ms of core time per agreement)")
+    figures = {"agreements_per_s": figure(args.agreements / elapsed, "/s", "higher",
+                                          "agreements/s (closed loop)")}
+    total = 0.0
+    for label, before, after in (("Pactra's processes", cpu_before, cpu_after),
+                                 ("what they lean on", shared_before, shared_after)):
+        spent = {name: (after[name] - before.get(name, 0.0)) * 1000 / args.agreements for name in after}
+        print(f"    {label:20} {sum(spent.values()):5.0f}: " + ", ".join(
+            f"{name} {ms:.0f}" for name, ms in sorted(spent.items(), key=lambda i: -i[1])))
+        total += sum(spent.values())
+        key = "pactra" if label.startswith("Pactra") else "shared"
+        figures[f"cpu_{key}_ms"] = figure(sum(spent.values()), "ms", "lower", f"CPU/agreement: {label}")
+        for name, ms in sorted(spent.items()):
+            if name != "benchmark clients":
+                figures[f"cpu_{name.replace(' ', '_')}_ms"] = figure(ms, "ms", "lower",
+                                                                    f"CPU/agreement: {name}")
+    # The clients' own CPU is the benchmark's, not the platform's.
+    clients_cpu = shared_after["benchmark clients"] - shared_before["benchmark clients"]
+    spent_clients = clients_cpu * 1000 / args.agreements
+    figures["cpu_all_ms"] = figure(total - spent_clients, "ms", "lower",
+                                   "CPU/agreement: all processes (not the clients)")
+    return figures
+
+
+def core_phases(stack, clients: list[Client], pdf: bytes, args: argparse.Namespace,
+                after_run: Callable[[], object] | None = None, label: str = "") -> dict[str, dict]:
+    """What is measured on this tree and on a baseline alike: the closed-loop life cycles (with
+    CPU), the forwarded GET against the floor (wrk), the open loop at half the maximum rate."""
+    figures = life_cycle_phase(stack, clients, pdf, args, after_run)
+    agreement_id = clients[0].call("GET", "/v1/agreements?limit=1").json()["data"][0]["id"]
+    # The floor runs under the settings the gateway actually runs with (its process table).
+    settings = bench_http.running_gunicorn(stack.processes["gateway"].pid)
+    figures |= bench_http.measure(stack.gateway_url, stack.direct_gateway_url, agreement_id,
+                                  clients[0].headers, settings, args.seconds, label)
+    figures |= bench_openloop.phase(stack.gateway_url, clients, pdf, figures["agreements_per_s"]["value"],
+                                    args.open_loop_agreements)
+    return figures
+
+
+def start_clients(gateway: str, count: int) -> list[Client]:
+    return [Client(gateway) for _ in range(count)]
+
+
+def baseline(args: argparse.Namespace, extra_env: dict[str, str], pdf: bytes) -> tuple[str, dict[str, dict]]:
+    """The same core phases on the baseline's own stack (bench_compare explains how)."""
+    folder = bench_compare.prepare(args.base, Path(args.base_dir) if args.base_dir else None)
+    base = bench_compare.BaselineStack(folder, extra_env)
+    print(f"\n--- baseline {base.commit} ({folder}): its own code, its own stack ---", flush=True)
+    try:
+        MAILBOXES.update(base.mailboxes)
+        clients = start_clients(base.gateway_url, args.clients)
+        time.sleep(1.0)  # let workspace.created reach signing before the first agreement
+        life_cycle(clients[0], pdf)  # warm-up, as for the current tree
+        return base.commit, core_phases(base, clients, pdf, args, label=" (baseline)")
+    finally:
+        for url in (base.gateway_url, base.direct_gateway_url):
+            MAILBOXES.pop(url, None)
+        base.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--agreements", type=int, default=60)
     parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--seconds", type=float, default=8.0, help="per throughput measurement")
+    parser.add_argument("--seconds", type=float, default=8.0, help="per throughput measurement (wrk)")
+    parser.add_argument("--open-loop-agreements", type=int, default=40,
+                        help="agreements started in the open-loop phase")
+    parser.add_argument("--json", type=Path, help="also write the figures here (bench_compare reads them)")
+    parser.add_argument("--base", help="also measure this commit (a git worktree in .pactra/bench/), "
+                        "then print the ratios new/base")
+    parser.add_argument("--base-dir", help="as --base, with a checkout already made (its .venv too)")
+    parser.add_argument("--base-json", type=Path, help="print ratios to figures saved earlier by --json")
     args = parser.parse_args(argv)
-    limits = {"PACTRA_RATE_LIMIT_PER_KEY": "100000/second", "PACTRA_RATE_LIMIT_PER_IP": "100000/second"}
+    bench_http.require_wrk()
+    # Pactra's default gunicorn settings (the Procfile, WEB_CONCURRENCY as `make run` sets it),
+    # for the stack's APIs as for `make run`'s; the floor then reads what the gateway runs with.
+    defaults = bench_http.pactra_defaults()
+    limits = {"PACTRA_RATE_LIMIT_PER_KEY": "100000/second", "PACTRA_RATE_LIMIT_PER_IP": "100000/second",
+              "WEB_CONCURRENCY": str(defaults.workers), "PACTRA_API_THREADS": str(defaults.threads)}
+    print("figures from a machine shared with others' work: noisy; compare ratios measured in one run")
     stack = Stack.create(limits)
-    bare = None
     receivers = contextlib.ExitStack()
     try:
         stack.start_all()
         gateway = stack.gateway_url
-        clients = [Client(gateway) for _ in range(args.clients)]
+        clients = start_clients(gateway, args.clients)
         # Each workspace tells a local receiver when its agreements complete.
         hooks = receivers.enter_context(running_receiver())
         for client in clients:
@@ -242,54 +308,11 @@ def main(argv: list[str] | None = None) -> int:
         time.sleep(1.0)  # let workspace.created reach signing before the first agreement
         pdf = small_pdf()
         life_cycle(clients[0], pdf)  # warm-up: first key, first seal certificate, connections
+        completed_to_webhook: list[float] = []
 
-        cpu_before, shared_before = pactra_cpu(stack), machine_cpu(stack)
-        started = time.perf_counter()
-        with ThreadPoolExecutor(args.clients) as pool:
-            results = list(pool.map(lambda i: life_cycle(clients[i % args.clients], pdf),
-                                    range(args.agreements)))
-        elapsed = time.perf_counter() - started
-        to_receipt = [r[1] * 1000 for r in results]
-        print(f"life cycles: {args.agreements} agreements (upload, 2 signers, sign, receipt) with "
-              f"{args.clients} concurrent clients in {elapsed:.1f} s")
-        print(f"  agreements/s                     {args.agreements / elapsed:8.1f}   (target >= 10)")
-        print(f"  last signature -> receipt p50    {statistics.median(to_receipt):8.0f} ms")
-        print(f"  last signature -> receipt p95    {percentile(to_receipt, 0.95):8.0f} ms   (target < 1000)")
-        print(f"  whole life cycle p50             {statistics.median(r[0] for r in results) * 1000:8.0f} ms")
-        # (The warm-up's agreement is among them.)
-        completed_to_webhook = bench_webhooks.completion_latencies_ms(hooks)
-        # The CPU figures include what the life cycles left queued; the GET measurement below
-        # starts on a quiet platform, as the bare app's does.
-        waited = settle(stack)
-        cpu_after, shared_after = pactra_cpu(stack), machine_cpu(stack)
-        print(f"  queued work done {waited:.1f} s after the last receipt")
-        budget = elapsed * (os.cpu_count() or 1) * 1000 / args.agreements
-        print(f"  CPU per agreement, in ms (the machine had {budget:.0f} ms of core time per agreement)")
-        for label, before, after in (("Pactra's processes", cpu_before, cpu_after),
-                                     ("what they lean on", shared_before, shared_after)):
-            spent = {name: (after[name] - before.get(name, 0.0)) * 1000 / args.agreements for name in after}
-            print(f"    {label:20} {sum(spent.values()):5.0f}: " + ", ".join(
-                f"{name} {ms:.0f}" for name, ms in sorted(spent.items(), key=lambda i: -i[1])))
-
-        agreement_id = clients[0].call("GET", "/v1/agreements?limit=1").json()["data"][0]["id"]
-        forwarded = throughput(f"{gateway}/v1/agreements/{agreement_id}", clients[0].headers,
-                               args.seconds, args.clients)
-        with tempfile.TemporaryDirectory() as folder:
-            (Path(folder) / "bare_app.py").write_text(BARE_APP)
-            bare = subprocess.Popen(
-                [str(BIN / "python"), "-m", "gunicorn", "--bind", "127.0.0.1:0", "--worker-class", "gthread",
-                 "--workers", "1", "--threads", "16", "--no-control-socket", "--chdir", folder,
-                 "bare_app:app"], stderr=subprocess.PIPE, text=True, start_new_session=True)
-            port = None
-            while port is None:
-                line = bare.stderr.readline()
-                if "Listening at:" in line:
-                    port = int(line.rsplit(":", 1)[1].split()[0])
-            bare_rate = throughput(f"http://127.0.0.1:{port}/v1/agreements/agr_1", {}, args.seconds,
-                                   args.clients)
-        print(f"forwarded GET /v1/agreements/{{id}} {forwarded:8.0f} req/s")
-        print(f"bare Flask app, same gunicorn      {bare_rate:8.0f} req/s")
-        print(f"  ratio                            {forwarded / bare_rate:8.2f}   (target >= 0.4)")
+        # Each phase measured on this tree, then (BASE=<commit>) on the baseline's own stack.
+        figures = core_phases(stack, clients, pdf, args, after_run=lambda: completed_to_webhook.extend(
+            bench_webhooks.completion_latencies_ms(hooks)))
 
         before = pactra_memory(stack)
         big = large_pdf(20 * 1024 * 1024)
@@ -311,11 +334,19 @@ def main(argv: list[str] | None = None) -> int:
             bench_webhooks.slow_neighbour_ms(stack, clients[0],
                                              receivers.enter_context(running_receiver()), hooks))
     finally:
-        if bare is not None:
-            bare.terminate()
-            bare.wait(10)
         receivers.close()
         stack.close()
+    meta = {"commit": bench_compare.current_commit(), "gunicorn": str(defaults)}
+    if args.json:
+        bench_compare.save(args.json, figures, meta)
+    if args.base or args.base_dir:
+        commit, base_figures = baseline(args, limits, pdf)
+        if args.json:
+            bench_compare.save(args.json.with_suffix(".base.json"), base_figures, {"commit": commit})
+        bench_compare.print_ratios(figures, base_figures, commit)
+    if args.base_json:
+        base_meta, base_figures = bench_compare.load(args.base_json)
+        bench_compare.print_ratios(figures, base_figures, base_meta.get("commit", str(args.base_json)))
     return 0
 
 
