@@ -22,7 +22,8 @@ def limited() -> Iterator[Stack]:
                           "PACTRA_SIGNUP_LIMIT_PER_DOMAIN": "4/hour",
                           "PACTRA_NEW_WORKSPACE_SIGNERS_PER_DAY": str(CAP)})
     try:
-        for name in ("gateway", "gateway-worker", "documents", "signing", "signing-worker"):
+        for name in ("gateway", "gateway-worker", "documents", "documents-worker", "signing",
+                     "signing-worker"):
             stack.start(name)
         for service in ("gateway", "documents", "signing"):
             stack.wait_ready(service)

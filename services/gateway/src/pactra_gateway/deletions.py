@@ -277,7 +277,7 @@ def statement_pseudonym(workspace_id: str) -> str:
 # without the workspace's name (they name no person). Their accounting retention is the
 # billing owner's to enforce.
 ANONYMISE_STATEMENTS = text(
-    "UPDATE statements SET workspace_id = :pseudonym, body = jsonb_set(jsonb_set(body,"
+    "UPDATE statements SET workspace_id = CAST(:pseudonym AS text), body = jsonb_set(jsonb_set(body,"
     " '{workspace_id}', to_jsonb(CAST(:pseudonym AS text))), '{workspace_name}',"
     " '\"(deleted workspace)\"') WHERE workspace_id = :ws")
 
