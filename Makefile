@@ -42,7 +42,7 @@ $(PODMAN_COMPOSE):
 
 test-deploy: install $(PODMAN_COMPOSE)
 	PACTRA_TEST_DEPLOY=1 PODMAN_COMPOSE=$(abspath $(PODMAN_COMPOSE)) \
-	  $(VENV)/bin/pytest tests/deploy_live -p no:cacheprovider -x --timeout 1500
+	  $(VENV)/bin/pytest tests/deploy_live -p no:cacheprovider -x -s --timeout 1500
 
 # ruff, then mypy over every package's source (pyproject.toml: strict on domain/ and
 # service_layer/, lenient elsewhere to start).
@@ -71,7 +71,8 @@ docs: install
 bench: install
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; } || \
 	  { echo "make bench needs wrk: sudo apt-get install wrk"; exit 2; }
-	UV=$(abspath $(UV)) $(VENV)/bin/python -m pactra_devtools.bench $(if $(BASE),--base "$(BASE)")
+	UV=$(abspath $(UV)) $(VENV)/bin/python -m pactra_devtools.bench $(if $(BASE),--base "$(BASE)") \
+	  $(if $(BASE_DIR),--base-dir "$(BASE_DIR)")
 	$(VENV)/bin/python -m pactra_devtools.bench_sealing
 
 # Delete the local databases, queues, buckets and mail (asks first; FORCE=1 does not).

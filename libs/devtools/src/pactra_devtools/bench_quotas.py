@@ -75,7 +75,8 @@ def _decision_ms(stack: Stack, client, count: int) -> float:
     from pactra_platform.db import session_factory
 
     usage = usage_for(stack.settings, session_factory(stack.settings, "gateway"))
-    workspace_id = client.call("GET", "/v1/workspace").json()["id"]
+    workspace = client.call("GET", "/v1/workspace").json()
+    workspace_id, plan = workspace["id"], usage.catalogue.get(workspace["plan"])
     took = []
     for i in range(count):
         started = time.perf_counter()
@@ -83,7 +84,15 @@ def _decision_ms(stack: Stack, client, count: int) -> float:
             conn.execute(text("SELECT signers FROM agreement_signers WHERE agreement_id = :a "
                               "AND workspace_id = :w"), {"a": f"agr_bench{i}", "w": workspace_id})
         usage.reserve(workspace_id, f"bench:{time.time_ns()}",
-                      {"agreements_sent": 1, "signers_invited": 1})
+                      {"agreements_sent": 1, "signers_invited": 1}, plan)
         took.append((time.perf_counter() - started) * 1000)
+    # For scale: one bare round trip to the same database on this machine now.
+    trips = []
+    for _ in range(count):
+        started = time.perf_counter()
+        with usage.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        trips.append((time.perf_counter() - started) * 1000)
     usage.engine.dispose()
+    print(f"  one database round trip, p50       {statistics.median(trips):6.2f} ms   (for scale)")
     return statistics.median(took)

@@ -86,7 +86,8 @@ def before_forward(gw: Gateway, caller, request_id: str) -> Reservation | None:
     try:
         for metric in checks:
             gw.usage.check(caller.workspace_id, metric)
-        counted = gw.usage.reserve(caller.workspace_id, source_id, items)
+        counted = gw.usage.reserve(caller.workspace_id, source_id, items,
+                                   gw.usage.catalogue.get(caller.plan))
     except QuotaExceeded as exc:
         _log_refusal(gw, caller, source_id, exc)
         raise ProblemError(

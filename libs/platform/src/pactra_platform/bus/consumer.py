@@ -41,8 +41,10 @@ def run_handler(sub: Subscription, event: Event, make_uow: Callable[[], SqlAlche
     with make_uow() as uow:
         # A late or replayed event about a deleted workspace must not bring its data back. The
         # deletion request itself passes: purging again is harmless and re-reports the purge.
-        if (event.workspace_id and event.type not in erasure.FORGETFUL_TYPES
-                and erasure.is_deleted(uow.session, event.workspace_id)):
+        # (Some events name their workspace only in ``data``: usage.recorded.)
+        workspace_id = event.workspace_id or event.data.get("workspace_id")
+        if (isinstance(workspace_id, str) and event.type not in erasure.FORGETFUL_TYPES
+                and erasure.is_deleted(uow.session, workspace_id)):
             log.info("event of a deleted workspace dropped",
                      extra={"event_id": event.id, "event_type": event.type, "handler": sub.name})
             return False
