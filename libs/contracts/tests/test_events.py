@@ -27,6 +27,10 @@ CATALOGUE_OF_EVENTS_MD = {
     "account.email_verification_requested", "account.recovery_requested", "account.updated",
     # Exports (api.md, "Exports"): the request and each service's staged part.
     "export.requested", "export.part_ready",
+    # Deletion and retention (api.md): the saga, its confirmation email, and an agreement
+    # purged by retention or DELETE /v1/agreements/{id}.
+    "workspace.deletion_requested", "workspace.purged", "account.deletion_confirmation_requested",
+    "agreement.purged",
 }
 
 

@@ -39,7 +39,8 @@ def uow_factory(settings):
 @pytest.fixture
 def ctx(settings) -> Context:
     return Context(master_key=settings.master_key, public_url=settings.public_url,
-                   vault=TokenVault(settings.master_key), request_id="req_test", actor=SYSTEM)
+                   vault=TokenVault(settings.master_key, session_factory(settings, "signing")),
+                   request_id="req_test", actor=SYSTEM)
 
 
 @pytest.fixture

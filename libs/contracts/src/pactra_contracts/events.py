@@ -333,6 +333,20 @@ class WorkspaceDeletionRequested(_Strict):
     deletion_id: str
 
 
+class AgreementPurged(_Strict):
+    """Signing has purged an agreement (api.md, "Deletion and retention"): ``retention`` (its
+    workspace's ``retention_days`` passed since it ended) or ``deleted`` (``DELETE
+    /v1/agreements/{id}``). Each service then purges its own part: receipts keeps a tombstone of
+    the receipt, notify forgets the parties and their emails, documents deletes the document
+    when ``purge_document`` and no other agreement still uses it (a deleted draft leaves its
+    document alone), and the analyses go with the document (``document.deleted``)."""
+
+    agreement_id: str
+    document_id: str
+    reason: Literal["retention", "deleted"]
+    purge_document: bool
+
+
 class WorkspacePurged(_Strict):
     """A service has purged a workspace: ``counts`` says how many of each thing it deleted."""
 
@@ -395,6 +409,7 @@ CATALOGUE: dict[tuple[str, int], type[BaseModel]] = {
     ("agreement.declined", 1): AgreementEnded,
     ("agreement.voided", 1): AgreementEnded,
     ("agreement.expired", 1): AgreementEnded,
+    ("agreement.purged", 1): AgreementPurged,
     ("receipt.issued", 1): ReceiptIssued,
     ("receipt.failed", 1): ReceiptFailed,
     ("analysis.completed", 1): AnalysisCompleted,
@@ -423,7 +438,7 @@ PRODUCED_BY: dict[str, tuple[str, ...]] = {
     "documents": ("document.uploaded", "document.deleted"),
     "signing": ("agreement.created", "agreement.sent", "signer.invited", "signer.reminded",
                 "signer.viewed", "signer.signed", "signer.declined", "agreement.completed",
-                "agreement.declined", "agreement.voided", "agreement.expired"),
+                "agreement.declined", "agreement.voided", "agreement.expired", "agreement.purged"),
     "receipts": ("receipt.issued", "receipt.failed"),
     "ai": ("analysis.completed",),
     "notify": ("notification.sent", "signer.bounced", "signer.complained"),

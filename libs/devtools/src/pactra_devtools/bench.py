@@ -243,6 +243,8 @@ def core_phases(stack, clients: list[Client], pdf: bytes, args: argparse.Namespa
                 after_run: Callable[[], object] | None = None, label: str = "") -> dict[str, dict]:
     """What is measured on this tree and on a baseline alike: the closed-loop life cycles (with
     CPU), the forwarded GET against the floor (wrk), the open loop at half the maximum rate."""
+    # Others' work on the machine moves every figure: say how busy it was at each start.
+    print(f"machine load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     figures = life_cycle_phase(stack, clients, pdf, args, after_run)
     agreement_id = clients[0].call("GET", "/v1/agreements?limit=1").json()["data"][0]["id"]
     # The floor runs under the settings the gateway actually runs with (its process table).

@@ -165,6 +165,14 @@ def restore(args: argparse.Namespace) -> int:
     return 0
 
 
+def rewrap(args: argparse.Namespace) -> int:
+    from pactra_platform.settings import Settings
+
+    from .rewrap import main as rewrap_main
+
+    return rewrap_main(Settings())
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="pactra-dev")
     commands = parser.add_subparsers(required=True)
@@ -193,5 +201,9 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser(
         "mailbox", help="run the development mailbox (SMTP :1025, web :8025) in the foreground",
     ).set_defaults(func=mailbox)
+    commands.add_parser(
+        "rewrap", help="one-off, idempotent: move data sealed under the master key to "
+        "per-workspace keys (prints what it changed)",
+    ).set_defaults(func=rewrap)
     args = parser.parse_args(argv)
     return args.func(args)

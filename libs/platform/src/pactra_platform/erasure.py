@@ -16,6 +16,7 @@ import logging
 import os
 import secrets
 from datetime import datetime
+from typing import Any
 
 from alembic.operations import Operations
 from sqlalchemy import Column, DateTime, LargeBinary, String, delete, func, select, text
@@ -146,6 +147,60 @@ class WorkspaceBox:
 
     def open(self, sealed: bytes, associated: bytes = b"") -> bytes:
         return self._box.open(sealed, associated)
+
+
+# An encrypted column's value under a workspace key: magic, the key id's length and the key
+# id, then AES-GCM. A value without the magic was sealed under the master key directly (before
+# per-workspace keys) and is still read, until ``rewrap`` seals it afresh.
+COLUMN_MAGIC = b"PWK1"
+
+
+class ColumnCipher:
+    """Encrypted columns of a workspace's data, under that workspace's data key: once the
+    workspace is deleted (its key shredded), a copy of the column left in a backup opens no
+    more (``KeyShredded``). Keys are made and read in a session of their own, so that the
+    first use of a workspace's key never commits the caller's unit of work half-way."""
+
+    def __init__(self, master_key: str, purpose: str, sessions: Any) -> None:
+        self._keyring = WorkspaceKeyring(master_key)
+        self._legacy = SecretBox(master_key, purpose)
+        self._purpose = purpose
+        self._sessions = sessions
+
+    def seal(self, workspace_id: str, plaintext: bytes, associated: bytes = b"") -> bytes:
+        with self._sessions() as session:
+            box = self._keyring.box_for(session, workspace_id, self._purpose)
+        key_id = box.key_id.encode()
+        return COLUMN_MAGIC + bytes([len(key_id)]) + key_id + box.seal(plaintext, associated)
+
+    def open(self, sealed: bytes, associated: bytes = b"") -> bytes:
+        sealed = bytes(sealed)
+        parsed = _split_column(sealed)
+        if parsed is None:
+            return self._legacy.open(sealed, associated)
+        key_id, ciphertext = parsed
+        with self._sessions() as session:
+            key = self._keyring.key_by_id(session, key_id)
+        return WorkspaceBox(key_id, key, self._purpose).open(ciphertext, associated)
+
+    def rewrap(self, workspace_id: str, sealed: bytes, associated: bytes = b"") -> bytes | None:
+        """``sealed`` sealed again under the workspace key; None when it already is."""
+        if _split_column(bytes(sealed)) is not None:
+            return None
+        return self.seal(workspace_id, self._legacy.open(bytes(sealed), associated), associated)
+
+
+def _split_column(sealed: bytes) -> tuple[str, bytes] | None:
+    if not sealed.startswith(COLUMN_MAGIC) or len(sealed) < len(COLUMN_MAGIC) + 1:
+        return None
+    length = sealed[len(COLUMN_MAGIC)]
+    start = len(COLUMN_MAGIC) + 1
+    key_id = sealed[start:start + length]
+    # A legacy value is nonce + ciphertext: random bytes that begin with the magic once in
+    # 2^32 would not name a key id of this shape.
+    if length == 0 or not key_id.startswith(b"wk_") or not key_id.isascii():
+        return None
+    return key_id.decode(), sealed[start + length:]
 
 
 def shred_key(session: Session, workspace_id: str) -> int:

@@ -312,24 +312,36 @@ class Documents:
                 raise NotFound(document_id)
             if in_use(uow, document_id):
                 raise InUse(document_id)
-            uow.session.delete(document)
-            uow.publish(make_event(
-                "document.deleted", DocumentDeleted(document_id=document_id,
-                                                    livemode=document.livemode),
-                producer=SERVICE, workspace_id=workspace_id,
-                correlation_id=context.request_id, actor=context.actor))
-            # Deleting gives the storage back (never refused: quotas never block deletion).
-            uow.publish(_storage_used(workspace_id, -document.size, f"{document_id}:deleted",
-                                      context, document.livemode))
+            remove(uow, document, context)
             uow.commit()
-        pages = [page_name(document, page) for page in range(1, document.pages + 1)]
-        for name in (content_name(document), text_name(document), *pages):
-            # The row is gone, so nothing can reach these objects: a failure only leaves
-            # unreadable ciphertext behind, which the log records for clean-up.
-            try:
-                self.store.delete(name)
-            except Exception:
-                log.exception("could not delete object %s", name)
+        delete_objects(self.store, document)
+
+
+def remove(uow: SqlAlchemyUnitOfWork, document: Document, context: Context) -> None:
+    """Delete the document's row and say so (its analyses go on ``document.deleted``); the
+    caller commits, then deletes its objects (``delete_objects``)."""
+    uow.session.delete(document)
+    uow.publish(make_event(
+        "document.deleted", DocumentDeleted(document_id=document.id, livemode=document.livemode),
+        producer=SERVICE, workspace_id=document.workspace_id,
+        correlation_id=context.request_id, actor=context.actor))
+    # Deleting gives the storage back (never refused: quotas never block deletion).
+    uow.publish(_storage_used(document.workspace_id, -document.size, f"{document.id}:deleted",
+                              context, document.livemode))
+
+
+def delete_objects(store: EncryptedObjectStore, document: Document) -> int:
+    pages = [page_name(document, page) for page in range(1, document.pages + 1)]
+    deleted = 0
+    for name in (content_name(document), text_name(document), *pages):
+        # The row is gone, so nothing can reach these objects: a failure only leaves
+        # unreadable ciphertext behind, which the log records for clean-up.
+        try:
+            store.delete(name)
+            deleted += 1
+        except Exception:
+            log.exception("could not delete object %s", name)
+    return deleted
 
 
 def in_use(uow: SqlAlchemyUnitOfWork, document_id: str) -> bool:

@@ -73,6 +73,11 @@ def patch_workspace() -> dict:
     if patch.ai_engine == "llm" and not gw.settings.ai_base_url:
         raise ProblemError("validation_error", "This platform has no LLM provider configured.",
                            [FieldError(field="ai_engine", message="only \"offline\" is available")])
+    minimum = gw.settings.min_retention_days
+    if patch.retention_days is not None and patch.retention_days < minimum:
+        # The operator's floor (PACTRA_MIN_RETENTION_DAYS), e.g. a legal minimum for evidence.
+        raise ProblemError("validation_error", f"retention_days may not be below {minimum} on this platform.",
+                           [FieldError(field="retention_days", message=f"must be at least {minimum}")])
     out = accounts.update_workspace(
         g.caller.workspace_id, patch, gw.uow(), max_upload_bytes=gw.settings.max_upload_bytes,
         request_id=g.request_id, actor=actor(),

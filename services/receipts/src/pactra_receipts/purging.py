@@ -14,7 +14,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from pactra_contracts.events import Event
+from pactra_contracts.events import AgreementPurged, Event
 from pactra_contracts.times import utcnow
 from pactra_platform import erasure
 from pactra_platform.unit_of_work import SqlAlchemyUnitOfWork
@@ -63,6 +63,22 @@ def on_deletion_requested(event: Event, uow: SqlAlchemyUnitOfWork) -> None:
     counts |= purge_agreements(session, object_store(), ids)
     counts |= erasure.purge_workspace_rows(session, request.workspace_id)
     erasure.report_purged(session, event, SERVICE, counts)
+
+
+def on_agreement_purged(event: Event, uow: SqlAlchemyUnitOfWork) -> None:
+    """Signing purged an agreement (retention, or an early delete): its receipt becomes a
+    tombstone and the rest of its evidence goes. Only an agreement of the event's workspace."""
+    from .bootstrap import object_store
+
+    data = event.payload()
+    assert isinstance(data, AgreementPurged)
+    session = uow.session
+    ids = session.scalars(select(TrackedAgreement.id).where(
+        TrackedAgreement.id == data.agreement_id,
+        TrackedAgreement.workspace_id == event.workspace_id)).all()
+    counts = purge_agreements(session, object_store(), ids)
+    log.info("agreement purged", extra={"agreement_id": data.agreement_id, "reason": data.reason,
+                                        "counts": counts})
 
 
 def purge_expired_tombstones(session: Session, retention_days: int) -> int:

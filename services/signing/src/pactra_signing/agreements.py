@@ -1,5 +1,6 @@
-"""What a sender does with an agreement: create, send, remind, void, delete, embed a link;
-and what time does to it (expiry). Plain functions over a unit of work: no Flask, no broker."""
+"""What a sender does with an agreement: create, send, remind, void, embed a link (deleting
+one: retention.py); and what time does to it (expiry). Plain functions over a unit of work: no
+Flask, no broker."""
 
 import math
 from dataclasses import dataclass
@@ -195,7 +196,7 @@ def invite(agreement: Agreement, signer: Signer, ctx: Context, uow: SqlAlchemyUn
     if signer.token_sealed is None:
         token = tokens.new_token()
         signer.token_hash = tokens.token_hash(token)
-        signer.token_sealed = ctx.vault.seal(token, signer.id)
+        signer.token_sealed = ctx.vault.seal(token, signer.id, agreement.workspace_id)
     else:
         token = ctx.vault.open(signer.token_sealed, signer.id)
     if not reminder:
@@ -306,16 +307,6 @@ def void(workspace_id: str, agreement_id: str, reason: str, ctx: Context,
         end(agreement, "voided", reason, ctx, uow)
         uow.commit()
         return agreement
-
-
-def delete_draft(workspace_id: str, agreement_id: str, uow: SqlAlchemyUnitOfWork, *,
-                 livemode: bool | None = None) -> None:
-    with uow:
-        agreement = load(uow, workspace_id, agreement_id, lock=True, livemode=livemode)
-        if agreement.status != "draft":
-            raise Conflict("Only a draft can be deleted; void a sent agreement instead.")
-        uow.session.delete(agreement)
-        uow.commit()
 
 
 def signer_link(workspace_id: str, agreement_id: str, signer_id: str, ctx: Context,

@@ -57,6 +57,7 @@ class Signing:
 
 def bootstrap(settings: Settings) -> Signing:
     settings.require_secrets()
-    return Signing(settings=settings, sessions=session_factory(settings, SERVICE),
-                   vault=TokenVault(settings.master_key), peers=Peers(settings),
+    sessions = session_factory(settings, SERVICE)
+    return Signing(settings=settings, sessions=sessions,
+                   vault=TokenVault(settings.master_key, sessions), peers=Peers(settings),
                    single_reads=snapshot_reads(settings, SERVICE))

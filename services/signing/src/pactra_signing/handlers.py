@@ -14,6 +14,7 @@ from pactra_contracts.events import (
 )
 from pactra_platform.unit_of_work import SqlAlchemyUnitOfWork
 
+from . import retention
 from .models import Agreement, Sender, Signer
 
 
@@ -63,6 +64,10 @@ def on_workspace_updated(event: Event, uow: SqlAlchemyUnitOfWork) -> None:
     # the creation arrives with the then-current name, so there is nothing to do here.
     if sender is not None and isinstance(data.changes.get("name"), str):
         sender.workspace_name = data.changes["name"]
+    if "retention_days" in data.changes:
+        days = data.changes["retention_days"]
+        retention.note_policy(uow.session, data.workspace_id,
+                              days if isinstance(days, int) else None, event.occurred_at)
 
 
 def _agreement(uow: SqlAlchemyUnitOfWork, event: Event, agreement_id: str) -> Agreement | None:

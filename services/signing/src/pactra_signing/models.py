@@ -77,6 +77,9 @@ class Agreement(Base):
     __table_args__ = (
         Index("ix_agreements_workspace_created", "workspace_id", "created_at"),
         Index("ix_agreements_expiring", "expires_at", postgresql_where="status = 'sent'"),
+        # The daily retention job's look-up (retention.py).
+        Index("ix_agreements_workspace_ended", "workspace_id", "ended_at",
+              postgresql_where="ended_at IS NOT NULL"),
     )
 
     @property
@@ -132,3 +135,16 @@ class Field(Base):
     value: Mapped[str | bool | None] = mapped_column(JSONB)
 
     agreement: Mapped[Agreement] = relationship(back_populates="fields")
+
+
+class RetentionPolicy(Base):
+    """A workspace's ``retention_days`` as ``workspace.updated`` last set it (None: keep
+    everything): ended agreements older than that are purged daily (retention.py). Kept apart
+    from the sender so that a setting that overtakes the workspace's creation is not lost."""
+
+    __tablename__ = "retention_policies"
+
+    workspace_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    retention_days: Mapped[int | None]
+    # The occurred_at of the event applied: an older update arriving late changes nothing.
+    as_of: Mapped[datetime]

@@ -2,11 +2,13 @@
 
 import hashlib
 import secrets
+from typing import Any
 
-from pactra_platform.crypto import SecretBox
+from pactra_platform.erasure import ColumnCipher
 
 TOKEN_BYTES = 32
 TOKEN_LENGTH = 43  # base64url of 32 bytes, unpadded
+PURPOSE = "signing-tokens"
 
 
 def new_token() -> str:
@@ -23,13 +25,15 @@ def plausible(token: str) -> bool:
 
 
 class TokenVault:
-    """Seals tokens for resending (reminders, embedded links); bound to the signer id."""
+    """Seals tokens for resending (reminders, embedded links), bound to the signer id, under
+    the workspace's data key (crypto-shredded with the workspace); tokens sealed under the
+    master key before per-workspace keys still open (``pactra-dev rewrap`` moves them)."""
 
-    def __init__(self, master_key: str) -> None:
-        self._box = SecretBox(master_key, "signing-tokens")
+    def __init__(self, master_key: str, sessions: Any) -> None:
+        self.cipher = ColumnCipher(master_key, PURPOSE, sessions)
 
-    def seal(self, token: str, signer_id: str) -> bytes:
-        return self._box.seal(token.encode(), signer_id.encode())
+    def seal(self, token: str, signer_id: str, workspace_id: str) -> bytes:
+        return self.cipher.seal(workspace_id, token.encode(), signer_id.encode())
 
     def open(self, sealed: bytes, signer_id: str) -> str:
-        return self._box.open(sealed, signer_id.encode()).decode()
+        return self.cipher.open(sealed, signer_id.encode()).decode()

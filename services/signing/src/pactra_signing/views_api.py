@@ -14,7 +14,7 @@ from pactra_platform.web import (
     require_workspace,
 )
 
-from . import abuse, agreements, read_model
+from . import abuse, agreements, read_model, retention
 from .bootstrap import Signing
 from .models import Agreement, Signer
 from .presenters import agreement_json
@@ -97,8 +97,9 @@ def get_agreement(agreement_id: str):
 
 @bp.delete("/v1/agreements/<agreement_id>")
 def delete_agreement(agreement_id: str):
-    agreements.delete_draft(require_workspace(), agreement_id, signing().uow(),
-                            livemode=livemode_filter())
+    # A draft is deleted; an ended agreement is purged early, its receipt kept as a tombstone.
+    retention.delete(require_workspace(), agreement_id, context(), signing().uow(),
+                     livemode=livemode_filter())
     return "", 204
 
 

@@ -31,6 +31,8 @@ SUBSCRIPTIONS = (
     Subscription("on_workspace_created", ("workspace.created",), webhooks.on_workspace_created),
     # The owner's confirmed address and whether it is verified: where test-mode email may go.
     Subscription("on_account_updated", ("account.updated",), test_mode.on_account_updated),
+    # An agreement purged by retention or an early delete: its parties and their emails go.
+    Subscription("on_agreement_purged", ("agreement.purged",), purging.on_agreement_purged),
     # Its part of a workspace export (api.md, "Exports").
     Subscription("on_export_requested", ("export.requested",), exports.on_export_requested),
     # Deletion of a workspace (api.md, "Deletion and retention"): purge, then report.

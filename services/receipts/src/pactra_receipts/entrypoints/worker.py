@@ -18,6 +18,8 @@ SUBSCRIPTIONS = (
     # Deletion of a workspace (api.md, "Deletion and retention"): tombstones, then the purge.
     Subscription("on_workspace_deletion_requested", ("workspace.deletion_requested",),
                  purging.on_deletion_requested),
+    # An agreement purged by retention or an early delete: its receipt becomes a tombstone.
+    Subscription("on_agreement_purged", ("agreement.purged",), purging.on_agreement_purged),
     # Its part of a workspace export (api.md, "Exports").
     Subscription("on_export_requested", ("export.requested",), exports.on_export_requested),
 )

@@ -7,7 +7,7 @@ from pactra_contracts.events import SYSTEM
 from pactra_platform.bus import Periodic, Subscription, service_worker
 from pactra_platform.settings import get_settings
 
-from .. import agreements, exports, handlers, purging
+from .. import agreements, exports, handlers, purging, retention
 from ..bootstrap import SERVICE, bootstrap
 from .app import USES_STORAGE
 
@@ -37,5 +37,16 @@ def expire_due_agreements() -> None:
         pass
 
 
+# Retention (api.md, "Deletion and retention") is daily, and once at each start; replicas
+# split the due agreements (SKIP LOCKED), so running it on every worker purges each once.
+RETENTION_INTERVAL_SECONDS = 24 * 3600.0
+
+
+def purge_retained_agreements() -> None:
+    signing = bootstrap(get_settings())
+    retention.run(signing.context(None, SYSTEM), signing.uow)
+
+
 app = service_worker(SERVICE, SUBSCRIPTIONS, uses_storage=USES_STORAGE, periodic=(
-    Periodic("expire-agreements", EXPIRY_INTERVAL_SECONDS, expire_due_agreements),))
+    Periodic("expire-agreements", EXPIRY_INTERVAL_SECONDS, expire_due_agreements),
+    Periodic("purge-retained-agreements", RETENTION_INTERVAL_SECONDS, purge_retained_agreements),))
