@@ -29,10 +29,19 @@ NAMED = {"/v1/documents/{id}", "/v1/documents/{id}/content", "/v1/documents/{id}
          "/v1/agreements/{id}/signers/{signer_id}/link", "/v1/api-keys/{id}"}
 
 
+# Placeholders that name no object but a slice of the caller's own data (a billing period):
+# such a route cannot reach another workspace; it is checked to answer B's own data instead.
+OWN_SCOPE = {"period": "2026-01"}
+
+
 def _routes_with_ids() -> list[tuple[str, str, object]]:
     return [(method.upper(), path, request_model)
             for method, path, _summary, request_model, _status, _response, public in OPERATIONS
-            if not public and "{" in path]
+            if not public and "{" in path and not _own_scoped(path)]
+
+
+def _own_scoped(path: str) -> bool:
+    return set(re.findall(r"\{(\w+)\}", path)) <= set(OWN_SCOPE)
 
 
 def _fill(path: str, ids: dict[str, str]) -> str:
@@ -100,6 +109,13 @@ def _matrix(stack, gateway, receiver) -> None:
             answer = requests.get(gateway + _fill(template, ids), headers=auth(alice), timeout=60)
             assert answer.status_code == 200, (template, answer.status_code, answer.text[:300])
     assert flows.get(gateway, alice, agreement["id"])["status"] == "completed"
+    for method, template, _summary, _model, _status, _response, public in OPERATIONS:
+        if not public and "{" in template and _own_scoped(template) and method == "get":
+            answer = requests.get(gateway + _fill(template, OWN_SCOPE), headers=auth(bob), timeout=60)
+            assert answer.status_code in (200, 404), (template, answer.status_code)
+            assert alice["workspace"]["id"] not in answer.text, template
+            assert alice["workspace"]["name"] not in answer.text or (
+                alice["workspace"]["name"] == bob["workspace"]["name"]), template
     shown = requests.get(f"{gateway}/v1/webhooks/{endpoint['id']}", headers=auth(alice), timeout=30).json()
     assert (shown["description"], shown["enabled"]) == (None, True)
     assert len(receiver.requests()) == 1  # B's test and replay sent nothing

@@ -31,6 +31,13 @@ INSTALL_HINT = ("nginx is missing: `make run` puts it in front of the gateway, a
 # Slack above the largest body the gateway accepts: bodies up to it reach the gateway, which
 # answers an oversized one itself (its 413 names its limit); nginx stops only far larger ones.
 BODY_SLACK = 1024 * 1024
+# nginx keeps up to this many idle connections to the gateway, each for at most
+# UPSTREAM_KEEPALIVE_SECONDS. The gateway's gunicorn must keep idle connections for longer
+# (GATEWAY_KEEP_ALIVE_SECONDS, its --keep-alive): were it to close first, nginx could send a
+# request on a connection being closed, and a POST that fails so is not retried (a 502).
+UPSTREAM_IDLE_CONNECTIONS = 32
+UPSTREAM_KEEPALIVE_SECONDS = 30
+GATEWAY_KEEP_ALIVE_SECONDS = 75
 
 
 _ERROR_LEVEL = re.compile(r"\[(emerg|alert|crit|error|warn|notice|info|debug)\]")
@@ -110,7 +117,22 @@ http {{
         '"path":"$pactra_logged_uri","status":$status,"bytes":$body_bytes_sent,'
         '"seconds":$request_time,"user_agent":"$http_user_agent",'
         '"request_id":"$upstream_http_x_request_id"}}';
-    access_log /dev/stdout pactra;
+    # Buffered: one write per 32 KiB or per second, not one per request (each line also
+    # passes through `pactra-dev nginx`'s redaction on its way out). A line is at most a
+    # second late; nginx flushes what is left when it stops.
+    access_log /dev/stdout pactra buffer=32k flush=1s;
+
+    # Connections to the gateway are kept open and reused, not opened per request.
+    # nginx closes an idle one after {UPSTREAM_KEEPALIVE_SECONDS} s, the gateway after \
+{GATEWAY_KEEP_ALIVE_SECONDS} s (gunicorn's --keep-alive):
+    # nginx always closes first, so it never sends a request (a POST, which it may not
+    # retry) on a connection the gateway has just closed.
+    upstream pactra_gateway {{
+        server {settings.gateway_host}:{settings.port_of("gateway")};
+        keepalive {UPSTREAM_IDLE_CONNECTIONS};
+        keepalive_timeout {UPSTREAM_KEEPALIVE_SECONDS}s;
+        keepalive_requests 10000;
+    }}
 
     server {{
         listen {listen_host}:{settings.public_port};
@@ -119,11 +141,11 @@ http {{
         location = /metrics {{ {_problem("not_found", "No route /metrics.")} }}
 
         location / {{
-            proxy_pass http://{settings.gateway_host}:{settings.port_of("gateway")};
+            proxy_pass http://pactra_gateway;
+            # HTTP/1.1 without the client's Connection header: the upstream connection is
+            # kept (see the upstream block for who closes it).
             proxy_http_version 1.1;
-            # A new connection per request: the gateway (gunicorn) closes idle ones after 2 s,
-            # and a POST sent on a connection it just closed would fail rather than be retried.
-            proxy_set_header Connection close;
+            proxy_set_header Connection "";
             proxy_set_header Host $http_host;
             # Set, not appended: whatever the client claims is dropped; the gateway trusts
             # exactly one proxy hop (PACTRA_PROXY_HOPS).
@@ -186,8 +208,17 @@ def run(state_dir: Path, settings: Settings) -> int:
     signal.signal(signal.SIGINT, stop)
     try:
         assert process.stdout is not None
-        for line in process.stdout:
-            sys.stdout.write(_log_line(line.decode(errors="replace")))
+        # Whatever nginx wrote (its buffered access log comes 32 KiB at a time) is passed on
+        # with one write: whole lines, each redacted; a line cut by the read waits for its end.
+        pending = b""
+        while chunk := process.stdout.read1(65536):
+            *lines, pending = (pending + chunk).split(b"\n")
+            if lines:
+                sys.stdout.write("".join(_log_line(line.decode(errors="replace"))
+                                         for line in lines if line.strip()))
+                sys.stdout.flush()
+        if pending:
+            sys.stdout.write(_log_line(pending.decode(errors="replace")))
             sys.stdout.flush()
         return process.wait()
     finally:

@@ -23,7 +23,7 @@ from pactra_platform.db import drop_database
 from pactra_platform.migrations import migrate
 from pactra_platform.settings import SERVICES, Settings
 
-from . import broker_users, local_s3, process_table, testing
+from . import broker_users, edge, local_s3, process_table, testing
 from .processes import stop_group
 
 BIN = Path(sys.executable).parent
@@ -42,6 +42,9 @@ def app_command(service: str, port: int) -> list[str]:
     # expect one process); a test may ask for more.
     return [str(BIN / "python"), "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--worker-class", "gthread",
             "--threads", "16", "--no-control-socket", "--graceful-timeout", "5",
+            # nginx reuses its connections to the gateway: the gateway must not close an idle
+            # one before nginx does (the Procfile's line; edge.GATEWAY_KEEP_ALIVE_SECONDS).
+            *(["--keep-alive", str(edge.GATEWAY_KEEP_ALIVE_SECONDS)] if service == "gateway" else []),
             f"{module}:create_app()"]
 
 
