@@ -4,13 +4,12 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import sessionmaker
 
-from pactra_platform.crypto import SecretBox
 from pactra_platform.db import session_factory
 from pactra_platform.settings import Settings
 from pactra_platform.unit_of_work import SqlAlchemyUnitOfWork
 
 from . import plans
-from .idempotency import IdempotencyStore
+from .idempotency import IdempotencyStore, body_cipher
 from .periods import Clock
 from .proxy import Forwarder
 from .rate_limits import RateLimits
@@ -40,7 +39,7 @@ def bootstrap(settings: Settings) -> Gateway:
     return Gateway(
         settings=settings,
         sessions=sessions,
-        idempotency=IdempotencyStore(sessions, SecretBox(settings.master_key, "idempotency")),
+        idempotency=IdempotencyStore(sessions, body_cipher(settings.master_key, sessions)),
         rate_limits=RateLimits(settings),
         forwarder=Forwarder(settings),
         usage=usage,

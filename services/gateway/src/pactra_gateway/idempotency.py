@@ -16,7 +16,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import sessionmaker
 
 from pactra_contracts.times import utcnow
-from pactra_platform.crypto import SecretBox
+from pactra_platform.erasure import ColumnCipher, KeyShredded
 
 from .models import IdempotencyRecord
 
@@ -49,10 +49,19 @@ class Replay:
     body: bytes
 
 
+# Stored response bodies are sealed under the workspace's data key (crypto-shredded with the
+# workspace); bodies sealed under the master key before per-workspace keys still open.
+PURPOSE = "idempotency"
+
+
+def body_cipher(master_key: str, sessions: sessionmaker) -> ColumnCipher:
+    return ColumnCipher(master_key, PURPOSE, sessions)
+
+
 class IdempotencyStore:
-    def __init__(self, sessions: sessionmaker, box: SecretBox) -> None:
+    def __init__(self, sessions: sessionmaker, cipher: ColumnCipher) -> None:
         self.sessions = sessions
-        self.box = box
+        self.cipher = cipher
 
     def begin(self, workspace_id: str, key: str, method: str, path: str,
               fingerprint: str) -> Claim | Replay:
@@ -86,7 +95,7 @@ class IdempotencyStore:
             if record.fingerprint != fingerprint:
                 raise KeyReused(key)
             if record.state == "completed":
-                body = self.box.open(record.response_body or b"", self._aad(record.id))
+                body = self.cipher.open(record.response_body or b"", self.aad(record.id))
                 return Replay(record.response_status or 200, dict(record.response_headers or {}), body)
             if record.locked_until > now:
                 raise InProgress(key)
@@ -100,10 +109,17 @@ class IdempotencyStore:
             record = session.get(IdempotencyRecord, claim.record_id)
             if record is None:
                 return
+            try:
+                sealed = self.cipher.seal(record.workspace_id, body, self.aad(record.id))
+            except KeyShredded:
+                # The workspace was deleted while the request ran: keep nothing of it.
+                session.delete(record)
+                session.commit()
+                return
             record.state = "completed"
             record.response_status = status
             record.response_headers = json.loads(json.dumps(kept))
-            record.response_body = self.box.seal(body, self._aad(record.id))
+            record.response_body = sealed
             session.commit()
 
     def release(self, claim: Claim) -> None:
@@ -121,5 +137,5 @@ class IdempotencyStore:
             return result.rowcount or 0
 
     @staticmethod
-    def _aad(record_id: int) -> bytes:
+    def aad(record_id: int) -> bytes:
         return f"idempotency:{record_id}".encode()

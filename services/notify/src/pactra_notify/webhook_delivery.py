@@ -24,6 +24,7 @@ from standardwebhooks.webhooks import Webhook
 
 from pactra_contracts.events import UsageRecorded, make_event
 from pactra_contracts.times import format_time, utcnow
+from pactra_platform.erasure import KeyShredded
 from pactra_platform.messaging import add_to_outbox, notify_on_commit
 
 from .emails import Email
@@ -139,6 +140,12 @@ class Dispatcher:
                     delivery.status, delivery.lease_until, delivery.next_attempt_at = "gave_up", None, None
                     continue
                 endpoint = endpoints[delivery.endpoint_id]
+                try:
+                    secrets_now = tuple(signing_secrets(self.settings, endpoint, now))
+                except KeyShredded:
+                    # Its workspace's key was shredded after this claim began: the purge
+                    # takes the row; nothing of a deleted workspace is sent.
+                    continue
                 delivery.tries += 1
                 delivery.lease_until = lease_until
                 attempt = WebhookAttempt(delivery_id=delivery.id, at=now, finished=False)
@@ -146,7 +153,7 @@ class Dispatcher:
                 session.flush()
                 jobs.append(Job(delivery.id, attempt.id, lease_until, endpoint.id, endpoint.url,
                                 delivery.event_id, delivery.body,
-                                tuple(signing_secrets(self.settings, endpoint, now)), delivery.tries))
+                                secrets_now, delivery.tries))
             session.commit()
         return jobs
 

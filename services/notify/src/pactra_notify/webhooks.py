@@ -21,7 +21,8 @@ from pactra_contracts.api import WEBHOOK_EVENT_TYPES
 from pactra_contracts.events import Event, WorkspaceCreated
 from pactra_contracts.ids import new_id
 from pactra_contracts.times import format_time, utcnow
-from pactra_platform.crypto import SecretBox
+from pactra_platform.db import session_factory
+from pactra_platform.erasure import ColumnCipher
 from pactra_platform.internal_client import ServiceClient
 from pactra_platform.messaging import notify_on_commit
 from pactra_platform.settings import Settings
@@ -45,16 +46,19 @@ def new_secret() -> str:
     return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(24)).decode()
 
 
-def _box(settings: Settings) -> SecretBox:
-    return SecretBox(settings.master_key, SECRET_PURPOSE)
+def secret_cipher(settings: Settings) -> ColumnCipher:
+    """Endpoint secrets are sealed under their workspace's data key (crypto-shredded with the
+    workspace), bound to the endpoint id; secrets sealed under the master key before
+    per-workspace keys still open (``pactra-dev rewrap`` moves them)."""
+    return ColumnCipher(settings.master_key, SECRET_PURPOSE, session_factory(settings, "notify"))
 
 
-def seal_secret(settings: Settings, endpoint_id: str, secret: str) -> bytes:
-    return _box(settings).seal(secret.encode(), endpoint_id.encode())
+def seal_secret(settings: Settings, workspace_id: str, endpoint_id: str, secret: str) -> bytes:
+    return secret_cipher(settings).seal(workspace_id, secret.encode(), endpoint_id.encode())
 
 
 def open_secret(settings: Settings, endpoint_id: str, sealed: bytes) -> str:
-    return _box(settings).open(bytes(sealed), endpoint_id.encode()).decode()
+    return secret_cipher(settings).open(bytes(sealed), endpoint_id.encode()).decode()
 
 
 def signing_secrets(settings: Settings, endpoint: WebhookEndpoint, now: datetime) -> list[str]:

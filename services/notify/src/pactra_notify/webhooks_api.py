@@ -92,7 +92,7 @@ def create_endpoint():
         endpoint = WebhookEndpoint(
             id=endpoint_id, workspace_id=workspace_id, url=url, description=cmd.description,
             events=_events(cmd.events), enabled=True,
-            secret_sealed=seal_secret(settings, endpoint_id, secret), created_at=now,
+            secret_sealed=seal_secret(settings, workspace_id, endpoint_id, secret), created_at=now,
             updated_at=now)
         session.add(endpoint)
         session.commit()
@@ -177,7 +177,7 @@ def rotate_secret(endpoint_id: str):
         endpoint.previous_secret_sealed = endpoint.secret_sealed
         endpoint.previous_secret_expires_at = now + timedelta(
             seconds=settings.webhooks_rotation_overlap_seconds)
-        endpoint.secret_sealed = seal_secret(settings, endpoint.id, secret)
+        endpoint.secret_sealed = seal_secret(settings, endpoint.workspace_id, endpoint.id, secret)
         endpoint.updated_at = now
         session.commit()
         return {"secret": secret,

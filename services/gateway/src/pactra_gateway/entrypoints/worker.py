@@ -10,7 +10,6 @@ from functools import cache
 
 from pactra_contracts.events import Event, UsageRecorded
 from pactra_platform.bus import Periodic, Subscription, service_worker
-from pactra_platform.crypto import SecretBox
 from pactra_platform.db import session_factory
 from pactra_platform.exports import contribute
 from pactra_platform.settings import get_settings
@@ -18,7 +17,7 @@ from pactra_platform.unit_of_work import SqlAlchemyUnitOfWork
 
 from .. import billing, deletions, exports
 from ..bootstrap import SERVICE, usage_for
-from ..idempotency import IdempotencyStore
+from ..idempotency import IdempotencyStore, body_cipher
 from ..usage import Usage
 
 
@@ -92,8 +91,8 @@ DELETION_TICK_SECONDS = 5.0
 
 def purge_idempotency_records() -> None:
     settings = get_settings()
-    store = IdempotencyStore(session_factory(settings, SERVICE),
-                             SecretBox(settings.master_key, "idempotency"))
+    sessions = session_factory(settings, SERVICE)
+    store = IdempotencyStore(sessions, body_cipher(settings.master_key, sessions))
     store.purge_expired()
 
 
