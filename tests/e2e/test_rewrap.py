@@ -6,10 +6,15 @@ of a column's ciphertext no longer opens."""
 import psycopg
 import pytest
 import requests
+from standardwebhooks.webhooks import Webhook
 
 from pactra_devtools.rewrap import rewrap_all
 from pactra_devtools.stack import Stack
-from pactra_devtools.testing import auth, wait_until
+from pactra_devtools.testing import auth, signup, wait_until
+from pactra_devtools.webhook_receiver import running_receiver
+from pactra_gateway.idempotency import PURPOSE as IDEMPOTENCY_PURPOSE
+from pactra_gateway.idempotency import IdempotencyStore, body_cipher
+from pactra_notify.webhooks import SECRET_PURPOSE, open_secret
 from pactra_platform.crypto import SecretBox
 from pactra_platform.db import session_factory
 from pactra_platform.erasure import COLUMN_MAGIC, KeyShredded
@@ -35,7 +40,9 @@ def sealed_token(stack: Stack, signer_id: str) -> bytes:
 def moved(counts: dict[str, dict[str, int]]) -> int:
     """Values re-sealed by a run (objects left by deleted workspaces are not moves)."""
     return sum(n for service in counts.values() for name, n in service.items()
-               if name in ("objects", "signers.token_sealed"))
+               if name in ("objects", "signers.token_sealed", "webhook_endpoints.secret_sealed",
+                           "webhook_endpoints.previous_secret_sealed",
+                           "idempotency_records.response_body"))
 
 
 def test_rewrap_moves_old_values_once_and_deletion_shreds_them(stack: Stack, gateway: str):
@@ -80,3 +87,83 @@ def test_rewrap_moves_old_values_once_and_deletion_shreds_them(stack: Stack, gat
     # A copy of the column left in a backup: its workspace key is gone.
     with pytest.raises(KeyShredded):
         vault.open(rewrapped, signer_id)
+
+
+def _db(stack: Stack, service: str) -> psycopg.Connection:
+    url = stack.settings.database_url_of(service).replace("postgresql+psycopg://", "postgresql://")
+    return psycopg.connect(url, autocommit=True)
+
+
+def _column(stack: Stack, service: str, query: str, key: object) -> bytes:
+    with _db(stack, service) as conn:
+        return bytes(conn.execute(query, (key,)).fetchone()[0])
+
+
+ENDPOINT_SQL = "SELECT secret_sealed FROM webhook_endpoints WHERE id = %s"
+BODY_SQL = "SELECT response_body FROM idempotency_records WHERE key = %s"
+
+
+def test_webhook_secrets_and_idempotent_replies_move_to_the_workspace_key(stack: Stack, gateway: str):
+    account = signup(gateway)
+    settings = stack.settings
+    key = f"rewrap-{account['workspace']['id']}"
+    with running_receiver() as receiver:
+        create = lambda: requests.post(  # noqa: E731 - the same request, replayed below
+            gateway + "/v1/webhooks", headers={**auth(account), "Idempotency-Key": key},
+            json={"url": receiver.url, "events": ["*"]}, timeout=10)
+        first = create()
+        assert first.status_code == 201, first.text
+        endpoint = first.json()
+        secret_now = _column(stack, "notify", ENDPOINT_SQL, endpoint["id"])
+        body_now = _column(stack, "gateway", BODY_SQL, key)
+        assert secret_now.startswith(COLUMN_MAGIC) and body_now.startswith(COLUMN_MAGIC)
+        with _db(stack, "gateway") as conn:
+            record_id = conn.execute("SELECT id FROM idempotency_records WHERE key = %s",
+                                     (key,)).fetchone()[0]
+
+        # Both as they were sealed before per-workspace keys: under the master key directly.
+        legacy_secret = SecretBox(settings.master_key, SECRET_PURPOSE).seal(
+            endpoint["secret"].encode(), endpoint["id"].encode())
+        legacy_body = SecretBox(settings.master_key, IDEMPOTENCY_PURPOSE).seal(
+            first.content, IdempotencyStore.aad(record_id))
+        with _db(stack, "notify") as conn:
+            conn.execute("UPDATE webhook_endpoints SET secret_sealed = %s WHERE id = %s",
+                         (legacy_secret, endpoint["id"]))
+        with _db(stack, "gateway") as conn:
+            conn.execute("UPDATE idempotency_records SET response_body = %s WHERE id = %s",
+                         (legacy_body, record_id))
+        # The services still read them: the replay is the first response, and a ping is
+        # signed with the endpoint's secret.
+        replay = create()
+        assert replay.status_code == 201 and replay.content == first.content, replay.text
+        sent = requests.post(gateway + f"/v1/webhooks/{endpoint['id']}/test", headers=auth(account),
+                             timeout=10)
+        assert sent.status_code == 202, sent.text
+        wait_until(lambda: receiver.requests(), timeout=30, interval=0.2, message="the ping arrives")
+        Webhook(endpoint["secret"]).verify(receiver.requests()[0].body, receiver.requests()[0].headers)
+
+    counts = rewrap_all(settings)
+    assert counts["notify"]["webhook_endpoints.secret_sealed"] >= 1, counts
+    assert counts["gateway"]["idempotency_records.response_body"] >= 1, counts
+    secret_new = _column(stack, "notify", ENDPOINT_SQL, endpoint["id"])
+    body_new = _column(stack, "gateway", BODY_SQL, key)
+    assert secret_new.startswith(COLUMN_MAGIC) and body_new.startswith(COLUMN_MAGIC)
+    assert open_secret(settings, endpoint["id"], secret_new) == endpoint["secret"]
+    replay = create()
+    assert replay.status_code == 201 and replay.content == first.content, replay.text
+    again = rewrap_all(settings)
+    assert moved(again) == 0, again
+    assert _column(stack, "notify", ENDPOINT_SQL, endpoint["id"]) == secret_new
+    assert _column(stack, "gateway", BODY_SQL, key) == body_new
+
+    deletion_id, deletion_token = request_deletion(stack, gateway, account)
+    confirmed = requests.post(gateway + "/v1/deletions/confirm", json={"token": deletion_token}, timeout=10)
+    assert confirmed.status_code == 200, confirmed.text
+    wait_until(lambda: status(gateway, deletion_id)["status"] == "completed", timeout=60, interval=0.5,
+               message="the deletion saga completes")
+    # Copies left in a backup: their workspace keys are gone in both services.
+    with pytest.raises(KeyShredded):
+        open_secret(settings, endpoint["id"], secret_new)
+    with pytest.raises(KeyShredded):
+        body_cipher(settings.master_key, session_factory(settings, "gateway")).open(
+            body_new, IdempotencyStore.aad(record_id))
