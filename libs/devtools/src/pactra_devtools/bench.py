@@ -19,7 +19,7 @@ from pathlib import Path
 
 import requests
 
-from . import bench_compare, bench_http, bench_openloop, bench_quotas, bench_webhooks
+from . import bench_compare, bench_http, bench_openloop, bench_quotas, bench_scale, bench_webhooks
 from .bench_compare import figure
 from .stack import Stack
 from .testing import MAILBOXES, confirm_email, unique_email
@@ -289,6 +289,8 @@ def main(argv: list[str] | None = None) -> int:
                         "then print the ratios new/base")
     parser.add_argument("--base-dir", help="as --base, with a checkout already made (its .venv too)")
     parser.add_argument("--base-json", type=Path, help="print ratios to figures saved earlier by --json")
+    parser.add_argument("--scale-replicas", type=int, default=3,
+                        help="run the life cycles again with this many replicas of every worker (0: skip)")
     args = parser.parse_args(argv)
     bench_http.require_wrk()
     # Pactra's default gunicorn settings (the Procfile, WEB_CONCURRENCY as `make run` sets it),
@@ -339,6 +341,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         receivers.close()
         stack.close()
+        if figures and args.scale_replicas > 1:
+            bench_scale.run(limits, pdf, args, figures["agreements_per_s"]["value"])
         # Once the core phases are measured, a later phase's failure (it still fails the run)
         # does not lose the comparison with the baseline.
         if figures:
