@@ -1,5 +1,7 @@
-from pactra_gateway import models  # noqa: F401 - registers the tables on the metadata
-from pactra_gateway import exports  # noqa: F401 - registers the export tables
+from pactra_gateway import (
+    exports,  # noqa: F401 - registers the export tables
+    models,  # noqa: F401 - registers the tables on the metadata
+)
 from pactra_platform.db import Base
 from pactra_platform.migrations import run_env
 
