@@ -71,6 +71,11 @@ def test_a_whole_life_leaves_no_secret_in_any_log(stack, gateway, tmp_path: Path
     assert tokens
 
     secrets_to_hide = {"API key": key, "document text": marker} | {f"token {t[:6]}...": t for t in tokens}
+    # nginx buffers its access log (written within a second): once the signer's last request
+    # is in it, every earlier line is too (the log is written in order).
+    edge_log = stack.workdir / "nginx.log"
+    wait_until(lambda: "/s/<redacted>/signed.pdf" in edge_log.read_text(errors="replace"), timeout=30,
+               message="the signer's last request in nginx's access log")
     logs = {path.name: path.read_text(errors="replace") for path in sorted(stack.workdir.glob("*.log"))}
     assert {"gateway.log", "nginx.log", "signing.log", "notify-worker.log"} <= logs.keys()
     leaks = [(what, name) for name, text in logs.items() for what, secret in secrets_to_hide.items()

@@ -98,7 +98,18 @@ def test_a_read_whose_connection_died_runs_again_and_a_write_answers_503() -> No
 def test_a_handler_runs_again_while_the_database_is_unavailable() -> None:
     attempts = []
 
+    class NoDeletedWorkspaces:
+        """The session the consumer asks whether the event's workspace was deleted: never."""
+
+        def execute(self, *args):
+            return self
+
+        def first(self):
+            return None
+
     class Uow:
+        session = NoDeletedWorkspaces()
+
         def __enter__(self):
             return self
 

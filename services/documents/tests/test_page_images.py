@@ -105,7 +105,7 @@ class OneDocument(Documents):
         super().__init__(sessions=None, store=MemoryStore())  # type: ignore[arg-type]
         self.document = document
 
-    def get(self, workspace_id: str, document_id: str) -> Document:
+    def get(self, workspace_id: str, document_id: str, livemode: bool | None = None) -> Document:
         return self.document
 
 
