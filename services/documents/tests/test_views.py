@@ -18,7 +18,7 @@ def test_raw_upload_answers_with_the_document(docs: Docs, account: Account) -> N
     response = docs.upload(account, data, filename="Lease 2026.pdf")
     assert response.status_code == 201, response.text
     body = response.json()
-    assert set(body) == {"id", "filename", "size", "sha256", "pages", "page_sizes", "created_at"}
+    assert set(body) == {"id", "filename", "size", "sha256", "pages", "page_sizes", "created_at", "livemode"}
     assert body["id"].startswith("doc_")
     assert body["filename"] == "Lease 2026.pdf"
     assert body["size"] == len(data)
@@ -185,7 +185,8 @@ def test_upload_event_is_published(docs: Docs, account: Account, uploaded) -> No
     assert event["producer"] == "documents"
     assert event["workspace_id"] == account.workspace_id
     assert event["data"] == {"document_id": document["id"], "sha256": document["sha256"],
-                             "size": document["size"], "pages": 1, "filename": "event.pdf"}
+                             "size": document["size"], "pages": 1, "filename": "event.pdf",
+                             "livemode": True}
     assert event["actor"]["kind"] == "api_key"
 
 

@@ -23,7 +23,10 @@ GATEWAY_OWN = {("POST", "/v1/signup"), ("GET", "/v1/workspace"), ("PATCH", "/v1/
                ("GET", "/v1/billing/statements/{}"), ("GET", "/v1/billing/statements/{}.pdf"),
                # Exports and their download link (export_views.py).
                ("POST", "/v1/exports"), ("GET", "/v1/exports"), ("GET", "/v1/exports/{}"),
-               ("GET", "/v1/exports/download/{}")}
+               ("GET", "/v1/exports/download/{}"),
+               # A workspace's deletion (deletion_views.py).
+               ("DELETE", "/v1/workspace"), ("POST", "/v1/deletions/confirm"),
+               ("POST", "/v1/deletions/cancel"), ("GET", "/v1/deletions/{}")}
 
 
 def _shape(template: str) -> str:

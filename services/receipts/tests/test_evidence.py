@@ -53,7 +53,7 @@ def test_completed_evidence_passes_every_verifier(receipts_stack: Stack, account
     assert answer.json() == {"valid": True, "verdict": "valid", "receipt_id": evidence.receipt["receipt_id"],
                              "agreement_id": story.agreement_id, "livemode": True,
                              "checks": ALL_PASS, "errors": [],
-                             "skipped": {}, "notes": []}
+                             "skipped": {}, "notes": [], "retained": "full"}
 
     report = pdfsig(evidence.signed_pdf, tmp_path)
     assert "Signature Validation: Signature is Valid." in report, report

@@ -47,6 +47,15 @@ OPERATIONS: tuple[tuple[str, str, str, type[BaseModel] | None, int, type[BaseMod
      "the plan's prices, plan fee, totals", None, 200, api.StatementOut, False),
     ("get", "/v1/billing/statements/{period}.pdf", "The same statement as a PDF", None, 200, None,
      False),
+    ("delete", "/v1/workspace", "Ask to delete the workspace and everything in it: body "
+     "`{\"confirm\": \"<workspace name>\"}`; the owner confirms through a mailed link (202)",
+     None, 202, None, False),
+    ("post", "/v1/deletions/confirm", "Confirm a deletion with the token from its email: every key "
+     "stops at once, the purge follows the grace period", None, 200, None, True),
+    ("post", "/v1/deletions/cancel", "Cancel a deletion before its purge starts, with the token "
+     "from its email", None, 200, None, True),
+    ("get", "/v1/deletions/{id}", "A deletion's state, per service (the id is the credential)",
+     None, 200, None, True),
     ("post", "/v1/exports", "Export everything the workspace holds (202; the archive is assembled "
      "in the background)", None, 202, api.ExportCreated, False),
     ("get", "/v1/exports", "List exports", None, 200, api.ExportList, False),
