@@ -1,6 +1,7 @@
 """Bad and hostile input: the right 4xx, never a 500, within bounded time; and the 62
 real-world PDFs."""
 
+import hashlib
 import json
 import time
 import zlib
@@ -8,6 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 import requests
+
+from pactra_platform import internal_auth
 
 from .conftest import MAX_UPLOAD, MINIMAL, PDFS, Account, Docs
 
@@ -97,9 +100,13 @@ def test_chunked_oversize_is_refused_while_streaming(docs: Docs, account: Accoun
         for _ in range(MAX_UPLOAD // 65536 + 2):
             yield b"0" * 65536
 
+    # A signed peer's call covers the body's digest, so the digest is computed first; the body
+    # itself still goes out chunked, with no length the service could refuse it by up front.
     peer = docs.peer("gateway")
-    response = peer.request("POST", "/v1/documents", workspace_id=account.workspace_id,
-                            extra_headers={"Content-Type": "application/pdf"}, data=body())
+    digest = hashlib.sha256(b"".join(body())).hexdigest()
+    headers = {"Content-Type": "application/pdf", **peer.signer.sign(
+        peer.target, "POST", "/v1/documents", {internal_auth.WORKSPACE: account.workspace_id}, digest)}
+    response = requests.post(peer.base_url + "/v1/documents", data=body(), headers=headers, timeout=60)
     assert_problem(response, 413, "payload_too_large")
     through_gateway = requests.post(docs.url + "/v1/documents", data=body(), timeout=60,
                                     headers={**account.headers, "Content-Type": "application/pdf"})
