@@ -80,6 +80,9 @@ def test_drawing_a_signature_with_the_pointer(stack, gateway, browser):
     page.get_by_label("Date on page 1").fill("2026-11-28")
     page.get_by_label("Draw it").check()
     pad = page.get_by_role("img", name="Signature drawing area")
+    # The signer scrolls to the pad first: the page is longer than the window, and the "Next
+    # field" bar stays fixed at its bottom edge.
+    pad.evaluate("element => element.scrollIntoView({block: 'center'})")
     box = pad.bounding_box()
     page.mouse.move(box["x"] + 20, box["y"] + 40)
     page.mouse.down()

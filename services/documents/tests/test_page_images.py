@@ -119,6 +119,8 @@ def one_document() -> OneDocument:
 
 
 def test_renders_beyond_the_slots_are_refused_not_queued(one_document: OneDocument) -> None:
+    # A request waits this long for a slot, then is refused (the service waits 10 s).
+    one_document.render_slot_wait = 0.2
     slots = one_document._render_slots
     for _ in range(documents_module.RENDERS_AT_ONCE):
         assert slots.acquire(blocking=False)

@@ -28,9 +28,11 @@ SERVICE = "documents"
 PDF_MAGIC = b"%PDF-"
 MAGIC_WINDOW = 1024
 READ_CHUNK = 256 * 1024
-# Page images rendered at once per API process; a request beyond that is told to come back
-# (503 + Retry-After) rather than queued: renders are seconds of CPU each on a small machine.
+# Page images rendered at once per API process. A request beyond that waits briefly for a slot
+# (the signer page asks for every page at once, and a page renders in a fraction of a second),
+# then is told to come back (503 + Retry-After) rather than queued without bound.
 RENDERS_AT_ONCE = 2
+RENDER_SLOT_WAIT_SECONDS = 10.0
 RENDERS = Counter("pactra_documents_page_renders",
                   "Page images rendered (a page served from its cached image is not counted)",
                   ["outcome"])
@@ -144,6 +146,7 @@ class Documents:
         self._sessions = sessions
         self.store = store
         self._render_slots = threading.BoundedSemaphore(RENDERS_AT_ONCE)
+        self.render_slot_wait = RENDER_SLOT_WAIT_SECONDS
         # Pages being rendered now, so that a second request for one waits for that render
         # instead of starting its own.
         self._rendering: dict[str, threading.Event] = {}
@@ -257,7 +260,7 @@ class Documents:
                 raise RenderBusy(name)
             return cached
         try:
-            if not self._render_slots.acquire(blocking=False):
+            if not self._render_slots.acquire(timeout=self.render_slot_wait):
                 RENDERS.labels("busy").inc()
                 raise RenderBusy(name)
             try:
