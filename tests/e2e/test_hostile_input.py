@@ -8,7 +8,7 @@ import requests
 
 from pactra_contracts import api
 from pactra_devtools.testing import auth, signup
-from pactra_gateway.openapi import OPERATIONS
+from pactra_gateway.entrypoints.openapi import OPERATIONS
 
 from . import flows
 

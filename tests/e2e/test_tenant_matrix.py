@@ -1,7 +1,7 @@
 """Tenant isolation, route by route: with workspace B's key, every route that takes an id of
 workspace A's answers 404, exactly as for an id that does not exist.
 
-The routes come from the gateway's own table (``pactra_gateway.openapi.OPERATIONS``, which a
+The routes come from the gateway's own table (``pactra_gateway.entrypoints.openapi.OPERATIONS``, which a
 unit test holds to every route the services serve): a new route with an id is called here
 without anyone adding it, and a placeholder or request body this test does not know fails it
 until it is taught."""
@@ -13,7 +13,7 @@ import requests
 from pactra_contracts import api
 from pactra_devtools.testing import auth, signup, wait_until
 from pactra_devtools.webhook_receiver import running_receiver
-from pactra_gateway.openapi import OPERATIONS
+from pactra_gateway.entrypoints.openapi import OPERATIONS
 
 from . import flows
 

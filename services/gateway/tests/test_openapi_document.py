@@ -2,7 +2,7 @@
 
 import re
 
-from pactra_gateway.openapi import document
+from pactra_gateway.entrypoints.openapi import document
 
 
 def test_every_list_documents_its_paging_and_every_path_its_parameters() -> None:

@@ -8,7 +8,7 @@ import re
 
 from flask import Blueprint, Flask
 
-from pactra_gateway import openapi, routing
+from pactra_gateway.entrypoints import openapi, routing
 from pactra_platform.settings import SERVICES
 
 GATEWAY_OWN = {("POST", "/v1/signup"), ("GET", "/v1/workspace"), ("PATCH", "/v1/workspace"),

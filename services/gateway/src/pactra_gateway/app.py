@@ -7,8 +7,9 @@ from pactra_platform import readiness
 from pactra_platform.settings import Settings, get_settings
 from pactra_platform.web import create_service_app
 
-from . import account_views, billing_views, deletion_views, docs, edge, export_views, internal, views
+from . import account_views, billing_views, deletion_views, edge, export_views, internal, views
 from .bootstrap import SERVICE, bootstrap
+from .entrypoints import docs
 
 
 def create_app(settings: Settings | None = None) -> Flask:

@@ -11,8 +11,9 @@ from flask import Flask, Response, g, request
 from pactra_contracts.events import Actor
 from pactra_platform.problems import ProblemError
 
-from . import accounts, routing, security_log
+from . import accounts, security_log
 from .bootstrap import Gateway
+from .entrypoints import routing
 from .idempotency import MAX_KEY_LENGTH, MAX_PATH_LENGTH, Claim, InProgress, KeyReused, Replay
 
 log = logging.getLogger(__name__)

@@ -9,9 +9,10 @@ from pactra_contracts.problems import FieldError
 from pactra_platform import internal_auth
 from pactra_platform.problems import ProblemError, parse_json_body
 
-from . import accounts, quota_gate, routing
+from . import accounts, quota_gate
 from .bootstrap import Gateway
 from .edge import actor, client_ip, spool_body
+from .entrypoints import routing
 
 bp = Blueprint("gateway", __name__)
 
