@@ -522,10 +522,10 @@ def make_event(
     )
 
 
-def parse_event(body: bytes) -> Event:
+def parse_event(body: bytes) -> Event[Any]:
     """Validate a message body as an event of the catalogue, envelope and data both."""
     try:
-        event = Event.model_validate_json(body)
+        event: Event[Any] = Event.model_validate_json(body)
         if (event.type, event.version) not in CATALOGUE:
             raise MalformedEvent(f"unknown event {event.type} v{event.version}")
         event.payload()
