@@ -1,16 +1,15 @@
-"""``/v1/openapi.json`` and ``/docs`` (Swagger UI served from the installed package, so
-nothing is fetched from the internet)."""
+"""``/v1/openapi.json`` and ``/docs``: Swagger UI 5 (it renders OpenAPI 3.1), vendored in
+``vendor/swagger-ui`` at a pinned version so that nothing is fetched from the internet."""
 
 import secrets
 from pathlib import Path
 
-import swagger_ui_bundle
 from flask import Blueprint, current_app, send_from_directory
 
 from .openapi import document
 
 bp = Blueprint("docs", __name__)
-SWAGGER_DIR = Path(swagger_ui_bundle.swagger_ui_path)
+SWAGGER_DIR = Path(__file__).parent / "vendor" / "swagger-ui"
 
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Pactra API</title>
