@@ -11,6 +11,9 @@ from typing import Any
 import rfc8785
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from pydantic import ValidationError
+
+from pactra_contracts.resources import PresentedReceipt
 
 PASS, FAIL, SKIPPED = "pass", "fail", "skipped"
 VALID, INVALID, NOT_VERIFIED = "valid", "invalid", "not_verified"
@@ -78,25 +81,32 @@ def _jcs_hash(value: Any) -> str:
     return hashlib.sha256(rfc8785.dumps(value)).hexdigest()
 
 
-def check_shape(receipt: Any) -> None:
-    """A receipt's members have the types receipts.md gives them, so that no check below
-    trips over a list where an object belongs (a crafted receipt is refused, not a crash)."""
-    required = ("receipt_version", "receipt_id", "agreement_id", "outcome", "document", "signers",
-                "audit", "signature")
-    if not isinstance(receipt, dict) or any(name not in receipt for name in required):
-        raise NotAReceipt("This is not a Pactra receipt: members are missing.")
-    if not isinstance(receipt["signature"], dict) or not isinstance(receipt["audit"], dict):
-        raise NotAReceipt("This is not a Pactra receipt: signature and audit must be objects.")
-    if not isinstance(receipt["document"], dict):
-        raise NotAReceipt("This is not a Pactra receipt: document must be an object.")
-    signers = receipt["signers"]
-    if not isinstance(signers, list) or not all(isinstance(signer, dict) for signer in signers):
-        raise NotAReceipt("This is not a Pactra receipt: signers must be a list of objects.")
-    for name in ("receipt_id", "agreement_id"):
-        if not isinstance(receipt[name], str):
-            raise NotAReceipt(f"This is not a Pactra receipt: {name} must be a string.")
-    if not isinstance(receipt.get("livemode", True), bool):
-        raise NotAReceipt("This is not a Pactra receipt: livemode must be true or false.")
+# Why a presented receipt is refused, by the first member (in this order) of the wrong type.
+SHAPE_ERRORS = {
+    "signature": "signature and audit must be objects.",
+    "audit": "signature and audit must be objects.",
+    "document": "document must be an object.",
+    "signers": "signers must be a list of objects.",
+    "receipt_id": "receipt_id must be a string.",
+    "agreement_id": "agreement_id must be a string.",
+    "livemode": "livemode must be true or false.",
+}
+
+
+def parse_receipt(receipt: Any) -> PresentedReceipt:
+    """The receipt's members with the types receipts.md gives them, so that no check below
+    trips over a list where an object belongs (a crafted receipt is refused, not a crash).
+    The values are the checks' to judge: the signature is checked over ``receipt`` itself."""
+    try:
+        return PresentedReceipt.model_validate(receipt)
+    except ValidationError as exc:
+        errors = exc.errors()
+        if not isinstance(receipt, dict) or any(error["type"] == "missing" for error in errors):
+            raise NotAReceipt("This is not a Pactra receipt: members are missing.") from None
+        wrong = {error["loc"][0] for error in errors if error["loc"]}
+        reason = next((text for name, text in SHAPE_ERRORS.items() if name in wrong),
+                      "its members have the wrong types.")
+        raise NotAReceipt(f"This is not a Pactra receipt: {reason}") from None
 
 
 def _key_set(keys: Any, what: str) -> list[dict]:
@@ -279,8 +289,7 @@ def verify(receipt: dict, jwks: dict | None = None, audit: dict | None = None,
     reason in ``report.skipped``. ``report.verdict`` is ``valid`` only when the signature was
     checked (against ``trusted_keys`` when given, else ``jwks``) and nothing failed."""
     try:
-        check_shape(receipt)
-        report = Report(livemode=receipt.get("livemode", True))
+        report = Report(livemode=parse_receipt(receipt).livemode)
         if not report.livemode:
             report.notes.append(TEST_RECEIPT_NOTE)
         if jwks is not None or trusted_keys is not None:
