@@ -2,7 +2,8 @@
 service's content route (it speaks the real internal-signature protocol)."""
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import pytest
@@ -39,3 +40,27 @@ def documents(receipts_stack: Stack) -> Iterator[DocumentsStandIn]:
         yield stand_in
     finally:
         stand_in.close()
+
+
+@pytest.fixture(scope="session")
+def issuer_with(receipts_stack: Stack) -> Callable[[dict[str, str]], AbstractContextManager[Stack]]:
+    """``with issuer_with({"PACTRA_...": ...}):`` the evidence issuer restarted with those
+    settings, and restored as it was after."""
+
+    @contextmanager
+    def restarted(env: dict[str, str]) -> Iterator[Stack]:
+        saved = dict(receipts_stack.env)
+        receipts_stack.stop("receipts-issuer")
+        receipts_stack.env.update(env)
+        receipts_stack.start("receipts-issuer")
+        receipts_stack.wait_workers()
+        try:
+            yield receipts_stack
+        finally:
+            receipts_stack.stop("receipts-issuer")
+            receipts_stack.env.clear()
+            receipts_stack.env.update(saved)
+            receipts_stack.start("receipts-issuer")
+            receipts_stack.wait_workers()
+
+    return restarted

@@ -13,9 +13,9 @@ import time
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 
-from pactra_receipts.certificate import CertificateFacts, CertificateSigner, render_certificate
-from pactra_receipts.sealing import generate_development_chain, seal
-from pactra_receipts.stamping import SignerMarks, stamp
+from pactra_receipts.adapters.certificate import CertificateFacts, CertificateSigner, render_certificate
+from pactra_receipts.adapters.sealing import generate_development_chain, seal
+from pactra_receipts.adapters.stamping import SignerMarks, stamp
 
 PAGES = 10
 

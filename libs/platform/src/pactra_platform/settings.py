@@ -58,34 +58,9 @@ class Settings(BaseSettings):
     # "gateway=<b64>,documents=<b64>,...": public keys of services whose private key this
     # process does not have (those it has are derived from it).
     internal_public_keys: str = ""
-    # Unset: each workspace's plan sets its keys' rate (plans.py). Set: an operator's cap that
-    # overrides every plan.
-    rate_limit_per_key: str | None = None
-    rate_limit_per_ip: str = "300/minute"
-    # Plans and quotas (the gateway's plans.py): the YAML file of plans (unset: the built-in
-    # free, team and business), the plan of new workspaces, and whether quotas are decided at
-    # all (`off`: usage is still counted, nothing is refused; the bench's comparison run).
-    plans_file: str | None = None
-    default_plan: str = "free"
+    # Whether quotas are decided at all (`off`: usage is still counted, nothing is refused;
+    # the bench's comparison run): the gateway's decisions and the ai service's reservations.
     quotas: bool = True
-    # Tests only: a file holding a number of seconds added to the clock that decides billing
-    # periods (gateway), so a test can step into the next month without waiting for it.
-    clock_file: str | None = None
-    # Failed authentications (401) one client IP may make; past it, 429 before any database
-    # look-up of the key it presents.
-    auth_failure_limit_per_ip: str = "20/minute"
-    # Unknown signing tokens (/s/{token} answered 404) one client IP may try; past it, every
-    # /s/* from that IP answers 429 until the window ends.
-    token_lockout: str = "30/hour"  # noqa: S105 - a rate, not a secret (the name says token)
-    # Signups (POST /v1/signup) per client IP and per email domain (`limits` rate strings):
-    # a cheap bound on mass-made workspaces; an acceptance run raises them.
-    signup_limit_per_ip: str = "10/hour"
-    signup_limit_per_domain: str = "100/hour"
-    # Account recovery requests (POST /v1/account/recover) per client IP and per address.
-    recover_limit_per_ip: str = "10/hour"
-    recover_limit_per_email: str = "3/hour"
-    # Signers a workspace may invite per day during its first 7 days (0: no cap).
-    new_workspace_signers_per_day: int = Field(default=50, ge=0)
     # Set when the platform has an LLM provider; without it only the offline engine exists.
     ai_base_url: str | None = None
     max_upload_bytes: int = 25 * 1024 * 1024
@@ -94,7 +69,6 @@ class Settings(BaseSettings):
     # The gateway sits behind nginx (make run, tests) or an ingress: nginx listens on the public
     # port and the gateway takes the client's address from exactly this many proxies in front.
     public_port: int = 8080
-    proxy_hops: int = 1
     edge_max_connections_per_ip: int = 64
     # Each service's HTTP port, from PACTRA_<SERVICE>_PORT; a service not named there listens
     # on its default (pactra_contracts.services).
@@ -106,14 +80,6 @@ class Settings(BaseSettings):
     # Published outbox rows are deleted this long after they were written: they hold whole
     # events (signature images, field values, names), needed only until the broker has them.
     outbox_retention_days: float = Field(default=7.0, gt=0)
-    # Deletion and retention (api.md): the purge of a confirmed deletion starts this long after
-    # the confirmation (0: at once); receipts' tombstones are kept this many days after issue
-    # (about 7 years); a workspace's retention_days may not go below the platform minimum.
-    deletion_grace_hours: float = Field(default=24.0, ge=0)
-    evidence_retention_days: int = Field(default=2557, ge=1)
-    min_retention_days: int = Field(default=1, ge=1)
-    # The gateway republishes the purge request to a service that has not reported this long.
-    deletion_retry_seconds: float = Field(default=300.0, gt=0)
     log_level: str = "INFO"
 
     @model_validator(mode="before")

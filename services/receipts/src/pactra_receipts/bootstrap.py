@@ -1,99 +1,93 @@
-"""The one place that knows the concrete dependencies: database, object store, documents
-service, signing keys."""
+"""The one composition root: the receipts service built from its settings — database
+sessions, the object store, the documents service, keys and seals, the evidence maker and
+the handlers with what they need bound. The API, the worker, the issuer and the CLI each
+call :func:`bootstrap`; nothing else reads settings."""
 
-from functools import lru_cache
+from dataclasses import dataclass, field
+from functools import partial
 
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import sessionmaker
 
-from pactra_contracts.times import format_time
+from pactra_platform.bus.consumer import Subscription
 from pactra_platform.db import session_factory, snapshot_reads
-from pactra_platform.internal_client import ServiceClient
 from pactra_platform.objects import EncryptedObjectStore
-from pactra_platform.settings import Settings, get_settings
+from pactra_platform.settings import Settings
 
-from .config import SealSettings, seal_settings
-from .evidence import EvidenceError, EvidenceMaker, Sealed, TsaUnavailable
-from .issuer import EVIDENCE_SETTLED_CHANNEL
-from .keys import ReceiptSigner, active_signer, ensure_active_key
-from .seal_store import active_identity
-from .sealing import is_tsa_failure, seal, timestamp_time
-from .waits import Waits
+from .adapters import exports
+from .adapters.documents import DocumentsClient
+from .adapters.keys import current_signer
+from .adapters.repository import EVIDENCE_SETTLED_CHANNEL
+from .adapters.sealer import Sealer
+from .adapters.waits import Waits
+from .config import ReceiptsSettings
+from .domain.attempts import AttemptPolicy
+from .domain.trail import TRAIL_EVENTS
+from .service_layer import handlers
+from .service_layer.evidence import EvidenceMaker
+from .service_layer.unit_of_work import SqlReceiptsUnitOfWork
 
 SERVICE = "receipts"
+USES_STORAGE = True
 
 
-def sessions(settings: Settings) -> sessionmaker:
-    return session_factory(settings, SERVICE)
+@dataclass
+class Receipts:
+    """The service, built: what its entrypoints use."""
+
+    settings: ReceiptsSettings
+    sessions: sessionmaker
+    # For reads that are one statement (db.snapshot_reads).
+    single_reads: sessionmaker
+    store: EncryptedObjectStore
+    evidence: EvidenceMaker
+    attempts: AttemptPolicy
+    # Requests waiting for a receipt (``Prefer: wait``), woken when evidence settles.
+    waits: Waits
+    subscriptions: tuple[Subscription, ...] = field(default=())
+
+    def uow(self) -> SqlReceiptsUnitOfWork:
+        return SqlReceiptsUnitOfWork(self.sessions)
 
 
-def single_reads(settings: Settings) -> sessionmaker:
-    """For reads that are one statement (db.snapshot_reads)."""
-    return snapshot_reads(settings, SERVICE)
+def settings_of(settings: Settings | None) -> ReceiptsSettings:
+    """The service's settings: from the environment, or completing the platform's given ones
+    (a test stack's) with the environment's ``PACTRA_*`` for the rest."""
+    if settings is None:
+        return ReceiptsSettings()
+    if isinstance(settings, ReceiptsSettings):
+        return settings
+    return ReceiptsSettings(**settings.model_dump(exclude_unset=True))
 
 
-def fetch_document(settings: Settings, workspace_id: str, document_id: str) -> bytes:
-    client = ServiceClient(settings, SERVICE, "documents", timeout=60.0)
-    response = client.request("GET", f"/v1/documents/{document_id}/content", workspace_id=workspace_id)
-    if response.status_code != 200:
-        raise EvidenceError(f"documents answered {response.status_code} for {document_id}'s content",
-                            "document_unavailable")
-    return response.content
-
-
-def make_sealer(settings: Settings, sealing: SealSettings):
-    def sealer(pdf: bytes, tsa_url: str | None) -> Sealed:
-        identity = active_identity(sessions(settings), settings.master_key, sealing)
-        try:
-            sealed = seal(pdf, identity, tsa_url=tsa_url, tsa_timeout=sealing.tsa_timeout_seconds)
-        except Exception as exc:
-            if tsa_url and is_tsa_failure(exc):
-                raise TsaUnavailable(f"the TSA at {tsa_url} failed: {exc}") from exc
-            raise
-        if not tsa_url:
-            return Sealed(sealed, None)
-        at = timestamp_time(sealed)
-        if at is None:
-            raise TsaUnavailable(f"the TSA at {tsa_url} gave no timestamp token")
-        return Sealed(sealed, {"tsa": tsa_url, "time": format_time(at)})
-
-    return sealer
-
-
-def make_evidence_maker(settings: Settings, sealing: SealSettings | None = None) -> EvidenceMaker:
-    sealing = sealing or seal_settings()
-
-    def signer(session: Session) -> ReceiptSigner:
-        try:
-            return active_signer(session, settings.master_key)
-        except LookupError:  # the first receipt ever: make the key (once, whatever races)
-            ensure_active_key(sessions(settings), settings.master_key)
-            return active_signer(session, settings.master_key)
-
-    return EvidenceMaker(
-        fetch_document=lambda ws, doc: fetch_document(settings, ws, doc),
-        store=EncryptedObjectStore(settings, SERVICE, sessions(settings)),
-        signer=signer,
-        verify_url=settings.public_url.rstrip("/") + "/verify",
-        seal=make_sealer(settings, sealing),
-        tsa_url=sealing.tsa_url or None,
+def bootstrap(settings: Settings | None = None) -> Receipts:
+    config = settings_of(settings)
+    sessions = session_factory(config, SERVICE)
+    store = EncryptedObjectStore(config, SERVICE, sessions)
+    evidence = EvidenceMaker(
+        fetch_document=DocumentsClient(config).content,
+        store=store,
+        signer=partial(current_signer, sessions, config.master_key),
+        verify_url=config.public_url.rstrip("/") + "/verify",
+        seal=Sealer(sessions, config),
+        tsa_url=config.tsa_url or None,
     )
-
-
-@lru_cache(maxsize=1)
-def evidence_maker() -> EvidenceMaker:
-    return make_evidence_maker(get_settings())
-
-
-@lru_cache(maxsize=1)
-def object_store() -> EncryptedObjectStore:
-    settings = get_settings()
-    return EncryptedObjectStore(settings, SERVICE, sessions(settings))
-
-
-def receipt_waits(settings: Settings) -> Waits:
-    return _waits(settings.database_url_of(SERVICE))
-
-
-@lru_cache(maxsize=4)
-def _waits(database_url: str) -> Waits:
-    return Waits(database_url, EVIDENCE_SETTLED_CHANNEL, seal_settings().receipt_waiters)
+    attempts = AttemptPolicy(retry_seconds=config.evidence_retry_seconds,
+                             retry_max_seconds=config.evidence_retry_max_seconds,
+                             tsa_grace_seconds=config.tsa_grace_seconds,
+                             max_attempts=config.evidence_max_attempts)
+    waits = Waits(config.database_url_of(SERVICE), EVIDENCE_SETTLED_CHANNEL, config.receipt_waiters)
+    subscriptions = (
+        Subscription("on_agreement_event", TRAIL_EVENTS, handlers.on_agreement_event),
+        # Deletion of a workspace (api.md, "Deletion and retention"): tombstones, then the purge.
+        Subscription("on_workspace_deletion_requested", ("workspace.deletion_requested",),
+                     partial(handlers.on_deletion_requested, store=store)),
+        # An agreement purged by retention or an early delete: its receipt becomes a tombstone.
+        Subscription("on_agreement_purged", ("agreement.purged",),
+                     partial(handlers.on_agreement_purged, store=store)),
+        # Its part of a workspace export (api.md, "Exports").
+        Subscription("on_export_requested", ("export.requested",),
+                     partial(exports.on_export_requested, settings=config, store=store)),
+    )
+    return Receipts(settings=config, sessions=sessions, single_reads=snapshot_reads(config, SERVICE),
+                    store=store, evidence=evidence, attempts=attempts, waits=waits,
+                    subscriptions=subscriptions)

@@ -1,14 +1,12 @@
-"""The receipts service's own settings (sealing and time-stamping), read from PACTRA_*."""
-
-from functools import lru_cache
+"""The receipts service's settings: the platform's, and what only this service reads (sealing,
+time-stamping, evidence attempts, tombstones), from the same ``PACTRA_*`` variables."""
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from pactra_platform.settings import Settings
 
 
-class SealSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="PACTRA_", extra="ignore")
-
+class ReceiptsSettings(Settings):
     # Path to a PKCS#12 file holding the production sealing key and certificate chain.
     seal_p12: str | None = None
     seal_p12_password: str | None = None
@@ -31,8 +29,5 @@ class SealSettings(BaseSettings):
     # Requests one API process lets wait for a receipt at once (``Prefer: wait``); it runs
     # 16 threads, and the rest of them must stay free for everything else.
     receipt_waiters: int = Field(default=8, ge=0)
-
-
-@lru_cache(maxsize=1)
-def seal_settings() -> SealSettings:
-    return SealSettings()
+    # Receipts' tombstones are kept this many days after issue (about 7 years).
+    evidence_retention_days: int = Field(default=2557, ge=1)

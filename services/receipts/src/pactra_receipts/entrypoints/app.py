@@ -3,23 +3,24 @@
 from flask import Flask
 
 from pactra_platform import sandbox
-from pactra_platform.settings import Settings, get_settings
+from pactra_platform.settings import Settings
 from pactra_platform.web import create_internal_app
 
-from ..metrics import register_evidence_collector
-from ..verification import public
-from ..views import api
-
-SERVICE = "receipts"
-USES_STORAGE = True
+from ..adapters.metrics import register_evidence_collector
+from ..bootstrap import SERVICE, USES_STORAGE, bootstrap
+from .errors import register_errors
+from .verification import public
+from .views import EXTENSION, api
 
 
 def create_app(settings: Settings | None = None) -> Flask:
-    settings = settings or get_settings()
-    app = create_internal_app(SERVICE, settings, uses_storage=USES_STORAGE)
+    receipts = bootstrap(settings)
+    app = create_internal_app(SERVICE, receipts.settings, uses_storage=USES_STORAGE)
+    app.extensions[EXTENSION] = receipts
     app.register_blueprint(api)
     app.register_blueprint(public)
-    register_evidence_collector(settings)
+    register_errors(app)
+    register_evidence_collector(receipts.sessions)
     # POST /v1/receipts/verify parses posted PDFs in sandbox children: say what protects them.
     sandbox.log_protections(SERVICE)
     return app

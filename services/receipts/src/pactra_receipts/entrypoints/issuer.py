@@ -1,4 +1,5 @@
-"""The receipts service's evidence issuer: seals, certificates and receipts (issuer.py).
+"""The receipts service's evidence issuer: seals, certificates and receipts
+(service_layer/issuer.py).
 
 A process of its own, apart from the worker that records the trail: making evidence is PDF
 and signature work, and sharing the worker's interpreter would hold up the trail (and the
@@ -11,38 +12,44 @@ Run with ``faststream run pactra_receipts.entrypoints.issuer:app``.
 import asyncio
 import logging
 
-from pactra_platform.bus import Periodic, service_worker
-from pactra_platform.settings import get_settings
+from faststream import FastStream
 
-from ..bootstrap import evidence_maker, sessions
-from ..config import seal_settings
-from ..issuer import EVIDENCE_DUE_CHANNEL, issue_due
-from ..keys import ensure_active_key
-from ..seal_store import ensure_active_seal
-from .app import SERVICE, USES_STORAGE
+from pactra_platform.bus.scheduled import Periodic
+from pactra_platform.bus.worker import build_worker
+
+from ..adapters.keys import ensure_active_key
+from ..adapters.repository import EVIDENCE_DUE_CHANNEL
+from ..adapters.seal_store import ensure_active_seal
+from ..bootstrap import SERVICE, USES_STORAGE, Receipts, bootstrap
+from ..service_layer.issuer import issue_due
 
 log = logging.getLogger(__name__)
 
 
-def issue_due_evidence() -> int:
-    return issue_due(sessions(get_settings()), evidence_maker, seal_settings())
+def create_issuer(receipts: Receipts) -> FastStream:
+    settings = receipts.settings
+
+    def issue_due_evidence() -> int:
+        return issue_due(receipts.uow, receipts.evidence, receipts.attempts)
+
+    # Several issuers: SKIP LOCKED lets them seal as many agreements at once. A commit that
+    # marks evidence due wakes them; the poll picks up retries whose back-off has passed.
+    periodic = tuple(Periodic(f"issue_due_evidence_{n}", settings.evidence_poll_seconds,
+                              issue_due_evidence, wake_on=EVIDENCE_DUE_CHANNEL)
+                     for n in range(1, settings.evidence_issuers + 1))
+    app = build_worker(settings, SERVICE, (), receipts.uow, receipts.sessions,
+                       uses_storage=USES_STORAGE, periodic=periodic, relay=False)
+
+    @app.on_startup
+    async def make_first_key() -> None:
+        try:
+            await asyncio.to_thread(ensure_active_key, receipts.sessions, settings.master_key)
+            if not settings.seal_p12:
+                await asyncio.to_thread(ensure_active_seal, receipts.sessions, settings.master_key)
+        except Exception:  # the key is made lazily on first use if the database is not up yet
+            log.exception("could not make the receipt-signing key at start")
+
+    return app
 
 
-# Several issuers: SKIP LOCKED lets them seal as many agreements at once. A commit that marks
-# evidence due wakes them; the poll picks up retries whose back-off has passed.
-PERIODIC = tuple(Periodic(f"issue_due_evidence_{n}", seal_settings().evidence_poll_seconds,
-                          issue_due_evidence, wake_on=EVIDENCE_DUE_CHANNEL)
-                 for n in range(1, seal_settings().evidence_issuers + 1))
-
-app = service_worker(SERVICE, (), uses_storage=USES_STORAGE, periodic=PERIODIC, relay=False)
-
-
-@app.on_startup
-async def make_first_key() -> None:
-    settings = get_settings()
-    try:
-        await asyncio.to_thread(ensure_active_key, sessions(settings), settings.master_key)
-        if not seal_settings().seal_p12:
-            await asyncio.to_thread(ensure_active_seal, sessions(settings), settings.master_key)
-    except Exception:  # the key is made lazily on first use if the database is not up yet
-        log.exception("could not make the receipt-signing key at start")
+app = create_issuer(bootstrap())

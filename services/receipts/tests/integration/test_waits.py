@@ -10,7 +10,7 @@ import pytest
 from pactra_devtools.testing import wait_until
 from pactra_platform.db import listen_connect_args
 from pactra_platform.settings import Settings
-from pactra_receipts.waits import MAX_WAIT_SECONDS, Waits, requested_wait
+from pactra_receipts.adapters.waits import MAX_WAIT_SECONDS, Waits, requested_wait
 
 
 @pytest.mark.parametrize(("headers", "seconds"), [

@@ -10,8 +10,8 @@ from agreement_events import SAMPLE
 from PIL import Image
 from pypdf import PdfReader
 
-from pactra_receipts.certificate import CertificateFacts, CertificateSigner, render_certificate
-from pactra_receipts.stamping import SignerMarks, stamp
+from pactra_receipts.adapters.certificate import CertificateFacts, CertificateSigner, render_certificate
+from pactra_receipts.adapters.stamping import SignerMarks, stamp
 
 
 def _png() -> str:
@@ -115,8 +115,8 @@ def _bomb_png(width: int, height: int) -> str:
 
 @pytest.mark.parametrize(("width", "height"), [(2001, 2000), (3000, 3000)])
 def test_a_drawn_signature_over_4_megapixels_is_refused_before_decoding(width: int, height: int) -> None:
-    from pactra_receipts import evidence
-    from pactra_receipts.stamping import SignatureImageError
+    from pactra_receipts.adapters.stamping import SignatureImageError
+    from pactra_receipts.service_layer import evidence
 
     bomb = {"type": "drawn", "png_base64": _bomb_png(width, height)}
     assert len(bomb["png_base64"]) < 1_500_000  # small enough for the sign request
@@ -133,6 +133,6 @@ def test_a_drawn_signature_over_4_megapixels_is_refused_before_decoding(width: i
 
 
 def test_pillow_refuses_large_images_in_the_receipts_process() -> None:
-    import pactra_receipts.stamping  # noqa: F401 - importing it lowers the limit
+    import pactra_receipts.adapters.stamping  # noqa: F401 - importing it lowers the limit
 
     assert Image.MAX_IMAGE_PIXELS == 4_000_000

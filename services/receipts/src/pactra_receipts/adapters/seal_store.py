@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from pactra_platform.crypto import SecretBox
 
+from ..config import ReceiptsSettings
 from .active_rows import ensure_active, rotate
-from .config import SealSettings
-from .models import SealingCertificate
+from .orm import SealingCertificate
 from .sealing import SealingIdentity, generate_development_chain, identity_from_p12
 
 SEAL_PURPOSE = "sealing-keys"
@@ -66,7 +66,7 @@ def _opened(row_id: str, key_sealed: bytes, master_key: str, certificate_pem: st
                            chain_pem=chain_pem.encode())
 
 
-def active_identity(sessions: sessionmaker, master_key: str, settings: SealSettings) -> SealingIdentity:
+def active_identity(sessions: sessionmaker, master_key: str, settings: ReceiptsSettings) -> SealingIdentity:
     if settings.seal_p12:
         return _p12_identity(settings.seal_p12, settings.seal_p12_password)
     with sessions() as session:
@@ -78,7 +78,7 @@ def active_identity(sessions: sessionmaker, master_key: str, settings: SealSetti
         return _opened(row.id, row.key_sealed, master_key, row.certificate_pem, row.chain_pem)
 
 
-def published_chains(session: Session, settings: SealSettings) -> bytes:
+def published_chains(session: Session, settings: ReceiptsSettings) -> bytes:
     """Every sealing certificate with its chain, current first, then the retired ones (PEM)."""
     parts: list[bytes] = []
     if settings.seal_p12:

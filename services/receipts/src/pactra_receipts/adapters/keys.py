@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from pactra_platform.crypto import SecretBox, b64url
 
+from ..domain.canonical import jcs
 from .active_rows import ensure_active, rotate
-from .canonical import jcs
-from .models import SigningKey
+from .orm import SigningKey
 
 KEYS_PURPOSE = "receipt-keys"
 # Any fixed 64-bit number: the advisory lock every replica takes before making a key.
@@ -77,3 +77,13 @@ def jwks(session: Session) -> dict:
         for key in keys
     ]}
 
+
+
+def current_signer(sessions: sessionmaker, master_key: str) -> ReceiptSigner:
+    """The active key; the first receipt ever makes it (once, whatever races)."""
+    with sessions() as session:
+        try:
+            return active_signer(session, master_key)
+        except LookupError:
+            ensure_active_key(sessions, master_key)
+            return active_signer(session, master_key)

@@ -5,7 +5,7 @@ page where a person drops the files and sees each check's result.
 Anyone may post files here, so nothing posted is parsed in this process: the original
 document is only hashed, the sealed PDF is hashed as it is read from the request's spool and
 parsed (seal, certificate text) only when that hash is the one the receipt names, and then
-only in a sandbox child (:mod:`.pdf_checks`)."""
+only in a sandbox child (adapters/pdf_sandbox.py)."""
 
 import hashlib
 import io
@@ -16,20 +16,21 @@ from dataclasses import dataclass
 from importlib.resources import files
 from typing import IO, Any
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 from sqlalchemy import select
 
 from pactra_platform import sandbox
 from pactra_platform.problems import ProblemError
 from pactra_verify.checks import NotAReceipt, check_document_digest, check_sealed_digest, verify
 
-from . import bootstrap, pdf_checks
-from .canonical import jcs_sha256
-from .config import seal_settings
-from .keys import ensure_active_key, jwks
-from .models import Receipt
-from .purging import tombstone_of
-from .seal_store import ensure_active_seal, published_chains
+from ..adapters import pdf_sandbox
+from ..adapters.keys import ensure_active_key, jwks
+from ..adapters.orm import Receipt
+from ..adapters.purging import tombstone_of
+from ..adapters.seal_store import ensure_active_seal, published_chains
+from ..domain import pdf_checks
+from ..domain.canonical import jcs_sha256
+from .views import receipts
 
 public = Blueprint("verification", __name__)
 log = logging.getLogger(__name__)
@@ -102,13 +103,12 @@ def verify_receipt() -> dict:
     receipt, audit, document, signed_pdf = _inputs()
     if audit is not None and not isinstance(audit, dict):
         audit = {"entries": audit} if isinstance(audit, list) else {}
-    settings, sealing = current_app.config["SETTINGS"], seal_settings()
-    sessions = bootstrap.sessions(settings)
+    settings, sessions = receipts().settings, receipts().sessions
     ensure_active_key(sessions, settings.master_key)
-    if not sealing.seal_p12:
+    if not settings.seal_p12:
         ensure_active_seal(sessions, settings.master_key)
     with sessions() as session:
-        keys, chains = jwks(session), published_chains(session, sealing)
+        keys, chains = jwks(session), published_chains(session, settings)
     try:
         report = verify(receipt, keys, audit, None, None, chains)
     except NotAReceipt as exc:
@@ -157,9 +157,9 @@ def _retained(sessions: Any, receipt: dict) -> str | None:
 
 def _check_signed_pdf(report: Any, receipt: dict, signed_pdf: Spooled, chains: bytes) -> None:
     try:
-        outcome = sandbox.run("pactra_receipts.pdf_checks:sandboxed_pdf_checks",
+        outcome = sandbox.run(pdf_sandbox.ENTRY,
                               {"receipt": receipt, "chain": chains.decode("ascii") or None},
-                              signed_pdf.file, pdf_checks.LIMITS)
+                              signed_pdf.file, pdf_sandbox.LIMITS)
     except sandbox.SandboxError as exc:
         # The hash matched: this is the genuine sealed PDF, so a failure to check it is ours.
         log.warning("the sealed PDF of %s could not be checked: %s", receipt.get("receipt_id"), exc)
@@ -176,7 +176,7 @@ def _check_signed_pdf(report: Any, receipt: dict, signed_pdf: Spooled, chains: b
 @public.get("/verify")
 def verify_page() -> Response:
     nonce = secrets.token_urlsafe(16)
-    page = files("pactra_receipts").joinpath("verify.html").read_text().replace("{{nonce}}", nonce)
+    page = files(__name__.rpartition(".")[0]).joinpath("verify.html").read_text().replace("{{nonce}}", nonce)
     return Response(page, mimetype="text/html", headers={
         "Content-Security-Policy": (f"default-src 'none'; script-src 'nonce-{nonce}'; "
                                     f"style-src 'nonce-{nonce}'; connect-src 'self'; "

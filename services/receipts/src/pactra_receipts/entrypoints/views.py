@@ -6,23 +6,34 @@ from flask import Blueprint, Response, after_this_request, current_app, request,
 from sqlalchemy import select, true
 from sqlalchemy.orm import Session, sessionmaker
 
-from pactra_contracts.evidence_reasons import code_of, evidence_reason
-from pactra_platform.problems import ProblemError
 from pactra_platform.web import livemode_filter, require_workspace
 
-from . import bootstrap
-from .config import seal_settings
-from .keys import ensure_active_key, jwks
-from .models import EvidenceJob, Receipt, TrackedAgreement
-from .recorder import entries_of
-from .seal_store import ensure_active_seal, published_chains
-from .waits import requested_wait
+from ..adapters.keys import ensure_active_key, jwks
+from ..adapters.orm import EvidenceJob, Receipt, TrackedAgreement
+from ..adapters.repository import entries_of
+from ..adapters.seal_store import ensure_active_seal, published_chains
+from ..adapters.waits import requested_wait
+from ..bootstrap import Receipts
+from ..domain.errors import (
+    AgreementNotFound,
+    EvidenceFailed,
+    EvidenceStillIssuing,
+    NoReceiptYet,
+    NoSignedDocuments,
+)
 
 api = Blueprint("receipts", __name__)
+# Where create_app keeps the service it built (app.extensions).
+EXTENSION = "pactra_receipts"
+
+
+def receipts() -> Receipts:
+    built: Receipts = current_app.extensions[EXTENSION]
+    return built
 
 
 def _sessions() -> sessionmaker:
-    return bootstrap.sessions(current_app.config["SETTINGS"])
+    return receipts().sessions
 
 
 def _agreement(session: Session, agreement_id: str) -> TrackedAgreement:
@@ -30,25 +41,24 @@ def _agreement(session: Session, agreement_id: str) -> TrackedAgreement:
     mode = livemode_filter()
     if (agreement is None or agreement.workspace_id != require_workspace()
             or (mode is not None and agreement.livemode != mode)):  # test and live never mix
-        raise ProblemError("not_found", f"No agreement {agreement_id}.")
+        raise AgreementNotFound(agreement_id)
     return agreement
 
 
 @api.get("/v1/receipts/keys")
 def keys() -> dict:
-    settings = current_app.config["SETTINGS"]
-    ensure_active_key(_sessions(), settings.master_key)
+    ensure_active_key(_sessions(), receipts().settings.master_key)
     with _sessions()() as session:
         return jwks(session)
 
 
 @api.get("/v1/receipts/certificates")
 def certificates() -> Response:
-    settings, sealing = current_app.config["SETTINGS"], seal_settings()
-    if not sealing.seal_p12:
+    settings = receipts().settings
+    if not settings.seal_p12:
         ensure_active_seal(_sessions(), settings.master_key)
     with _sessions()() as session:
-        chains = published_chains(session, sealing)
+        chains = published_chains(session, settings)
     return Response(chains, mimetype="application/x-pem-file",
                     headers={"Content-Disposition": 'inline; filename="pactra-sealing-chain.pem"'})
 
@@ -62,14 +72,14 @@ def audit(agreement_id: str) -> dict:
 
 @api.get("/v1/agreements/<agreement_id>/receipt")
 def receipt(agreement_id: str) -> dict:
-    settings, workspace_id = current_app.config["SETTINGS"], require_workspace()
+    workspace_id = require_workspace()
     mode = livemode_filter()
     # A key of the other mode is answered as if the agreement did not exist.
     of_mode = TrackedAgreement.livemode == mode if mode is not None else true()
 
     def read() -> tuple | None:
         # One statement (clients poll this until the receipt is there), so no transaction.
-        with bootstrap.single_reads(settings)() as session:
+        with receipts().single_reads() as session:
             return session.execute(
                 select(TrackedAgreement.outcome, Receipt.body, EvidenceJob.status, EvidenceJob.reason)
                 .outerjoin(Receipt, Receipt.agreement_id == TrackedAgreement.id)
@@ -79,22 +89,15 @@ def receipt(agreement_id: str) -> dict:
 
     found = _read_or_wait(agreement_id, read, requested_wait(request.headers.getlist("Prefer")))
     if found is None:
-        raise ProblemError("not_found", f"No agreement {agreement_id}.")
+        raise AgreementNotFound(agreement_id)
     outcome, body, job_status, reason = found
     if body is not None:
         return body
     if job_status == "failed":
-        raise _evidence_failed(reason)
+        raise EvidenceFailed(reason)
     if outcome is not None or job_status is not None:
-        raise ProblemError("conflict", "The agreement's evidence is still being issued.")
-    raise ProblemError("not_found", f"Agreement {agreement_id} has not ended: no receipt yet.")
-
-
-def _evidence_failed(reason: str | None) -> ProblemError:
-    """409 ``evidence_failed``, carrying the stable reason (never an exception's text)."""
-    shown = reason if code_of(reason) else evidence_reason("internal")
-    return ProblemError("evidence_failed", f"Making the agreement's evidence failed ({shown}).",
-                        evidence_reason=shown)
+        raise EvidenceStillIssuing()
+    raise NoReceiptYet(agreement_id)
 
 
 def _read_or_wait(agreement_id: str, read: Callable[[], tuple | None], wait: int | None) -> tuple | None:
@@ -102,7 +105,7 @@ def _read_or_wait(agreement_id: str, read: Callable[[], tuple | None], wait: int
     free, once the receipt is there or will not be soon (no such agreement, or failed)."""
     if not wait:
         return read()
-    waits = bootstrap.receipt_waits(current_app.config["SETTINGS"])
+    waits = receipts().waits
     with waits.slot() as may_wait:
         if not may_wait:
             return read()
@@ -127,11 +130,11 @@ def _pdf(agreement_id: str, which: str) -> Response:
         if issued is None and agreement.outcome == "completed":
             job = session.get(EvidenceJob, agreement_id)
             if job is not None and job.status == "failed":
-                raise _evidence_failed(job.reason)
-            raise ProblemError("conflict", "The agreement's evidence is still being issued.")
+                raise EvidenceFailed(job.reason)
+            raise EvidenceStillIssuing()
         if name is None:
-            raise ProblemError("not_found", f"Agreement {agreement_id} has no signed documents.")
-    chunks: Iterator[bytes] = bootstrap.object_store().get(name)
+            raise NoSignedDocuments(agreement_id)
+    chunks: Iterator[bytes] = receipts().store.get(name)
     filename = f"{agreement_id}-{'signed' if which == 'signed_pdf' else 'certificate'}.pdf"
     return Response(stream_with_context(chunks), mimetype="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})

@@ -13,8 +13,8 @@ from pactra_devtools.stack import Stack
 from pactra_platform.crypto import SecretBox
 from pactra_platform.db import drop_database, ensure_database, session_factory
 from pactra_platform.migrations import alembic_config
-from pactra_receipts.keys import KEYS_PURPOSE, ensure_active_key, jwks, rotate_key, thumbprint
-from pactra_receipts.models import SigningKey
+from pactra_receipts.adapters.keys import KEYS_PURPOSE, ensure_active_key, jwks, rotate_key, thumbprint
+from pactra_receipts.adapters.orm import SigningKey
 
 
 @pytest.fixture

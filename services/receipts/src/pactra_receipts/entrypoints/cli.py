@@ -12,16 +12,10 @@ issuer down) does not hold up the others forever. ``failed-evidence`` lists thos
 
 import argparse
 
-from sqlalchemy import select
-
-from pactra_platform.settings import Settings, get_settings
-
-from .bootstrap import sessions
-from .config import seal_settings
-from .issuer import retry
-from .keys import rotate_key
-from .models import EvidenceJob
-from .seal_store import rotate_seal
+from ..adapters.keys import rotate_key
+from ..adapters.seal_store import rotate_seal
+from ..bootstrap import Receipts, bootstrap
+from ..service_layer.issuer import retry
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,31 +33,29 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "retry-evidence" and bool(args.agreement_ids) == args.all_failed:
         parser.error("retry-evidence: give agreement ids, or --all-failed")
-    settings = get_settings()
+    receipts = bootstrap()
+    settings = receipts.settings
     settings.require_secrets()
     if args.command in ("rotate", "rotate-seal"):
-        if seal_settings().seal_p12:
+        if settings.seal_p12:
             print("note: PACTRA_SEAL_P12 is set: seals use that certificate; replace the file to "
                   "rotate it (the generated one is rotated anyway)")
-        print(f"active sealing certificate: {rotate_seal(sessions(settings), settings.master_key)}")
+        print(f"active sealing certificate: {rotate_seal(receipts.sessions, settings.master_key)}")
     if args.command == "retry-evidence":
-        return _retry(settings, None if args.all_failed else args.agreement_ids)
+        return _retry(receipts, None if args.all_failed else args.agreement_ids)
     if args.command == "failed-evidence":
-        with sessions(settings)() as session:
-            for job in session.scalars(select(EvidenceJob).where(EvidenceJob.status == "failed")
-                                       .order_by(EvidenceJob.created_at)):
+        with receipts.uow() as uow:
+            for job in uow.jobs.failed():
                 state = "stopped" if job.next_attempt_at is None else "retrying"
                 print(f"{job.agreement_id}\t{state}\tattempts={job.attempts}\t{job.reason}")
         return 0
     if args.command in ("rotate", "rotate-key"):
-        print(f"active receipt-signing key: {rotate_key(sessions(settings), settings.master_key)}")
+        print(f"active receipt-signing key: {rotate_key(receipts.sessions, settings.master_key)}")
     return 0
 
 
-def _retry(settings: Settings, agreement_ids: list[str] | None) -> int:
-    with sessions(settings)() as session:
-        retried = retry(session, agreement_ids)
-        session.commit()
+def _retry(receipts: Receipts, agreement_ids: list[str] | None) -> int:
+    retried = retry(receipts.uow, agreement_ids)
     for agreement_id in retried:
         print(f"retrying {agreement_id}")
     missed = sorted(set(agreement_ids or ()) - set(retried))

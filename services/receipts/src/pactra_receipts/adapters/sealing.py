@@ -28,6 +28,17 @@ RESERVED_BYTES = 16 * 1024
 
 
 @dataclass(frozen=True)
+class Sealed:
+    pdf: bytes
+    timestamp: dict[str, str] | None  # {"tsa", "time"} of the RFC 3161 token
+
+
+def seal_unsealed(pdf: bytes, tsa_url: str | None) -> Sealed:
+    """No sealing at all: for tests of the stamping alone."""
+    return Sealed(pdf, None)
+
+
+@dataclass(frozen=True)
 class SealingIdentity:
     """The sealing key, its certificate and the chain above it (PEM)."""
 

@@ -7,17 +7,16 @@ from collections.abc import Iterator
 from prometheus_client.core import REGISTRY, GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
+from sqlalchemy.orm import sessionmaker
 
-from pactra_platform.settings import Settings
-
-from .models import EvidenceJob, Receipt
+from .orm import EvidenceJob, Receipt
 
 log = logging.getLogger(__name__)
 
 
 class EvidenceCollector(Collector):
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
+    def __init__(self, sessions: sessionmaker) -> None:
+        self.sessions = sessions
 
     def describe(self) -> list[GaugeMetricFamily]:
         # Without this, registering would call collect() and query the database at start.
@@ -25,12 +24,10 @@ class EvidenceCollector(Collector):
                                   "Ended agreements by evidence status", labels=["status"])]
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        from .bootstrap import sessions
-
         pending = GaugeMetricFamily("pactra_receipts_evidence_agreements",
                                     "Ended agreements by evidence status", labels=["status"])
         try:
-            with sessions(self.settings)() as session:
+            with self.sessions() as session:
                 counts = dict(session.execute(
                     select(EvidenceJob.status, func.count()).group_by(EvidenceJob.status)).all())
                 issued = session.scalar(select(func.count()).select_from(Receipt)) or 0
@@ -50,10 +47,10 @@ class EvidenceCollector(Collector):
 _registered: EvidenceCollector | None = None
 
 
-def register_evidence_collector(settings: Settings) -> None:
+def register_evidence_collector(sessions: sessionmaker) -> None:
     global _registered
     if _registered is None:
-        _registered = EvidenceCollector(settings)
+        _registered = EvidenceCollector(sessions)
         REGISTRY.register(_registered)
     else:
-        _registered.settings = settings
+        _registered.sessions = sessions

@@ -18,28 +18,17 @@ from pactra_devtools.stack import BIN, Stack
 from pactra_devtools.testing import signup, wait_until
 from pactra_platform.db import session_factory
 from pactra_platform.messaging import OutboxMessage
-from pactra_receipts.models import EvidenceJob
+from pactra_receipts.adapters.orm import EvidenceJob
 
 MAX_ATTEMPTS = 2
 
 
 @pytest.fixture(scope="module")
-def issuer(receipts_stack: Stack) -> Iterator[Stack]:
+def issuer(issuer_with) -> Iterator[Stack]:
     """The evidence issuer restarted with two attempts and short back-off; restored after."""
-    saved = dict(receipts_stack.env)
-    receipts_stack.stop("receipts-issuer")
-    receipts_stack.env.update({"PACTRA_EVIDENCE_MAX_ATTEMPTS": str(MAX_ATTEMPTS),
-                               "PACTRA_EVIDENCE_RETRY_SECONDS": "0.3"})
-    receipts_stack.start("receipts-issuer")
-    receipts_stack.wait_workers()
-    try:
-        yield receipts_stack
-    finally:
-        receipts_stack.stop("receipts-issuer")
-        receipts_stack.env.clear()
-        receipts_stack.env.update(saved)
-        receipts_stack.start("receipts-issuer")
-        receipts_stack.wait_workers()
+    with issuer_with({"PACTRA_EVIDENCE_MAX_ATTEMPTS": str(MAX_ATTEMPTS),
+                      "PACTRA_EVIDENCE_RETRY_SECONDS": "0.3"}) as stack:
+        yield stack
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ from pactra_platform.db import session_factory
 from pactra_platform.objects import EncryptedObjectStore, ObjectShredded
 from pactra_platform.settings import Settings
 
-from .models import TrackedAgreement
+from .orm import TrackedAgreement
 
 SERVICE = "receipts"
 

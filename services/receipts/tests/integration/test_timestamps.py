@@ -21,30 +21,18 @@ from pactra_devtools.testing import signup, wait_until
 from pactra_devtools.tsa import LocalTsa
 from pactra_platform.db import session_factory
 from pactra_platform.messaging import OutboxMessage
-from pactra_receipts.models import EvidenceJob
+from pactra_receipts.adapters.orm import EvidenceJob
 
 GRACE_SECONDS = 4
 
 
 @pytest.fixture(scope="module")
-def tsa(receipts_stack: Stack) -> Iterator[LocalTsa]:
+def tsa(issuer_with) -> Iterator[LocalTsa]:
     """The evidence issuer restarted with a TSA and a short grace period; restored after."""
-    saved = dict(receipts_stack.env)
-    with LocalTsa() as local:
-        receipts_stack.stop("receipts-issuer")
-        receipts_stack.env.update({"PACTRA_TSA_URL": local.url, "PACTRA_TSA_TIMEOUT_SECONDS": "3",
-                                   "PACTRA_TSA_GRACE_SECONDS": str(GRACE_SECONDS),
-                                   "PACTRA_EVIDENCE_RETRY_SECONDS": "0.5"})
-        receipts_stack.start("receipts-issuer")
-        receipts_stack.wait_workers()
-        try:
-            yield local
-        finally:
-            receipts_stack.stop("receipts-issuer")
-            receipts_stack.env.clear()
-            receipts_stack.env.update(saved)
-            receipts_stack.start("receipts-issuer")
-            receipts_stack.wait_workers()
+    with LocalTsa() as local, issuer_with({"PACTRA_TSA_URL": local.url, "PACTRA_TSA_TIMEOUT_SECONDS": "3",
+                                           "PACTRA_TSA_GRACE_SECONDS": str(GRACE_SECONDS),
+                                           "PACTRA_EVIDENCE_RETRY_SECONDS": "0.5"}):
+        yield local
 
 
 @pytest.fixture(scope="module")

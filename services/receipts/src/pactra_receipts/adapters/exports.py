@@ -4,27 +4,32 @@ audit trail (as ``GET .../audit`` answers it), receipt, sealed ``signed.pdf`` an
 the receipt keys (``keys/jwks.json``) and sealing certificates (``keys/certificates.pem``),
 in force and retired."""
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pactra_contracts.events import Event
 from pactra_platform.exports import File, contribute, json_bytes
-from pactra_platform.settings import get_settings
 
-from . import bootstrap
-from .config import seal_settings
+from ..config import ReceiptsSettings
 from .keys import jwks
-from .models import Receipt, TrackedAgreement
-from .recorder import entries_of
+from .orm import Receipt, TrackedAgreement
+from .repository import entries_of
 from .seal_store import published_chains
 
+SERVICE = "receipts"
 
-def files(workspace_id: str, session: Session) -> Iterator[File]:
-    store = bootstrap.object_store()
+
+class ObjectReader(Protocol):
+    def get(self, name: str) -> Iterable[bytes]: ...
+
+
+def files(workspace_id: str, session: Session, store: ObjectReader,
+          settings: ReceiptsSettings) -> Iterator[File]:
     yield "keys/jwks.json", [json_bytes(jwks(session))]
-    yield "keys/certificates.pem", [published_chains(session, seal_settings())]
+    yield "keys/certificates.pem", [published_chains(session, settings)]
     rows = session.execute(
         select(TrackedAgreement.id, Receipt.body, Receipt.signed_pdf, Receipt.certificate_pdf)
         .outerjoin(Receipt, Receipt.agreement_id == TrackedAgreement.id)
@@ -43,5 +48,8 @@ def files(workspace_id: str, session: Session) -> Iterator[File]:
             yield f"{folder}/certificate.pdf", store.get(certificate_pdf)
 
 
-def on_export_requested(event: Event, uow) -> None:
-    contribute(event, uow, get_settings(), bootstrap.SERVICE, files)
+def on_export_requested(event: Event, uow: Any, settings: ReceiptsSettings, store: ObjectReader) -> None:
+    """Stage this service's part of the export, in the handler's own transaction (the
+    platform's ``contribute`` reads it on the unit of work's session)."""
+    contribute(event, uow, settings, SERVICE,
+               lambda workspace_id, session: files(workspace_id, session, store, settings))

@@ -10,12 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from pactra_platform.db import Base
 
-ENDINGS = {
-    "agreement.completed": "completed",
-    "agreement.declined": "declined",
-    "agreement.voided": "voided",
-    "agreement.expired": "expired",
-}
+from ..domain.trail import GENESIS
 
 
 class TrackedAgreement(Base):
@@ -31,7 +26,7 @@ class TrackedAgreement(Base):
     outcome: Mapped[str | None] = mapped_column(String(20), default=None)
     ending_reason: Mapped[str | None] = mapped_column(String(2000), default=None)
     entries: Mapped[int] = mapped_column(Integer, default=0)
-    head: Mapped[str] = mapped_column(String(64), default="0" * 64)
+    head: Mapped[str] = mapped_column(String(64), default=GENESIS)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     # False for a test-mode agreement (api.md, "Test mode"), from whichever of its events came
     # first (every agreement event carries it): only test keys see it; its evidence is stamped.

@@ -1,0 +1,76 @@
+"""The receipt (receipts.md): what goes into it, and its signature over its JCS form. Plain
+functions over what the trail recorded; the issuer (service_layer/evidence.py) makes the PDFs
+and stores everything."""
+
+from collections.abc import Callable, Mapping
+from datetime import date
+from typing import Any
+
+from .canonical import jcs
+from .trail import SignerEvidence, TrackedAgreement
+
+RECEIPT_VERSION = 1
+
+
+def receipt_signer(summary: Mapping[str, Any], evidence: SignerEvidence | None) -> dict[str, Any]:
+    """A signer as the receipt states them: who, and what they did from where."""
+    return {
+        "signer_id": summary["id"], "name": summary["name"], "email": summary["email"],
+        "status": evidence.status if evidence else "pending",
+        "consent_at": evidence.consent_at if evidence else None,
+        "signed_at": evidence.signed_at if evidence else None,
+        "ip": evidence.ip if evidence else None,
+        "user_agent": evidence.user_agent if evidence else None,
+    }
+
+
+def timestamp_note(configured: str | None, used: str | None) -> str:
+    """What the certificate says of the seal's time: a TSA's, or why Pactra's own clock."""
+    if used:
+        return f"RFC 3161 timestamp from {used}, embedded in the PDF seal"
+    if configured:
+        return ("none: the time-stamping authority was unavailable for the whole grace period; "
+                "the seal's time is Pactra's own clock")
+    return "none: no time-stamping authority is configured; the seal's time is Pactra's own clock"
+
+
+def signed_on(at: str | None) -> str | None:
+    """The day of a signature (YYYY-MM-DD), for a date field left without a value."""
+    return date.fromisoformat(at[:10]).isoformat() if at else None
+
+
+def unsigned_receipt(agreement: TrackedAgreement, *, receipt_id: str, issued_at: str,
+                     entries: int, head: str,
+                     signers: Mapping[str, SignerEvidence], sealed_sha256: str | None,
+                     timestamp: dict[str, str] | None) -> dict[str, Any]:
+    """The receipt of the (ended) agreement, before its signature: it commits to the trail
+    as it stood (``entries`` and ``head``) before ``receipt.issued`` was chained on."""
+    created = agreement.created
+    if created is None:
+        raise ValueError(f"agreement {agreement.id} has no agreement.created in its trail")
+    return {
+        "receipt_version": RECEIPT_VERSION, "receipt_id": receipt_id, "agreement_id": agreement.id,
+        "workspace_id": agreement.workspace_id, "title": created["title"],
+        # In every receipt from now on (receipts.md shows it as a member of version 1;
+        # receipts issued before it lack it and mean true), inside what the signature covers.
+        "livemode": agreement.livemode,
+        "outcome": agreement.outcome, "issued_at": issued_at,
+        "document": {"sha256": created["document_sha256"], "pages": created["document_pages"],
+                     "sealed_sha256": sealed_sha256},
+        "signers": [receipt_signer(s, signers.get(s["id"])) for s in created["signers"]],
+        "audit": {"entries": entries, "head": head},
+        "timestamp": timestamp,
+    }
+
+
+def sign(receipt: dict[str, Any], kid: str, signature_of: Callable[[bytes], str]) -> dict[str, Any]:
+    """``receipt`` with its Ed25519 signature over its JCS form (signature member absent)."""
+    return {**receipt, "signature": {"alg": "EdDSA", "crv": "Ed25519", "kid": kid,
+                                     "value": signature_of(jcs(receipt))}}
+
+
+def issued_entry_data(receipt: Mapping[str, Any], receipt_sha256: str) -> dict[str, Any]:
+    """The data of the trail's ``receipt.issued`` entry, chained on after the receipt."""
+    return {"agreement_id": receipt["agreement_id"], "receipt_id": receipt["receipt_id"],
+            "receipt_sha256": receipt_sha256, "outcome": receipt["outcome"],
+            "sealed_sha256": receipt["document"]["sealed_sha256"]}
