@@ -117,7 +117,7 @@ class AgreementSent(_Strict):
 
 class SealedLink(_Strict):
     """A signing link sealed with AES-256-GCM under the signing-link key (derived from the
-    master key; see ``pactra_signing.links.seal_link``), bound to its signer id. Only notify
+    master key; see ``pactra_signing.adapters.links.seal_link``), bound to its signer id. Only notify
     opens it; outbox rows, messages, dead letters and audit entries never hold it in clear."""
 
     sealed: str
@@ -302,7 +302,7 @@ class AccountLinkRequested(_Strict):
     """An email with a link to the account's owner: confirming an address
     (``account.email_verification_requested``) or recovering access
     (``account.recovery_requested``). The link carries a token, so it travels sealed (AES-GCM
-    under the account-link key, bound to the user id; ``pactra_gateway.account_links``) and only
+    under the account-link key, bound to the user id; ``pactra_gateway.service_layer.owner_account``) and only
     notify opens it, to put it into the email (events.md: no secrets in events)."""
 
     user_id: str

@@ -1,7 +1,6 @@
 """Agreements, as the API (through the gateway) sees them."""
 
 from flask import Blueprint, Response, current_app, g, request
-from sqlalchemy import select, true
 
 from pactra_contracts.api import AgreementCreate, VoidRequest
 from pactra_contracts.events import Actor
@@ -14,9 +13,11 @@ from pactra_platform.web import (
     require_workspace,
 )
 
-from . import abuse, agreements, read_model, retention
-from .bootstrap import Signing
-from .models import Agreement, Signer
+from ..adapters import read_model
+from ..bootstrap import Signing
+from ..domain.errors import NotFound
+from ..service_layer import abuse, agreements, retention
+from ..service_layer.context import Context
 from .presenters import agreement_json
 
 bp = Blueprint("agreements", __name__)
@@ -27,7 +28,7 @@ def signing() -> Signing:
     return current_app.extensions["pactra_signing"]
 
 
-def context() -> agreements.Context:
+def context() -> Context:
     identity = current_identity()
     actor = Actor(kind="api_key", id=identity.api_key_id or identity.caller or "unknown",
                   ip=identity.client_ip, user_agent=identity.user_agent)
@@ -46,7 +47,7 @@ def create_agreement():
     livemode = mode_of_new_objects()
     # Asked in the agreement's mode: a test agreement can use only a test document.
     document = svc.peers.document(workspace_id, cmd.document_id, livemode=livemode)
-    sender = svc.sender(workspace_id)
+    sender = agreements.sender_of(svc.uow, workspace_id)
     agreement = agreements.create(cmd, workspace_id, document, sender, context(), svc.uow(),
                                   livemode=livemode)
     return agreement_json(agreement), 201
@@ -63,25 +64,15 @@ def list_agreements():
     if status is not None and status not in STATUSES:
         raise ProblemError("validation_error", f"status must be one of {', '.join(STATUSES)}.")
     with signing().uow() as uow:
-        query = select(Agreement).where(Agreement.workspace_id == workspace_id)
-        mode = livemode_filter()
-        if mode is not None:  # test and live agreements are never listed together
-            query = query.where(Agreement.livemode == mode)
-        scope = query
-        if status:
-            query = query.where(Agreement.status == status)
-        if after := request.args.get("starting_after"):
-            cursor = uow.session.scalar(scope.where(Agreement.id == after))
-            if cursor is None:
-                raise ProblemError("validation_error",
-                                   "starting_after is not an agreement of this workspace.")
-            query = query.where((Agreement.created_at < cursor.created_at)
-                                | ((Agreement.created_at == cursor.created_at) & (Agreement.id < cursor.id)))
-        rows = list(uow.session.scalars(
-            query.order_by(Agreement.created_at.desc(), Agreement.id.desc()).limit(limit + 1)))
-        page = rows[:limit]
-        return {"data": [agreement_json(a) for a in page], "has_more": len(rows) > limit,
-                "next_cursor": page[-1].id if len(rows) > limit else None}
+        try:
+            page, has_more = read_model.agreements_page(
+                uow.session, workspace_id, livemode=livemode_filter(), status=status,
+                starting_after=request.args.get("starting_after"), limit=limit)
+        except read_model.UnknownCursor:
+            raise ProblemError("validation_error",
+                               "starting_after is not an agreement of this workspace.") from None
+        return {"data": [agreement_json(a) for a in page], "has_more": has_more,
+                "next_cursor": page[-1].id if has_more else None}
 
 
 @bp.get("/v1/agreements/<agreement_id>")
@@ -91,7 +82,7 @@ def get_agreement(agreement_id: str):
         shown = read_model.agreement_json_text(uow.session, require_workspace(), agreement_id,
                                                livemode_filter())
     if shown is None:
-        raise agreements.NotFound(agreement_id)
+        raise NotFound(agreement_id)
     return Response(shown, mimetype="application/json")
 
 
@@ -107,18 +98,16 @@ def delete_agreement(agreement_id: str):
 def send_agreement(agreement_id: str):
     workspace_id = require_workspace()
     svc = signing()
+    mode = livemode_filter()
     with svc.uow() as uow:
         # Signers are fixed once the draft exists, so the addresses read here are those sent to.
-        mode = livemode_filter()
-        emails = set(uow.session.scalars(select(Signer.email).join(Agreement).where(
-            Agreement.id == agreement_id, Agreement.workspace_id == workspace_id,
-            Agreement.livemode == mode if mode is not None else true())))
+        emails = uow.agreements.signer_emails(workspace_id, agreement_id, mode)
     if not emails:
-        raise agreements.NotFound(agreement_id)
+        raise NotFound(agreement_id)
     if mode is not False:
         # A test agreement mails only the workspace's verified addresses anyway (notify's
         # rule), so an unverified owner may try test mode with any signer.
-        abuse.require_verified_or_own_address(svc.sessions, svc.peers, workspace_id, emails)
+        abuse.require_verified_or_own_address(svc.uow, svc.owner_of, workspace_id, emails)
     agreement = agreements.send(workspace_id, agreement_id, context(), svc.uow(),
                                 new_workspace_signer_cap=svc.settings.new_workspace_signers_per_day,
                                 livemode=mode)

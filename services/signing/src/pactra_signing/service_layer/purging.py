@@ -1,14 +1,20 @@
 """Purging a deleted workspace's agreements (api.md, "Deletion and retention"): agreements with
-their signers and fields (ON DELETE CASCADE), the workspace's sender, the marker, the key."""
+their signers and fields (ON DELETE CASCADE), the workspace's sender, the marker, the key.
+
+The platform's erasure does it table by table on the session, so this handler takes the
+SQLAlchemy unit of work itself rather than the repositories."""
+
+from typing import Any
 
 from pactra_contracts.events import Event
 from pactra_platform import erasure
-from pactra_platform.unit_of_work import SqlAlchemyUnitOfWork
+
+from .unit_of_work import SqlUnitOfWork
 
 SERVICE = "signing"
 
 
-def on_deletion_requested(event: Event, uow: SqlAlchemyUnitOfWork) -> None:
+def on_deletion_requested(event: Event[Any], uow: SqlUnitOfWork) -> None:
     request = erasure.purge_request(event)
     counts = erasure.begin_purge(uow.session, request.workspace_id)
     counts |= erasure.purge_workspace_rows(uow.session, request.workspace_id)

@@ -11,9 +11,10 @@ from pactra_contracts.times import format_time
 from pactra_platform.problems import ProblemError, parse_json_body
 from pactra_platform.web import current_identity
 
-from . import signer_actions, signer_fields
-from .bootstrap import Signing
-from .models import Agreement, Signer
+from ..bootstrap import Signing
+from ..domain.agreement import Agreement, Signer
+from ..service_layer import signer_actions
+from . import signer_fields
 
 bp = Blueprint("signer", __name__, template_folder="templates", static_folder="static",
                static_url_path="/s/static")
@@ -63,7 +64,7 @@ def _info(agreement: Agreement, signer: Signer) -> dict:
 @bp.get("/s/<token>")
 def page(token: str):
     agreement, signer = _view(token)
-    can_sign = agreement.status == "sent" and signer.status in ("invited", "viewed")
+    can_sign = agreement.can_sign(signer)
     html = render_template("signer.html", token=token, info=_info(agreement, signer), can_sign=can_sign)
     return html, 200, {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store",
                        "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY",

@@ -1,5 +1,5 @@
 """Signing links as they travel in events (``SealedLink``, events.md): sealed here, where the
-link is made, and opened only by notify (``pactra_notify.links``), which emails it.
+link is made, and opened only by notify (``pactra_notify.adapters.links``), which emails it.
 
 The purpose string and the associated data (the signer id) are part of that format: both
 sides must agree on them, so neither changes without the other."""

@@ -8,7 +8,7 @@ from pactra_platform.db import session_factory
 from pactra_platform.erasure import KeyShredded
 from pactra_platform.settings import Settings
 
-from .models import Agreement, Signer
+from .orm import Agreement, Signer
 from .tokens import TokenVault
 
 SERVICE = "signing"

@@ -12,10 +12,10 @@ from pactra_platform.db import drop_database, ensure_database, session_factory
 from pactra_platform.messaging import OutboxMessage
 from pactra_platform.migrations import alembic_config
 from pactra_platform.settings import Settings
-from pactra_platform.unit_of_work import SqlAlchemyUnitOfWork
-from pactra_signing.agreements import Context
-from pactra_signing.models import Sender
-from pactra_signing.tokens import TokenVault
+from pactra_signing.adapters.tokens import TokenVault
+from pactra_signing.domain.workspace import Sender
+from pactra_signing.service_layer.context import Context
+from pactra_signing.service_layer.unit_of_work import SqlUnitOfWork
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +33,7 @@ def settings() -> Iterator[Settings]:
 @pytest.fixture
 def uow_factory(settings):
     sessions = session_factory(settings, "signing")
-    return lambda: SqlAlchemyUnitOfWork(sessions)
+    return lambda: SqlUnitOfWork(sessions)
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ whole page at one scale, so a field's box is the same fraction of its image as o
 The page shows boxes as percentages of the image and so fits any screen width.
 """
 
-from .models import Agreement, Field, Signer
+from ..domain.agreement import Agreement, Field, Signer
 
 KINDS = {"signature": "Signature", "initials": "Initials", "date": "Date", "text": "Text",
          "checkbox": "Checkbox"}

@@ -8,11 +8,12 @@ import pytest
 from pactra_contracts.api import AgreementCreate, SignRequest
 from pactra_contracts.events import ReceiptFailed, ReceiptIssued, SignerEmailUndelivered, make_event
 from pactra_contracts.times import utcnow
-from pactra_notify.links import open_link
-from pactra_signing import agreements, handlers, read_model, signer_actions
-from pactra_signing.agreements import DocumentInfo
-from pactra_signing.models import Agreement
-from pactra_signing.presenters import agreement_json
+from pactra_notify.adapters.links import open_link
+from pactra_signing.adapters import read_model
+from pactra_signing.domain import errors
+from pactra_signing.domain.agreement import Agreement, DocumentInfo
+from pactra_signing.entrypoints.presenters import agreement_json
+from pactra_signing.service_layer import agreements, handlers, signer_actions
 
 DOC = DocumentInfo(id="doc_1", sha256="ab" * 32, pages=3)
 
@@ -75,10 +76,10 @@ def test_a_finished_signer_and_an_ended_agreement_are_gone(settings, ctx, uow_fa
     agreements.send("ws_test", agreement.id, ctx, uow_factory())
     token = _token(settings, outbox, agreement.signers[1].id)
     _sign(token, ctx, uow_factory)
-    with pytest.raises(agreements.Gone):
+    with pytest.raises(errors.Gone):
         _sign(token, ctx, uow_factory)
     agreements.void("ws_test", agreement.id, "changed my mind", ctx, uow_factory())
-    with pytest.raises(agreements.Gone):
+    with pytest.raises(errors.Gone):
         signer_actions.decline(_token(settings, outbox, agreement.signers[0].id), "no", ctx,
                                uow_factory(), None, None)
 
@@ -87,19 +88,19 @@ def test_required_fields_and_consent(settings, ctx, uow_factory, sender, outbox)
     agreement = _create(ctx, uow_factory, sender)
     agreements.send("ws_test", agreement.id, ctx, uow_factory())
     token = _token(settings, outbox, agreement.signers[0].id)
-    with pytest.raises(agreements.Invalid, match="required"):
+    with pytest.raises(errors.Invalid, match="required"):
         _sign(token, ctx, uow_factory)
-    with pytest.raises(agreements.Invalid):
+    with pytest.raises(errors.Invalid):
         _sign(token, ctx, uow_factory, {"fld_not_mine": "x", agreement.fields[0].id: "y"})
     cmd = SignRequest.model_validate({"consent": False, "signature": {"type": "typed", "text": "X"},
                                       "fields": {agreement.fields[0].id: "y"}})
-    with pytest.raises(agreements.Invalid, match="Consent"):
+    with pytest.raises(errors.Invalid, match="Consent"):
         signer_actions.sign(token, cmd, ctx, uow_factory(), None, None)
 
 
 def test_other_workspaces_see_nothing(ctx, uow_factory, sender):
     agreement = _create(ctx, uow_factory, sender)
-    with pytest.raises(agreements.NotFound):
+    with pytest.raises(errors.NotFound):
         agreements.send("ws_other", agreement.id, ctx, uow_factory())
 
 
@@ -136,7 +137,7 @@ def _with_field(**field) -> AgreementCreate:
     ({"page": 3}, "fields.1.page"),                 # the document has 2 pages
 ])
 def test_a_field_must_lie_within_its_page(ctx, uow_factory, sender, field, where):
-    with pytest.raises(agreements.Invalid) as raised:
+    with pytest.raises(errors.Invalid) as raised:
         agreements.create(_with_field(**field), "ws_test", SIZED, sender, ctx, uow_factory())
     assert raised.value.field == where
 
@@ -175,7 +176,7 @@ def test_the_read_model_shows_what_the_presenter_shows(settings, ctx, uow_factor
     def both() -> tuple[dict, dict]:
         with uow_factory() as uow:
             shown = json.loads(read_model.agreement_json_text(uow.session, "ws_test", agreement.id))
-            return shown, agreement_json(agreements.load(uow, "ws_test", agreement.id))
+            return shown, agreement_json(uow.agreements.get("ws_test", agreement.id))
 
     def same() -> dict:
         shown, presented = both()

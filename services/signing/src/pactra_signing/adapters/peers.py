@@ -1,7 +1,6 @@
 """Signed calls to the services signing depends on: documents (the PDF and its pages),
 receipts (a signer's copy of the evidence) and the gateway (whether the owner is verified)."""
 
-from dataclasses import dataclass
 from urllib.parse import quote
 
 import requests
@@ -10,7 +9,9 @@ from pactra_platform.internal_client import ServiceClient
 from pactra_platform.problems import ProblemError
 from pactra_platform.settings import Settings
 
-from .agreements import DocumentInfo, Invalid
+from ..domain.agreement import DocumentInfo
+from ..domain.errors import Invalid
+from ..domain.workspace import Owner
 
 
 class Peers:
@@ -40,14 +41,6 @@ class Peers:
             return client.request("GET", path, workspace_id=workspace_id, stream=True)
         except requests.RequestException as exc:
             raise ProblemError("unavailable", "A service behind this page did not answer.") from exc
-
-
-@dataclass(frozen=True)
-class Owner:
-    """The workspace's owner as the gateway holds them at this moment."""
-
-    email: str
-    email_verified: bool
 
 
 def owner_of(peers: Peers, workspace_id: str) -> Owner:

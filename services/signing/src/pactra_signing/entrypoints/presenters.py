@@ -2,7 +2,7 @@
 
 from pactra_contracts.times import format_time
 
-from .models import Agreement
+from ..domain.agreement import Agreement
 
 
 def _time(value):

@@ -1,14 +1,23 @@
-"""The read side for the hottest read, ``GET /v1/agreements/{id}``: PostgreSQL builds the
-agreement object of api.md as JSON text, which the view hands on as it is.
+"""The read side: the queries that only show agreements, never change them (a CQRS view, as in
+"Architecture Patterns with Python", chapter 12): the list of ``GET /v1/agreements``, and the
+hottest read, ``GET /v1/agreements/{id}``, for which PostgreSQL builds the agreement object of
+api.md as JSON text, which the view hands on as it is (so does the workspace export).
 
 Loading the agreement, its signers and its fields as ORM objects and presenting them in Python
-was most of that request's CPU; here the database does it in one statement (a CQRS view, as
-in "Architecture Patterns with Python", chapter 12). ``presenters.agreement_json`` stays the
+was most of that request's CPU; here the database does it in one statement.
+``entrypoints/presenters.agreement_json`` stays the
 definition for every other answer, and a test holds the two to the same output.
 """
 
-from sqlalchemy import text
+from collections.abc import Iterator
+
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
+
+from pactra_platform.exports import File
+
+from ..domain.agreement import Agreement
+from . import orm  # noqa: F401 - maps the domain's classes before the first query
 
 
 def _time(column: str) -> str:
@@ -48,7 +57,7 @@ WHERE a.id = :agreement_id AND a.workspace_id = :workspace_id
 
 
 # The same, for a key of one mode (api.md, "Test mode"): an agreement of the other is not found.
-# Made from the one statement above, whose WHERE clause (exports.py reuses it) stays as it is.
+# Made from the one statement above, whose WHERE clause (export_files reuses it) stays as it is.
 _ONE = "WHERE a.id = :agreement_id AND a.workspace_id = :workspace_id"
 assert _ONE in _AGREEMENT.text
 _AGREEMENT_OF_MODE = text(_AGREEMENT.text.replace(_ONE, _ONE + " AND a.livemode = :livemode"))
@@ -62,3 +71,44 @@ def agreement_json_text(session: Session, workspace_id: str, agreement_id: str,
         return session.scalar(_AGREEMENT, {"agreement_id": agreement_id, "workspace_id": workspace_id})
     return session.scalar(_AGREEMENT_OF_MODE, {"agreement_id": agreement_id,
                                                "workspace_id": workspace_id, "livemode": livemode})
+
+
+# The same statement for every agreement of the workspace instead of one (one definition of
+# the agreement's JSON, which a test holds to presenters.agreement_json).
+_ALL = text(_AGREEMENT.text.replace(
+    "SELECT json_build_object(", "SELECT a.id, json_build_object(", 1).replace(
+    _ONE, "WHERE a.workspace_id = :workspace_id ORDER BY a.created_at, a.id"))
+
+
+def export_files(workspace_id: str, session: Session) -> Iterator[File]:
+    """The workspace export's files: ``agreements/<id>/agreement.json`` for each agreement."""
+    rows = session.execute(_ALL, {"workspace_id": workspace_id},
+                           execution_options={"yield_per": 200})
+    for agreement_id, shown in rows:
+        yield f"agreements/{agreement_id}/agreement.json", [shown.encode()]
+
+
+class UnknownCursor(LookupError):
+    """``starting_after`` names no agreement of the workspace (in the mode asked)."""
+
+
+def agreements_page(session: Session, workspace_id: str, *, livemode: bool | None,
+                    status: str | None, starting_after: str | None,
+                    limit: int) -> tuple[list[Agreement], bool]:
+    """A page of the workspace's agreements, newest first, after ``starting_after``; and
+    whether more follow. Test and live agreements are never listed together."""
+    query = select(Agreement).where(Agreement.workspace_id == workspace_id)
+    if livemode is not None:
+        query = query.where(Agreement.livemode == livemode)
+    scope = query
+    if status:
+        query = query.where(Agreement.status == status)
+    if starting_after:
+        cursor = session.scalar(scope.where(Agreement.id == starting_after))
+        if cursor is None:
+            raise UnknownCursor(starting_after)
+        query = query.where((Agreement.created_at < cursor.created_at)
+                            | ((Agreement.created_at == cursor.created_at) & (Agreement.id < cursor.id)))
+    rows = list(session.scalars(
+        query.order_by(Agreement.created_at.desc(), Agreement.id.desc()).limit(limit + 1)))
+    return rows[:limit], len(rows) > limit

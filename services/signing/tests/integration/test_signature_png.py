@@ -11,8 +11,10 @@ import pytest
 from PIL import Image
 
 from pactra_contracts.api import SignRequest
-from pactra_signing import agreements, signer_actions
-from pactra_signing.views_signer import signer_audit
+from pactra_signing.domain import errors
+from pactra_signing.domain.signing import check_png_header
+from pactra_signing.entrypoints.views_signer import signer_audit
+from pactra_signing.service_layer import agreements, signer_actions
 
 from .test_agreements import _create, _token
 
@@ -41,14 +43,14 @@ def _with_header(png: bytes, width: int, height: int, depth: int, colour: int) -
     (b"\x89PNG\r\n\x1a\n\0\0\0\x0dIDAT" + b"\0" * 17, "malformed"),  # not IHDR first
 ])
 def test_refused_headers(png: bytes, message: str) -> None:
-    with pytest.raises(agreements.Invalid, match=message) as refused:
-        signer_actions._check_png_header(png)
+    with pytest.raises(errors.Invalid, match=message) as refused:
+        check_png_header(png)
     assert refused.value.field == "signature.png_base64"
 
 
 @pytest.mark.parametrize("png", [_png(2000, 2000, "L"), _png(400, 120), _png(8, 8, "P"), _png(8, 8, "1")])
 def test_accepted_headers(png: bytes) -> None:
-    signer_actions._check_png_header(png)
+    check_png_header(png)
 
 
 def test_signing_with_a_bomb_is_refused_and_changes_nothing(settings, ctx, uow_factory, sender, outbox):
@@ -61,7 +63,7 @@ def test_signing_with_a_bomb_is_refused_and_changes_nothing(settings, ctx, uow_f
             "type": "drawn", "png_base64": base64.b64encode(png).decode()}})
         return signer_actions.sign(token, cmd, ctx, uow_factory(), None, None)
 
-    with pytest.raises(agreements.Invalid, match="pixels"):
+    with pytest.raises(errors.Invalid, match="pixels"):
         sign(_png(5000, 5000, "L"))
     assert not [e for e in outbox("signer.signed") if e["data"]["agreement_id"] == agreement.id]
     assert sign(_png(300, 100)).signer_status == "signed"

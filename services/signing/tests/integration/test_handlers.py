@@ -6,9 +6,8 @@ from sqlalchemy import event as sqlalchemy_event
 
 from pactra_contracts.api import AgreementCreate
 from pactra_contracts.events import ReceiptFailed, ReceiptIssued, SignerEmailUndelivered, make_event
-from pactra_signing import agreements, handlers
-from pactra_signing.agreements import DocumentInfo
-from pactra_signing.models import Agreement, Signer
+from pactra_signing.domain.agreement import Agreement, DocumentInfo, Signer
+from pactra_signing.service_layer import agreements, handlers
 
 DOC = DocumentInfo(id="doc_1", sha256="ab" * 32, pages=1)
 

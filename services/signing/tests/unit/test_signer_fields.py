@@ -2,7 +2,7 @@
 
 from types import SimpleNamespace
 
-from pactra_signing import signer_fields
+from pactra_signing.entrypoints import signer_fields
 
 A4 = [595.28, 841.89]
 
