@@ -16,8 +16,8 @@ from pactra_contracts.events import SYSTEM
 from pactra_contracts.times import utcnow
 from pactra_devtools.stack import Stack
 from pactra_devtools.testing import auth, signup, wait_until
-from pactra_signing import retention
 from pactra_signing.bootstrap import bootstrap as signing_bootstrap
+from pactra_signing.service_layer import retention
 
 from . import flows
 from .test_deletion import completed_agreement
