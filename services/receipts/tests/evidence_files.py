@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import requests
-from agreement_events import SAMPLE, AgreementStory
+from agreement_events import SAMPLE, AgreementStory, publish
 from documents_stand_in import DocumentsStandIn
 
 from pactra_devtools.stack import BIN, Stack
@@ -23,6 +23,16 @@ def new_story(account: dict, documents: DocumentsStandIn) -> AgreementStory:
                            document_sha256="", pages=4)
     story.document_id = f"doc_{story.agreement_id[4:]}"
     story.document_sha256 = documents.add(story.workspace_id, story.document_id, SAMPLE.read_bytes())
+    return story
+
+
+def completed(stack: Stack, story: AgreementStory) -> AgreementStory:
+    """``story`` created, sent, signed by both signers and completed, its events on the bus."""
+    story.create_and_send()
+    story.sign(0)
+    story.sign(1)
+    story.complete()
+    publish(stack.settings, story.events)
     return story
 
 

@@ -8,9 +8,8 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-from agreement_events import AgreementStory, publish
 from documents_stand_in import DocumentsStandIn
-from evidence_files import get, new_story, wait_receipt
+from evidence_files import completed, get, new_story, wait_receipt
 from sqlalchemy import select
 
 from pactra_contracts.evidence_reasons import REASONS, evidence_reason
@@ -36,15 +35,6 @@ def account(receipts_stack: Stack) -> dict:
     return signup(receipts_stack.gateway_url, name="Attempts")
 
 
-def _completed(stack: Stack, story: AgreementStory) -> AgreementStory:
-    story.create_and_send()
-    story.sign(0)
-    story.sign(1)
-    story.complete()
-    publish(stack.settings, story.events)
-    return story
-
-
 def _job(stack: Stack, agreement_id: str) -> EvidenceJob | None:
     with session_factory(stack.settings, "receipts")() as session:
         return session.get(EvidenceJob, agreement_id)
@@ -66,7 +56,7 @@ def test_failing_evidence_stops_after_its_attempts_until_an_operator_retries(
         issuer: Stack, account: dict, documents: DocumentsStandIn) -> None:
     story = new_story(account, documents)
     original = documents.documents.pop(story.document_id)  # the original cannot be fetched
-    _completed(issuer, story)
+    completed(issuer, story)
 
     stopped = wait_until(lambda: (j := _job(issuer, story.agreement_id)) is not None
                          and j.next_attempt_at is None and j, timeout=60)
@@ -84,7 +74,7 @@ def test_failing_evidence_stops_after_its_attempts_until_an_operator_retries(
 
     # Nothing more happens by itself: another agreement's evidence is issued meanwhile (the
     # issuer is working), and this one's attempts stay where they stopped.
-    other = _completed(issuer, new_story(account, documents))
+    other = completed(issuer, new_story(account, documents))
     wait_receipt(issuer, account, other.agreement_id)
     assert _job(issuer, story.agreement_id).attempts == MAX_ATTEMPTS
     listed = _cli(issuer, "failed-evidence")
@@ -105,7 +95,7 @@ def test_an_attempt_that_kills_the_issuer_counts_and_is_not_retried_at_once(
     story = new_story(account, documents)
     held = documents.held[story.document_id] = threading.Event()
     try:
-        _completed(issuer, story)
+        completed(issuer, story)
         for attempt in range(1, MAX_ATTEMPTS + 1):
             # The issuer is inside the attempt (asking for the original) when it is killed.
             wait_until(lambda n=attempt: documents.calls.count(story.document_id) >= n, timeout=60)

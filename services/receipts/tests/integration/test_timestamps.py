@@ -10,9 +10,18 @@ from pathlib import Path
 
 import pytest
 import requests
-from agreement_events import publish
 from documents_stand_in import DocumentsStandIn
-from evidence_files import ALL_PASS, fetch, get, new_story, pdfsig, post_verify, pyhanko_status, run_cli
+from evidence_files import (
+    ALL_PASS,
+    completed,
+    fetch,
+    get,
+    new_story,
+    pdfsig,
+    post_verify,
+    pyhanko_status,
+    run_cli,
+)
 from pypdf import PdfReader
 from sqlalchemy import select
 
@@ -40,20 +49,10 @@ def account(receipts_stack: Stack) -> dict:
     return signup(receipts_stack.gateway_url, name="Timestamps")
 
 
-def _complete(stack: Stack, account: dict, documents: DocumentsStandIn):
-    story = new_story(account, documents)
-    story.create_and_send()
-    story.sign(0)
-    story.sign(1)
-    story.complete()
-    publish(stack.settings, story.events)
-    return story
-
-
 def test_timestamped_seal_is_accepted(receipts_stack: Stack, account: dict, documents: DocumentsStandIn,
                                       tsa: LocalTsa, tmp_path: Path) -> None:
     tsa.failing = False
-    story = _complete(receipts_stack, account, documents)
+    story = completed(receipts_stack, new_story(account, documents))
     evidence = fetch(receipts_stack, account, story.agreement_id)
     stamp = evidence.receipt["timestamp"]
     assert stamp is not None and stamp["tsa"] == tsa.url
@@ -78,7 +77,7 @@ def test_failing_tsa_waits_out_the_grace_period_then_says_so(
         tmp_path: Path) -> None:
     tsa.failing = True
     asked = tsa.requests
-    story = _complete(receipts_stack, account, documents)
+    story = completed(receipts_stack, new_story(account, documents))
     sessions = session_factory(receipts_stack.settings, "receipts")
 
     def job() -> EvidenceJob | None:
