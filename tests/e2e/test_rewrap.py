@@ -19,8 +19,8 @@ from pactra_platform.crypto import SecretBox
 from pactra_platform.db import session_factory
 from pactra_platform.erasure import COLUMN_MAGIC, KeyShredded
 from pactra_platform.objects import EncryptedObjectStore
+from pactra_signing.adapters.tokens import PURPOSE
 from pactra_signing.bootstrap import bootstrap as signing_bootstrap
-from pactra_signing.tokens import PURPOSE
 
 from . import flows
 from .test_deletion import raw_object, request_deletion, status
