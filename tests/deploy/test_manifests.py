@@ -279,9 +279,7 @@ def test_image_runs_every_process_of_its_service() -> None:
         module = re.search(r"'?(pactra_\w+(?:\.\w+)*:\w+(?:\(\))?)'?\s*$", command).group(1)
         service = service_of(name)
         if name in api_processes():
-            app = ("pactra_gateway.app:create_app()" if service == "gateway"
-                   else "pactra_${service}.entrypoints.app:create_app()")
-            assert module == app.replace("${service}", service), name
+            assert module == f"pactra_{service}.entrypoints.app:create_app()", name
         elif name.endswith("-worker"):
             assert module == f"pactra_{service}.entrypoints.worker:app"
         else:

@@ -71,10 +71,12 @@ def _decision_ms(stack: Stack, client, count: int) -> float:
     stack's database: less noisy than the difference of two end-to-end runs on a busy machine."""
     from sqlalchemy import text
 
-    from pactra_gateway.bootstrap import usage_for
-    from pactra_platform.db import session_factory
+    from pactra_gateway.bootstrap import bootstrap
+    from pactra_gateway.config import GatewaySettings
 
-    usage = usage_for(stack.settings, session_factory(stack.settings, "gateway"))
+    # The gateway's own settings, from the stack's environment (its plans, its clock file).
+    usage = bootstrap(GatewaySettings(**{k[len("PACTRA_"):].lower(): v for k, v in stack.env.items()
+                                         if k.startswith("PACTRA_")}), require_secrets=False).usage
     workspace = client.call("GET", "/v1/workspace").json()
     workspace_id, plan = workspace["id"], usage.catalogue.get(workspace["plan"])
     took = []

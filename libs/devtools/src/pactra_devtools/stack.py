@@ -96,7 +96,7 @@ class Stack:
             # Workspaces made by tests and benchmarks bill their overage rather than being
             # refused, so no limit cuts a test or a measurement short; quota tests put their
             # workspace on `free` (pactra-admin set-plan). The clock file lets a test step the
-            # billing clock into next month (pactra_gateway.periods); absent, no offset.
+            # billing clock into next month (pactra_gateway.adapters.clock); absent, no offset.
             "PACTRA_DEFAULT_PLAN": "business",
             "PACTRA_CLOCK_FILE": str(workdir / "clock"),
             "WEB_CONCURRENCY": "1",

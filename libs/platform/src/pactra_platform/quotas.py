@@ -1,5 +1,6 @@
 """Asking the gateway, the owner of plans and usage counters, for a quota decision at the
-moment work is requested (its ``POST /internal/quotas/reserve``; pactra_gateway.usage).
+moment work is requested (its ``POST /internal/quotas/reserve``;
+pactra_gateway.adapters.usage_counters).
 
 The service about to do the work calls :func:`reserve` with the quantities it will use, under
 an id of its own for that work, and publishes ``usage.recorded`` events with the same id as

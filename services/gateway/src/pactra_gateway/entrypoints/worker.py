@@ -5,63 +5,33 @@ housekeeping.
 Run with ``faststream run pactra_gateway.entrypoints.worker:app``.
 """
 
+from collections.abc import Iterable
 from datetime import timedelta
-from functools import cache
 
-from pactra_contracts.events import Event, UsageRecorded
-from pactra_platform.bus import Periodic, Subscription, service_worker
-from pactra_platform.db import session_factory
-from pactra_platform.exports import contribute
-from pactra_platform.settings import get_settings
-from pactra_platform.unit_of_work import SqlAlchemyUnitOfWork
+from sqlalchemy.orm import Session
 
-from .. import billing, deletions, exports
-from ..bootstrap import SERVICE, usage_for
-from ..idempotency import IdempotencyStore, body_cipher
-from ..usage import Usage
+from pactra_contracts.events import Event
+from pactra_gateway.bootstrap import SERVICE, bootstrap
+from pactra_gateway.service_layer import billing, deletions, exports
+from pactra_gateway.service_layer.unit_of_work import SqlAlchemyGatewayUnitOfWork
+from pactra_gateway.service_layer.usage import on_usage_recorded
+from pactra_platform.bus.consumer import Subscription
+from pactra_platform.bus.scheduled import Periodic
+from pactra_platform.bus.worker import build_worker
+from pactra_platform.exports import File, contribute
 
+# Grace periods end and stragglers are retried within this long.
+DELETION_TICK_SECONDS = 5.0
 
-@cache
-def usage() -> Usage:
-    settings = get_settings()
-    return usage_for(settings, session_factory(settings, SERVICE))
+gw = bootstrap(require_secrets=False)
 
 
-def on_usage_recorded(event: Event, uow) -> None:
-    """Count it, once per source (a redelivered or re-published event changes nothing): in
-    the transaction that records the event in the inbox."""
-    data = event.payload()
-    assert isinstance(data, UsageRecorded)
-    if not data.livemode:
-        # Test mode is free (api.md, "Test mode"): a test object's usage never counts against
-        # the plan nor is billed. (Reservations are never made for it either.)
-        return
-    source = data.source_event_id or data.source or event.id
-    # Test mode is free and counted apart (api.md, "Test mode"): under ``test:<metric>``,
-    # which no quota, usage report or statement reads.
-    metric = data.metric if data.livemode else f"test:{data.metric}"
-    usage().record(uow.session.connection(), data.workspace_id, metric, data.quantity,
-                   source, data.occurred_at or event.occurred_at)
-
-
-def on_export_requested(event: Event, uow) -> None:
+def on_export_requested(event: Event, uow: SqlAlchemyGatewayUnitOfWork) -> None:
     """The gateway's own part of an export: usage and the account."""
-    settings = get_settings()
-    # The account is read in a unit of work of its own: the handler's holds the inbox record.
-    contribute(event, uow, settings, SERVICE, lambda workspace_id, _session: exports.own_files(
-        usage(), workspace_id, SqlAlchemyUnitOfWork(session_factory(settings, SERVICE)),
-        settings.max_upload_bytes))
-
-
-def assemble_exports() -> None:
-    settings = get_settings()
-    exports.fail_stalled(session_factory(settings, SERVICE))
-    exports.assemble_due(session_factory(settings, SERVICE), settings)
-
-
-def purge_exports() -> None:
-    settings = get_settings()
-    exports.purge_expired(session_factory(settings, SERVICE), settings)
+    def files(workspace_id: str, _session: Session) -> Iterable[File]:
+        # The account is read in a unit of work of its own: the handler's holds the inbox record.
+        return exports.own_files(gw.usage, workspace_id, gw.uow(), gw.settings.max_upload_bytes)
+    contribute(event, uow, gw.settings, SERVICE, files)
 
 
 SUBSCRIPTIONS = (
@@ -77,35 +47,28 @@ SUBSCRIPTIONS = (
 )
 
 
+def assemble_exports() -> None:
+    exports.fail_stalled(gw.sessions)
+    exports.assemble_due(gw.sessions, gw.settings)
+
+
 def advance_deletions() -> None:
     """Start the purges whose grace period ended; ask the saga's stragglers again."""
-    settings = get_settings()
-    while deletions.advance(SqlAlchemyUnitOfWork(session_factory(settings, SERVICE)),
-                            timedelta(seconds=settings.deletion_retry_seconds)) == 100:
+    retry_after = timedelta(seconds=gw.settings.deletion_retry_seconds)
+    while deletions.advance(gw.uow(), retry_after) == deletions.BATCH:
         pass
 
 
-# Grace periods end and stragglers are retried within this long.
-DELETION_TICK_SECONDS = 5.0
-
-
-def purge_idempotency_records() -> None:
-    settings = get_settings()
-    sessions = session_factory(settings, SERVICE)
-    store = IdempotencyStore(sessions, body_cipher(settings.master_key, sessions))
-    store.purge_expired()
-
-
-app = service_worker(SERVICE, SUBSCRIPTIONS, periodic=(
+app = build_worker(gw.settings, SERVICE, SUBSCRIPTIONS, gw.uow, gw.sessions, periodic=(
     # The deletion saga's clock: grace periods ending, stragglers asked again.
     Periodic("advance-deletions", DELETION_TICK_SECONDS, advance_deletions),
-    Periodic("purge-idempotency-records", 3600.0, purge_idempotency_records),
+    Periodic("purge-idempotency-records", 3600.0, gw.idempotency.purge_expired),
     # Reservations whose work never reported (it failed after the decision) are given back.
-    Periodic("release-stale-reservations", 60.0, lambda: usage().release_stale()),
+    Periodic("release-stale-reservations", 60.0, gw.usage.release_stale),
     # Each ended period's statements are frozen once (any replica; the first insert wins).
-    Periodic("freeze-statements", 300.0, lambda: billing.freeze_due(usage())),
+    Periodic("freeze-statements", 300.0, lambda: billing.freeze_due(gw.usage)),
     # The last part of an export wakes this at once; the poll takes over a dead replica's lease.
     Periodic("assemble-exports", 60.0, assemble_exports, wake_on=exports.CHANNEL),
     # Exports older than 7 days are deleted, archive and all (any replica; SKIP LOCKED).
-    Periodic("purge-exports", 3600.0, purge_exports),
+    Periodic("purge-exports", 3600.0, lambda: exports.purge_expired(gw.sessions, gw.settings)),
 ))

@@ -1,7 +1,4 @@
-from pactra_gateway import (
-    exports,  # noqa: F401 - registers the export tables
-    models,  # noqa: F401 - registers the tables on the metadata
-)
+from pactra_gateway.adapters import models  # noqa: F401 - registers the tables on the metadata
 from pactra_platform.db import Base
 from pactra_platform.migrations import run_env
 

@@ -1,0 +1,117 @@
+"""Rate limits per API key and per client IP, with ``RateLimit-*`` headers.
+
+Counters live in memory (per process) unless ``PACTRA_REDIS_URL`` is set; with several
+gateway workers or replicas, set it, or each process counts on its own.
+"""
+
+import math
+import time
+from dataclasses import dataclass
+
+from limits import parse
+from limits.storage import storage_from_string
+from limits.strategies import FixedWindowRateLimiter
+
+from pactra_gateway.config import GatewaySettings
+
+
+@dataclass(frozen=True)
+class Verdict:
+    allowed: bool
+    limit: int
+    remaining: int
+    reset_seconds: int
+
+    def headers(self) -> dict[str, str]:
+        headers = {
+            "RateLimit-Limit": str(self.limit),
+            "RateLimit-Remaining": str(self.remaining),
+            "RateLimit-Reset": str(self.reset_seconds),
+        }
+        if not self.allowed:
+            headers["Retry-After"] = str(max(self.reset_seconds, 1))
+        return headers
+
+
+class RateLimits:
+    def __init__(self, settings: GatewaySettings) -> None:
+        uri = settings.redis_url or "memory://"
+        self._limiter = FixedWindowRateLimiter(storage_from_string(uri))
+        # PACTRA_RATE_LIMIT_PER_KEY is an operator's cap over every plan; unset, each
+        # workspace's plan sets its keys' rate (domain/plans.py).
+        self._per_key = parse(settings.rate_limit_per_key) if settings.rate_limit_per_key else None
+        self._plan_rates: dict[str, object] = {}
+        self._per_ip = parse(settings.rate_limit_per_ip)
+        self._auth_failures = parse(settings.auth_failure_limit_per_ip)
+        self._unknown_tokens = parse(settings.token_lockout)
+        self._signups_per_ip = parse(settings.signup_limit_per_ip)
+        self._signups_per_domain = parse(settings.signup_limit_per_domain)
+        self._recoveries_per_ip = parse(settings.recover_limit_per_ip)
+        self._recoveries_per_email = parse(settings.recover_limit_per_email)
+        # Counters are keyed under the bus prefix, so tests and a `make run` sharing one
+        # Redis never count each other's requests.
+        self._namespace = settings.bus_prefix
+
+    def check_key(self, api_key_id: str, plan_rate: str = "100/second") -> Verdict:
+        item = self._per_key
+        if item is None:
+            item = self._plan_rates.get(plan_rate)
+            if item is None:
+                item = self._plan_rates.setdefault(plan_rate, parse(plan_rate))
+        return self._check(item, "key", api_key_id)
+
+    def check_ip(self, client_ip: str) -> Verdict:
+        return self._check(self._per_ip, "ip", client_ip)
+
+    def check_operations(self, client_ip: str) -> Verdict:
+        """``/readyz`` and ``/metrics`` (each answer costs database and broker round trips, or a
+        full metrics dump): the per-IP rate, counted apart so probes and clients never starve
+        each other."""
+        return self._check(self._per_ip, "ops", client_ip)
+
+    # Failed authentications and unknown signing tokens, per IP: `peek_*` asks whether the IP
+    # is still under its limit without counting (so the database is never asked for an IP past
+    # it); `count_*` counts one more failure. A success counts nothing.
+    def peek_auth_failures(self, client_ip: str) -> Verdict:
+        return self._peek(self._auth_failures, "authfail", client_ip)
+
+    def count_auth_failure(self, client_ip: str) -> Verdict:
+        return self._check(self._auth_failures, "authfail", client_ip)
+
+    def peek_unknown_tokens(self, client_ip: str) -> Verdict:
+        return self._peek(self._unknown_tokens, "token", client_ip)
+
+    def count_unknown_token(self, client_ip: str) -> Verdict:
+        return self._check(self._unknown_tokens, "token", client_ip)
+
+    # Signups and recovery requests: each attempt counts, per client IP and per email domain
+    # (signup) or address (recovery), so neither a single source nor a rotation of sources
+    # can mint workspaces or mail links without bound.
+    def check_signup(self, client_ip: str, email_domain: str) -> Verdict:
+        return self._check_all(((self._signups_per_ip, "signup-ip", client_ip),
+                                (self._signups_per_domain, "signup-domain", email_domain)))
+
+    def check_recovery(self, client_ip: str, email: str) -> Verdict:
+        return self._check_all(((self._recoveries_per_ip, "recover-ip", client_ip),
+                                (self._recoveries_per_email, "recover-email", email)))
+
+    def _check_all(self, checks) -> Verdict:
+        """Every limit counts the attempt; the verdict is the first that refuses, or else the
+        one with the least room left."""
+        verdicts = [self._check(item, kind, who) for item, kind, who in checks]
+        refused = [v for v in verdicts if not v.allowed]
+        return refused[0] if refused else min(verdicts, key=lambda v: v.remaining)
+
+    def _peek(self, item, kind: str, who: str) -> Verdict:
+        identifiers = (self._namespace, kind, who)
+        allowed = self._limiter.test(item, *identifiers)
+        stats = self._limiter.get_window_stats(item, *identifiers)
+        reset = max(0, math.ceil(stats.reset_time - time.time()))
+        return Verdict(allowed, item.amount, max(stats.remaining, 0), reset)
+
+    def _check(self, item, kind: str, who: str) -> Verdict:
+        identifiers = (self._namespace, kind, who)
+        allowed = self._limiter.hit(item, *identifiers)
+        stats = self._limiter.get_window_stats(item, *identifiers)
+        reset = max(0, math.ceil(stats.reset_time - time.time()))
+        return Verdict(allowed, item.amount, max(stats.remaining, 0), reset)

@@ -1,0 +1,369 @@
+"""Usage counters per workspace and period, and the quota decisions made on them.
+
+Deciding: before the gateway forwards a request that will do blocking work (a send, an upload,
+an analysis: entrypoints/quota_gate.py, by the rules of domain/quotas.py), or when a service's
+worker is about to start such work on its own (an automatic analysis, through the internal
+API), :meth:`Usage.reserve` counts the quantities it is about to use, under a source id for
+that work. One transaction inserts the reservation and raises each counter with a conditional update
+(``used + n <= limit``, the row locked by the update), so two sends racing for the last unit
+cannot both pass: the second waits on the row lock, then sees the first's count.
+
+Counting: every service publishes ``usage.recorded`` with the same id as ``source_event_id``;
+:meth:`Usage.record` confirms the reservation (the counter already holds it), or counts what
+was never reserved (emails, webhook deliveries, a deletion's negative storage). A duplicate
+event finds its record and changes nothing. A reservation whose event never came (the work
+failed after it) is given back after ``RESERVATION_SECONDS`` (the worker's housekeeping).
+
+API requests are counted by the gateway itself, in memory, and added to the counters in one
+statement every ``FLUSH_SECONDS`` per process (:class:`RequestCounter`): an event, or a write,
+per request would cost more than the request. A process that dies loses at most those seconds.
+"""
+
+import atexit
+import logging
+import threading
+from collections import Counter
+from datetime import datetime
+
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import DataError
+
+from pactra_gateway.adapters.clock import Clock
+from pactra_gateway.domain import periods
+from pactra_gateway.domain.errors import QuotaExceeded, UnknownWorkspace
+from pactra_gateway.domain.plans import METRICS, Catalogue, Plan
+from pactra_gateway.domain.quotas import exhausted, limit_of
+
+log = logging.getLogger(__name__)
+RESERVATION_SECONDS = 15 * 60
+FLUSH_SECONDS = 5.0
+LIVE = "live"  # the period key of storage's current level
+HISTORY = 12
+
+
+ENSURE = text("INSERT INTO usage_counters (workspace_id, period, metric, used) "
+              "VALUES (:w, :p, :m, 0) ON CONFLICT DO NOTHING")
+# The decision: the row is locked by the update, so a concurrent reservation waits and then
+# sees this one's count. A zero quantity asks "is anything left?" (tokens when an analysis
+# starts: how many it will use is not known yet).
+RAISE_WITHIN = text(
+    "UPDATE usage_counters SET used = used + :q WHERE workspace_id = :w AND period = :p "
+    "AND metric = :m AND (CAST(:limit AS bigint) IS NULL OR (used + :q <= :limit AND used < :limit)) "
+    "RETURNING used")
+USED = text("SELECT used FROM usage_counters WHERE workspace_id = :w AND period = :p AND metric = :m")
+ADD = text(
+    "INSERT INTO usage_counters (workspace_id, period, metric, used) VALUES (:w, :p, :m, :q) "
+    "ON CONFLICT (workspace_id, period, metric) DO UPDATE SET used = usage_counters.used + :q "
+    "RETURNING used")
+PEAK = text(
+    "INSERT INTO usage_counters (workspace_id, period, metric, used) VALUES (:w, :p, :m, :level) "
+    "ON CONFLICT (workspace_id, period, metric) DO UPDATE "
+    "SET used = GREATEST(usage_counters.used, :level)")
+
+
+# Each metric's limit is the element of :limits at its place in :metrics.
+RESERVE_IN_ONE = text(
+    "WITH rec AS ("
+    " INSERT INTO usage_records (source_id, metric, workspace_id, period, quantity, state, created_at)"
+    " SELECT :s, m, :w, :p, q, 'reserved', now()"
+    " FROM unnest(CAST(:metrics AS text[]), CAST(:quantities AS bigint[])) AS i(m, q)"
+    " ON CONFLICT DO NOTHING RETURNING metric, quantity),"
+    " up AS ("
+    " INSERT INTO usage_counters AS c (workspace_id, period, metric, used)"
+    " SELECT :w, :p, metric, quantity FROM rec WHERE quantity <="
+    " (CAST(:limits AS bigint[]))[array_position(CAST(:metrics AS text[]), CAST(metric AS text))]"
+    " ORDER BY metric"
+    " ON CONFLICT (workspace_id, period, metric) DO UPDATE SET used = c.used + excluded.used"
+    " WHERE c.used + excluded.used <="
+    " (CAST(:limits AS bigint[]))[array_position(CAST(:metrics AS text[]), CAST(excluded.metric AS text))]"
+    " RETURNING metric)"
+    # All or nothing in this one statement: when a counter refused (fewer rose than were
+    # reserved), dividing by zero aborts the statement, and with it every insert and update
+    # it made. So it runs on its own, without BEGIN and COMMIT round trips, and commits without
+    # waiting for the WAL flush (as the nonce store does): a database crash in the next instant
+    # could forget a reservation, and the work's usage.recorded event then counts it anyway.
+    " SELECT (SELECT array_agg(metric) FROM rec) AS reserved,"
+    " 1 / CASE WHEN (SELECT count(*) FROM up) = (SELECT count(*) FROM rec) THEN 1 ELSE 0 END"
+    " AS all_raised, set_config('synchronous_commit', 'off', true) AS async")
+
+
+class Usage:
+    def __init__(self, engine: Engine, catalogue: Catalogue, clock: Clock, *,
+                 quotas: bool = True) -> None:
+        self.engine = engine
+        # One statement at a time, each its own transaction (the reservation's fast path).
+        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self.catalogue = catalogue
+        self.clock = clock
+        self.quotas = quotas
+
+    def plan_of(self, conn: Connection, workspace_id: str) -> Plan:
+        name = conn.execute(text("SELECT plan FROM workspaces WHERE id = :w"),
+                            {"w": workspace_id}).scalar()
+        if name is None:
+            raise UnknownWorkspace(workspace_id)
+        return self.catalogue.get(name)
+
+    # --- deciding ---------------------------------------------------------------------------
+
+    def reserve(self, workspace_id: str, source_id: str, items: dict[str, int],
+                plan: Plan | None = None) -> dict[str, int]:
+        """Count ``items`` for ``source_id`` now, or raise :class:`QuotaExceeded` and count
+        nothing. Asking again with the same ``source_id`` (a retried call) counts nothing more.
+        Returns the metrics counted now. ``plan``: the workspace's, when the caller knows it."""
+        now = self.clock.now()
+        period = periods.period_of(now)
+        if plan is not None and "storage_bytes" not in items:
+            return self._reserve_in_one_statement(workspace_id, source_id, items, plan, period)
+        with self.engine.begin() as conn:
+            plan = self.plan_of(conn, workspace_id)
+            inserted = conn.execute(text(
+                "INSERT INTO usage_records (source_id, metric, workspace_id, period, quantity, state,"
+                " created_at) SELECT :s, m, :w, :p, q, 'reserved', now() "
+                "FROM unnest(CAST(:metrics AS text[]), CAST(:quantities AS bigint[])) AS i(m, q) "
+                "ON CONFLICT DO NOTHING RETURNING metric"),
+                {"s": source_id, "w": workspace_id, "p": period, "metrics": list(items),
+                 "quantities": list(items.values())}).scalars().all()
+            counts = {}
+            # A fixed order of locking: two reservations never wait on each other's rows.
+            for metric in sorted(set(inserted)):
+                quantity = items[metric]
+                limit = limit_of(plan, metric, self.quotas)
+                counts[metric] = self._raise(conn, workspace_id, period, metric, quantity, limit,
+                                             now)
+            return counts
+
+    def _reserve_in_one_statement(self, workspace_id: str, source_id: str, items: dict[str, int],
+                                  plan: Plan, period: str) -> dict[str, int]:
+        """:meth:`reserve` for flows (not storage) in one statement: the records and every
+        counter's conditional upsert (``used + n <= limit``, on the locked row); a send's
+        decision is then one round trip rather than one per step (see RESERVE_IN_ONE)."""
+        metrics = sorted(items)  # one order of locking for every reservation
+        unlimited = 2 ** 63 - 1
+        limits = [unlimited if (limit := limit_of(plan, m, self.quotas)) is None else limit
+                  for m in metrics]
+        values = {"s": source_id, "w": workspace_id, "p": period, "metrics": metrics,
+                  "quantities": [items[m] for m in metrics], "limits": limits}
+        try:
+            with self._autocommit.connect() as conn:
+                row = conn.execute(RESERVE_IN_ONE, values).one()
+            return dict.fromkeys(row.reserved or [], 0)
+        except DataError as exc:
+            if getattr(exc.orig, "sqlstate", None) != "22012":  # division_by_zero: refused
+                raise
+        # Refused, and nothing of it kept: say which metric, with what it stands at.
+        with self.engine.connect() as conn:
+            for metric, limit in zip(metrics, limits, strict=True):
+                used = conn.execute(USED, {"w": workspace_id, "p": period, "m": metric}).scalar() or 0
+                if used + items[metric] > limit:
+                    raise QuotaExceeded(metric, limit, used, periods.bounds(period)[1])
+        # Between the refusal and this look another reservation was given back: still refused
+        # (the decision was made), reported at its limit.
+        limit_of = dict(zip(metrics, limits, strict=True))
+        first = next(m for m in metrics if limit_of[m] < unlimited)
+        raise QuotaExceeded(first, limit_of[first], limit_of[first], periods.bounds(period)[1])
+
+    def _raise(self, conn: Connection, workspace_id: str, period: str, metric: str, quantity: int,
+               limit: int | None, now: datetime) -> int:
+        row_period = LIVE if metric == "storage_bytes" else period
+        values = {"w": workspace_id, "p": row_period, "m": metric, "q": quantity, "limit": limit}
+        conn.execute(ENSURE, values)
+        used = conn.execute(RAISE_WITHIN, values).scalar()
+        if used is None:
+            current = conn.execute(USED, values).scalar() or 0
+            # Raised out of the transaction: it rolls back, the reservation with it.
+            raise QuotaExceeded(metric, limit or 0, current, periods.bounds(period)[1])
+        if metric == "storage_bytes":
+            conn.execute(PEAK, {"w": workspace_id, "p": period, "m": metric, "level": used})
+        return used
+
+    def check(self, workspace_id: str, metric: str) -> None:
+        """Raise :class:`QuotaExceeded` if ``metric`` has nothing left this period (counts
+        nothing)."""
+        now = self.clock.now()
+        period = periods.period_of(now)
+        with self.engine.connect() as conn:
+            plan = self.plan_of(conn, workspace_id)
+            if limit_of(plan, metric, self.quotas) is None:
+                return
+            used = conn.execute(USED, {"w": workspace_id, "m": metric, "p": LIVE
+                                       if metric == "storage_bytes" else period}).scalar() or 0
+        if exhausted(plan, metric, used, self.quotas):
+            raise QuotaExceeded(metric, plan.limits[metric], used, periods.bounds(period)[1])
+
+    # --- what a decision needs to know ---------------------------------------------------------
+
+    def signers_of(self, workspace_id: str, agreement_id: str) -> int | None:
+        """The signers recorded for an agreement when it was created (what its send counts)."""
+        with self.engine.connect() as conn:
+            return conn.execute(text(
+                "SELECT signers FROM agreement_signers WHERE agreement_id = :a AND workspace_id = :w"),
+                {"a": agreement_id, "w": workspace_id}).scalar()
+
+    def remember_signers(self, workspace_id: str, agreement_id: str, signers: int) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO agreement_signers (agreement_id, workspace_id, signers) "
+                "VALUES (:a, :w, :n) ON CONFLICT DO NOTHING"),
+                {"a": agreement_id, "w": workspace_id, "n": signers})
+
+    def ai_engine_of(self, workspace_id: str) -> str | None:
+        with self.engine.connect() as conn:
+            return conn.execute(text("SELECT ai_engine FROM workspaces WHERE id = :w"),
+                                {"w": workspace_id}).scalar()
+
+    # --- counting ---------------------------------------------------------------------------
+
+    def record(self, conn: Connection, workspace_id: str, metric: str, quantity: int,
+               source_id: str, occurred_at: datetime) -> bool:
+        """Count one ``usage.recorded``; False when it changed nothing (a duplicate, or the
+        confirmation of a reservation that already counted it)."""
+        period = periods.period_of(self.clock.shift(occurred_at))
+        inserted = conn.execute(text(
+            "INSERT INTO usage_records (source_id, metric, workspace_id, period, quantity, state,"
+            " created_at) VALUES (:s, :m, :w, :p, :q, 'recorded', now()) "
+            "ON CONFLICT DO NOTHING RETURNING period"),
+            {"s": source_id, "m": metric, "w": workspace_id, "p": period, "q": quantity}).scalar()
+        if inserted is not None:
+            self._add(conn, workspace_id, period, metric, quantity)
+            return True
+        row = conn.execute(text(
+            "SELECT state, period, quantity, workspace_id FROM usage_records "
+            "WHERE source_id = :s AND metric = :m FOR UPDATE"), {"s": source_id, "m": metric}).one()
+        if row.state == "recorded" or row.workspace_id != workspace_id:
+            return False
+        conn.execute(text("UPDATE usage_records SET state = 'recorded', quantity = :q "
+                          "WHERE source_id = :s AND metric = :m"),
+                     {"s": source_id, "m": metric, "q": quantity})
+        # A reservation already counted its quantity (the work may have used another: an
+        # upload's exact size); a released one counted nothing any more.
+        change = quantity - row.quantity if row.state == "reserved" else quantity
+        if change:
+            self._add(conn, workspace_id, row.period, metric, change)
+        return bool(change)
+
+    def _add(self, conn: Connection, workspace_id: str, period: str, metric: str, quantity: int) -> None:
+        if metric != "storage_bytes":
+            conn.execute(ADD, {"w": workspace_id, "p": period, "m": metric, "q": quantity})
+            return
+        level = conn.execute(ADD, {"w": workspace_id, "p": LIVE, "m": metric, "q": quantity}).scalar()
+        conn.execute(PEAK, {"w": workspace_id, "p": periods.period_of(self.clock.now()),
+                            "m": metric, "level": max(level, 0)})
+
+    def release(self, source_id: str, metrics: tuple[str, ...]) -> None:
+        """Give back a reservation whose work was not done (its request failed); a record
+        its event already confirmed is left alone."""
+        with self.engine.begin() as conn:
+            rows = conn.execute(text(
+                "UPDATE usage_records SET state = 'released' WHERE source_id = :s "
+                "AND metric = ANY(:metrics) AND state = 'reserved' "
+                "RETURNING workspace_id, period, metric, quantity"),
+                {"s": source_id, "metrics": list(metrics)}).all()
+            for row in rows:
+                period = LIVE if row.metric == "storage_bytes" else row.period
+                conn.execute(ADD, {"w": row.workspace_id, "p": period, "m": row.metric,
+                                   "q": -row.quantity})
+
+    def release_stale(self, older_than: float = RESERVATION_SECONDS) -> int:
+        """Give back reservations whose work never reported (skipping rows another replica
+        holds); returns how many."""
+        with self.engine.begin() as conn:
+            rows = conn.execute(text(
+                "UPDATE usage_records r SET state = 'released' FROM ("
+                "  SELECT source_id, metric FROM usage_records WHERE state = 'reserved'"
+                "  AND created_at < now() - make_interval(secs => :age)"
+                "  ORDER BY created_at LIMIT 500 FOR UPDATE SKIP LOCKED) stale "
+                "WHERE r.source_id = stale.source_id AND r.metric = stale.metric "
+                "RETURNING r.workspace_id, r.period, r.metric, r.quantity"), {"age": older_than}).all()
+            for row in rows:
+                period = LIVE if row.metric == "storage_bytes" else row.period
+                conn.execute(ADD, {"w": row.workspace_id, "p": period, "m": row.metric,
+                                   "q": -row.quantity})
+            return len(rows)
+
+    def add_requests(self, counts: dict[tuple[str, str], int]) -> None:
+        if not counts:
+            return
+        with self.engine.begin() as conn:
+            conn.execute(ADD, [{"w": workspace_id, "p": period, "m": "api_requests", "q": n}
+                               for (workspace_id, period), n in sorted(counts.items())])
+
+    # --- reading ----------------------------------------------------------------------------
+
+    def counters(self, conn: Connection, workspace_id: str, wanted: list[str]) -> dict[str, dict[str, int]]:
+        found: dict[str, dict[str, int]] = {period: {} for period in wanted}
+        for row in conn.execute(text(
+                "SELECT period, metric, used FROM usage_counters WHERE workspace_id = :w "
+                "AND period = ANY(:periods)"), {"w": workspace_id, "periods": wanted}):
+            found.setdefault(row.period, {})[row.metric] = row.used
+        return found
+
+    def report(self, workspace_id: str) -> dict:
+        """``GET /v1/usage``: this period against the plan's limits, and the last 12 periods."""
+        now = self.clock.now()
+        current = periods.period_of(now)
+        history = periods.previous(current, HISTORY)
+        with self.engine.connect() as conn:
+            plan = self.plan_of(conn, workspace_id)
+            counts = self.counters(conn, workspace_id, [current, LIVE, *history])
+        start, end = periods.bounds(current)
+
+        def metrics(used: dict[str, int], level: int | None) -> dict:
+            out = {}
+            for metric in METRICS:
+                value = used.get(metric, 0)
+                if metric == "storage_bytes" and level is not None:
+                    value = level
+                limit = plan.limits[metric]
+                out[metric] = {"used": value, "limit": limit, "overage": max(0, value - limit),
+                               "blocking": limit_of(plan, metric, self.quotas) is not None}
+            return out
+
+        return {
+            "period": {"start": start, "end": end, "name": current},
+            "plan": plan.name,
+            "overage": plan.overage,
+            "metrics": metrics(counts[current], counts[LIVE].get("storage_bytes", 0)),
+            "history": [{"period": {"start": periods.bounds(p)[0], "end": periods.bounds(p)[1],
+                                    "name": p},
+                         "metrics": {m: counts[p].get(m, 0) for m in METRICS}} for p in history],
+        }
+
+
+class RequestCounter:
+    """API requests per workspace, counted in memory and added to the counters every
+    ``FLUSH_SECONDS`` by a thread of this process (and at its exit)."""
+
+    def __init__(self, usage: Usage, every: float = FLUSH_SECONDS) -> None:
+        self.usage = usage
+        self.every = every
+        self._counts: Counter[tuple[str, str]] = Counter()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+
+    def count(self, workspace_id: str) -> None:
+        period = periods.period_of(self.usage.clock.now())
+        with self._lock:
+            self._counts[(workspace_id, period)] += 1
+            if self._thread is None:
+                # Started on first use, in the serving process (gunicorn forks after import).
+                self._thread = threading.Thread(target=self._run, name="api-request-counter",
+                                                daemon=True)
+                self._thread.start()
+                atexit.register(self.flush)
+
+    def flush(self) -> None:
+        with self._lock:
+            counts, self._counts = dict(self._counts), Counter()
+        try:
+            self.usage.add_requests(counts)
+        except Exception:
+            log.exception("could not add API request counts; they are kept for the next flush")
+            with self._lock:
+                self._counts.update(counts)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            self.flush()
+

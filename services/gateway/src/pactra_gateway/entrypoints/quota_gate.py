@@ -1,0 +1,109 @@
+"""The quota decision at the edge: the gateway, which owns plans and counters, reserves what a
+forwarded request is about to use before it forwards it, and gives the reservation back at
+once when the service did not do the work (its answer was not a success).
+
+- ``POST /v1/agreements/{id}/send``: one agreement and its signers. The signer count is the
+  gateway's own record, taken from signing's ``201`` answer to ``POST /v1/agreements`` (signers
+  are fixed once a draft exists); for an agreement made before that record existed, signing is
+  asked (a signed ``GET``).
+- ``POST /v1/documents``: the upload's bytes (its Content-Length; documents' ``usage.recorded``
+  then says the exact size stored, and the counter takes the difference).
+- ``POST /v1/documents/{id}/analysis``: one analysis; with the LLM engine, also refused when the
+  month's tokens are spent (how many this one will use is not known before it runs).
+
+Deciding here rather than in the service keeps the decision one conditional ``UPDATE`` in the
+gateway's own database, with no call back into the gateway from a service that is itself
+serving a gateway request (with every gateway thread forwarding, such a call would wait for a
+thread that never frees). The work's ``usage.recorded`` event, under the same source id,
+confirms the reservation (adapters/usage_counters.py). Test-mode keys are never counted. The
+rules (what each request reserves) are ``domain/quotas.py``.
+"""
+
+import json
+import logging
+
+from flask import Response, g, request
+
+from pactra_gateway.adapters import security_log
+from pactra_gateway.bootstrap import Gateway
+from pactra_gateway.domain import quotas
+from pactra_gateway.domain.errors import QuotaExceeded
+from pactra_gateway.entrypoints.errors import problem
+from pactra_gateway.service_layer.accounts import Caller
+
+log = logging.getLogger(__name__)
+
+
+def before_forward(gw: Gateway, caller: Caller | None, request_id: str) -> quotas.Reservation | None:
+    """Reserve what the request will use, or raise 402 quota_exceeded before it is forwarded."""
+    if caller is None or not gw.usage.quotas or not caller.livemode:
+        return None
+    ask = _ask(gw, caller.workspace_id, request_id)
+    if ask is None:
+        return None
+    try:
+        for metric in ask.checks:
+            gw.usage.check(caller.workspace_id, metric)
+        counted = gw.usage.reserve(caller.workspace_id, ask.source_id, ask.items,
+                                   gw.usage.catalogue.get(caller.plan))
+    except QuotaExceeded as exc:
+        _log_refusal(gw, caller, ask.source_id, exc)
+        raise problem(exc) from exc
+    return quotas.Reservation(caller.workspace_id, ask.source_id, tuple(counted))
+
+
+def _ask(gw: Gateway, workspace_id: str, request_id: str) -> quotas.Ask | None:
+    method, path = request.method, request.path
+    if agreement_id := quotas.sent_agreement(method, path):
+        signers = _signers(gw, workspace_id, agreement_id)
+        # None: no such agreement here; signing answers 404, nothing to count.
+        return None if signers is None else quotas.send(agreement_id, signers)
+    if quotas.is_upload(method, path):
+        # The spooled body's size when it was spooled (chunked), else what the client declared.
+        return quotas.upload(request_id, g.get("body_size") or request.content_length or 0)
+    if quotas.is_analysis(method, path):
+        return quotas.analysis(request_id, llm=gw.usage.ai_engine_of(workspace_id) == "llm")
+    return None
+
+
+def after_forward(gw: Gateway, reservation: quotas.Reservation | None, caller: Caller | None,
+                  response: Response) -> None:
+    if reservation is not None and reservation.released_by(response.status_code):
+        gw.usage.release(reservation.source_id, reservation.metrics)
+    if (caller is not None and quotas.wants_answer(request.method, request.path)
+            and response.status_code == 201):
+        _remember_signers(gw, caller.workspace_id, response)
+
+
+def _remember_signers(gw: Gateway, workspace_id: str, response: Response) -> None:
+    try:
+        body = json.loads(response.get_data())
+        agreement_id, signers = str(body["id"]), len(body["signers"])
+    except (ValueError, KeyError, TypeError):
+        log.warning("a new agreement's answer did not say its signers; its send will ask signing")
+        return
+    gw.usage.remember_signers(workspace_id, agreement_id, signers)
+
+
+def _signers(gw: Gateway, workspace_id: str, agreement_id: str) -> int | None:
+    found = gw.usage.signers_of(workspace_id, agreement_id)
+    if found is not None:
+        return found
+    answer = gw.signing.request("GET", f"/v1/agreements/{agreement_id}", workspace_id=workspace_id)
+    if answer.status_code != 200:
+        return None
+    return len(answer.json().get("signers") or [])
+
+
+def _log_refusal(gw: Gateway, caller: Caller, source_id: str, exc: QuotaExceeded) -> None:
+    """``quota.refused`` in the workspace's security log; a failure to log must not turn a
+    clean 402 into a 500."""
+    from pactra_gateway.entrypoints.edge import actor, client_ip
+
+    try:
+        with gw.uow() as uow:
+            security_log.record(uow, caller.workspace_id, "quota.refused", actor(), client_ip(),
+                                {"source_id": source_id, **exc.problem_fields()})
+            uow.commit()
+    except Exception:
+        log.exception("could not log a quota refusal")
