@@ -5,13 +5,13 @@ answers of the documents, signing, receipts and AI services.
 The services build these to answer, the OpenAPI document describes them, and the verifier
 reads receipts with them. ``model.model_dump(mode="json")`` gives today's JSON exactly: the
 members in their wire order, nulls where the wire has nulls, and a member the wire leaves out
-(an old receipt's ``livemode``, a non-failed analysis's ``error``) left out. Every model
+(an old receipt's ``livemode``, a non-failed analysis's ``error``: ``MISSING``) left out. Every model
 refuses members it does not name (``extra="forbid"``), so an undocumented member is an error.
 """
 
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
+from pydantic import MISSING, BaseModel, ConfigDict, Field
 
 from .events import Actor
 from .times import UtcTime
@@ -280,7 +280,7 @@ class Receipt(_Resource):
     title: str
     # Receipts issued before test mode lack the member, which then means true (receipts.md):
     # such a receipt is dumped without it, as it was signed.
-    livemode: bool | None = Field(default=None, exclude_if=lambda value: value is None)
+    livemode: bool | MISSING = MISSING
     outcome: Outcome
     issued_at: EvidenceTime
     document: ReceiptDocument
@@ -389,15 +389,8 @@ class Analysis(_Resource):
     engine: str
     model: str
     advisory: Literal[True]
-    # Why it failed: on a failed analysis only.
-    error: str | None = None
-
-    @model_serializer(mode="wrap")
-    def _error_when_failed(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        body: dict[str, Any] = handler(self)
-        if self.status != "failed":
-            body.pop("error", None)
-        return body
+    # Why it failed: a failed analysis only has the member.
+    error: str | MISSING | None = MISSING
 
 
 class AnalysisRequested(_Resource):

@@ -153,10 +153,14 @@ def test_evidence_times_are_kept_as_issued() -> None:
         Receipt.model_validate({**RECEIPT, "issued_at": "2026-11-28T12:00:00Z"})
 
 
-def test_only_a_failed_analysis_says_why() -> None:
-    assert "error" not in Analysis.model_validate({**ANALYSIS, "error": "x"}).model_dump(mode="json")
+def test_a_member_the_wire_leaves_out_stays_out() -> None:
+    """Only a failed analysis has ``error`` (null or not); only a newer receipt ``livemode``."""
+    assert "error" not in Analysis.model_validate(ANALYSIS).model_dump(mode="json")
     failed = Analysis.model_validate({**FAILED_ANALYSIS, "error": None}).model_dump(mode="json")
-    assert failed["error"] is None
+    assert "error" in failed and failed["error"] is None
+    assert "livemode" not in Receipt.model_validate(OLD_RECEIPT).model_dump(mode="json")
+    with pytest.raises(ValidationError):
+        Receipt.model_validate({**RECEIPT, "livemode": None})
 
 
 def test_every_receipt_is_a_presented_receipt_of_the_same_members() -> None:
