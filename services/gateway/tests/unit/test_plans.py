@@ -7,9 +7,8 @@ import pytest
 
 from pactra_gateway.adapters.rate_limits import RateLimits
 from pactra_gateway.config import GatewaySettings
-from pactra_gateway.domain import plans
+from pactra_gateway.domain import billing, plans
 from pactra_gateway.domain.periods import bounds, period_of, previous
-from pactra_gateway.service_layer import billing
 
 PLANS_YAML = textwrap.dedent("""
     currency: eur

@@ -1,4 +1,5 @@
-"""``Idempotency-Key`` (api.md): replay the first response, refuse reuse and overlap.
+"""``Idempotency-Key`` (api.md): replay the first response, refuse reuse and overlap; the
+rules are domain/idempotency.py, this module keeps the records.
 
 A key is claimed by inserting its record under a unique constraint on (workspace, key,
 method, path): two concurrent requests race on that insert and exactly one wins; the other
@@ -8,8 +9,6 @@ full 24 hours: after the lease, a retry takes the claim over.
 """
 
 import json
-from dataclasses import dataclass
-from datetime import timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
@@ -17,29 +16,18 @@ from sqlalchemy.orm import sessionmaker
 
 from pactra_contracts.times import utcnow
 from pactra_gateway.adapters.models import IdempotencyRecord
-from pactra_gateway.domain.errors import InProgress, KeyReused
+from pactra_gateway.domain.idempotency import (
+    COMPLETED,
+    IN_PROGRESS,
+    LEASE,
+    REPLAYED_HEADERS,
+    RETENTION,
+    Claim,
+    Next,
+    Replay,
+    next_step,
+)
 from pactra_platform.erasure import ColumnCipher, KeyShredded
-
-RETENTION = timedelta(hours=24)
-LEASE = timedelta(minutes=5)
-MAX_KEY_LENGTH = 255
-# The longest path a record can hold (its column); no route of the API comes near it.
-MAX_PATH_LENGTH = 2048
-# Only these response headers are part of what a replay gives back.
-REPLAYED_HEADERS = ("Content-Type", "Location")
-
-
-@dataclass(frozen=True)
-class Claim:
-    record_id: int
-
-
-@dataclass(frozen=True)
-class Replay:
-    status: int
-    headers: dict[str, str]
-    body: bytes
-
 
 # Stored response bodies are sealed under the workspace's data key (crypto-shredded with the
 # workspace); bodies sealed under the master key before per-workspace keys still open.
@@ -62,7 +50,7 @@ class IdempotencyStore:
             record_id = session.scalar(
                 insert(IdempotencyRecord)
                 .values(workspace_id=workspace_id, key=key, method=method, path=path,
-                        fingerprint=fingerprint, state="in_progress",
+                        fingerprint=fingerprint, state=IN_PROGRESS,
                         locked_until=now + LEASE, expires_at=now + RETENTION)
                 .on_conflict_do_nothing(constraint="uq_idempotency_scope")
                 .returning(IdempotencyRecord.id)
@@ -80,17 +68,16 @@ class IdempotencyStore:
             if record is None:  # deleted between our insert and select: claim afresh
                 session.rollback()
                 return self.begin(workspace_id, key, method, path, fingerprint)
-            if record.expires_at <= now:
+            step = next_step(state=record.state, same_request=record.fingerprint == fingerprint,
+                             expires_at=record.expires_at, locked_until=record.locked_until,
+                             now=now, key=key)
+            if step is Next.CLAIM_AFRESH:
                 session.delete(record)
                 session.commit()
                 return self.begin(workspace_id, key, method, path, fingerprint)
-            if record.fingerprint != fingerprint:
-                raise KeyReused(key)
-            if record.state == "completed":
+            if step is Next.REPLAY:
                 body = self.cipher.open(record.response_body or b"", self.aad(record.id))
                 return Replay(record.response_status or 200, dict(record.response_headers or {}), body)
-            if record.locked_until > now:
-                raise InProgress(key)
             record.locked_until = now + LEASE
             session.commit()
             return Claim(record.id)
@@ -108,7 +95,7 @@ class IdempotencyStore:
                 session.delete(record)
                 session.commit()
                 return
-            record.state = "completed"
+            record.state = COMPLETED
             record.response_status = status
             record.response_headers = json.loads(json.dumps(kept))
             record.response_body = sealed

@@ -4,6 +4,7 @@ routes, read-only, never refused by a quota."""
 from flask import Blueprint, Response, current_app, g
 
 from pactra_contracts.api import StatementList, StatementOut, UsageOut
+from pactra_gateway.adapters import statement_pdf
 from pactra_gateway.bootstrap import Gateway
 from pactra_gateway.domain import periods
 from pactra_gateway.service_layer import billing
@@ -46,5 +47,5 @@ def get_statement(period: str) -> dict:
 @bp.get("/v1/billing/statements/<period>.pdf")
 def get_statement_pdf(period: str) -> Response:
     statement = _statement(period)
-    return Response(billing.pdf(statement), mimetype="application/pdf", headers={
+    return Response(statement_pdf.pdf(statement), mimetype="application/pdf", headers={
         "Content-Disposition": f'inline; filename="{statement.number}.pdf"'})

@@ -1,11 +1,16 @@
-"""``/v1/openapi.json`` and ``/docs``: Swagger UI 5 (it renders OpenAPI 3.1), vendored in
-``vendor/swagger-ui`` at a pinned version so that nothing is fetched from the internet."""
+"""``/v1/openapi.json``, ``/docs`` (Swagger UI 5, which renders OpenAPI 3.1, vendored in
+``vendor/swagger-ui`` at a pinned version so that nothing is fetched from the internet), and
+the methods of each documented path: a method the document does not list is answered 405,
+and ``OPTIONS`` answered, with an ``Allow`` that lists exactly the document's methods."""
 
 import secrets
 from pathlib import Path
 
-from flask import Blueprint, current_app, send_from_directory
+from flask import Blueprint, Response, current_app, request, send_from_directory
 
+from pactra_platform.problems import ProblemError
+
+from . import routing
 from .openapi import document
 
 bp = Blueprint("docs", __name__)
@@ -42,3 +47,20 @@ def docs_page() -> tuple[str, int, dict]:
 @bp.get("/docs/static/<path:filename>")
 def docs_static(filename: str):
     return send_from_directory(SWAGGER_DIR, filename)
+
+
+@bp.before_app_request
+def methods_of_the_document() -> Response | None:
+    """After the edge's checks (its hooks are installed first): a path of the route table is
+    answered for a method the document does not list here, before any forwarding, so that
+    every service's path has the same ``Allow`` (not the forwarding route's methods)."""
+    methods = routing.allowed_methods(request.path)
+    if not methods:
+        return None
+    allow = {"Allow": ", ".join(methods)}
+    if request.method == "OPTIONS":
+        return Response(status=204, headers=allow)
+    if request.method not in methods and not (request.method == "HEAD" and "GET" in methods):
+        raise ProblemError("method_not_allowed", f"{request.method} is not a method of "
+                           f"{request.path}; it has {allow['Allow']}.", headers=allow)
+    return None

@@ -10,9 +10,9 @@ from flask import Flask, Response, g, request
 
 from pactra_contracts.events import Actor
 from pactra_gateway.adapters import security_log
-from pactra_gateway.adapters.idempotency import MAX_KEY_LENGTH, MAX_PATH_LENGTH, Claim, Replay
 from pactra_gateway.bootstrap import Gateway
 from pactra_gateway.domain.errors import InProgress, KeyReused
+from pactra_gateway.domain.idempotency import MAX_PATH_LENGTH, Claim, Replay, well_formed_key
 from pactra_gateway.entrypoints import routing
 from pactra_gateway.entrypoints.errors import problem
 from pactra_gateway.service_layer import accounts
@@ -159,7 +159,7 @@ def _bound_body(gw: Gateway) -> None:
 
 def _idempotency(gw: Gateway) -> Response | None:
     key = request.headers["Idempotency-Key"]
-    if not 0 < len(key) <= MAX_KEY_LENGTH or not key.isprintable():
+    if not well_formed_key(key):
         raise ProblemError("validation_error", "Idempotency-Key must be 1 to 255 printable characters.")
     if len(request.path) > MAX_PATH_LENGTH:
         raise ProblemError("uri_too_long", f"The path is longer than {MAX_PATH_LENGTH} characters.")

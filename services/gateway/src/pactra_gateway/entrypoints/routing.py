@@ -172,7 +172,7 @@ OPERATIONS: tuple[Operation, ...] = (
         ("delete", "/v1/webhooks/{id}", "Delete a webhook endpoint and its delivery log", None, 204,
          None, False),
         ("post", "/v1/webhooks/{id}/rotate-secret", "A new secret; the old one keeps signing beside "
-         "it for 24 h", None, 200, api.NewWebhookOut, False),
+         "it for 24 h", None, 200, api.WebhookSecret, False),
         ("get", "/v1/webhooks/{id}/deliveries", "The delivery log, each delivery with its attempts",
          None, 200, api.DeliveryList, False),
         ("post", "/v1/webhooks/{id}/deliveries/{delivery_id}/replay", "Deliver the same event (same "
@@ -223,8 +223,11 @@ _COMPILED = tuple((_pattern(op.path), op) for op in OPERATIONS)
 
 
 def operations_at(path: str) -> list[Operation]:
-    """The table's operations whose path template matches ``path``."""
-    return [op for pattern, op in _COMPILED if pattern.match(path)]
+    """The table's operations at ``path``: those whose template matches it with the fewest
+    parameters (``/v1/deletions/confirm`` is that route, not a deletion named "confirm")."""
+    found = [op for pattern, op in _COMPILED if pattern.match(path)]
+    fewest = min((op.path.count("{") for op in found), default=0)
+    return [op for op in found if op.path.count("{") == fewest]
 
 
 def allowed_methods(path: str) -> list[str]:

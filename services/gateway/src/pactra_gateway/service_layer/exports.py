@@ -19,7 +19,7 @@ import logging
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -32,7 +32,9 @@ from pactra_gateway import SERVICE
 from pactra_gateway.adapters import security_log
 from pactra_gateway.adapters.models import Export, ExportLink
 from pactra_gateway.adapters.usage_counters import Usage
+from pactra_gateway.domain import exports as rules
 from pactra_gateway.domain.errors import NotFound
+from pactra_gateway.domain.exports import ASSEMBLY_LEASE, KEPT, LINK_VALID, PARTS_DEADLINE
 from pactra_gateway.service_layer.unit_of_work import SqlAlchemyGatewayUnitOfWork
 from pactra_platform.crypto import b64url
 from pactra_platform.db_wakeups import notify_on_commit
@@ -51,12 +53,6 @@ log = logging.getLogger(__name__)
 
 # Committing the last part wakes the assembler of every gateway worker (one claims it).
 CHANNEL = "pactra_exports"
-KEPT = timedelta(days=7)
-LINK_VALID = timedelta(hours=24)
-# A replica that claimed an export and died lets another take it over after this long.
-ASSEMBLY_LEASE = timedelta(minutes=30)
-# Parts that have not all arrived by then will not: the export fails (the user asks again).
-PARTS_DEADLINE = timedelta(hours=2)
 DOWNLOAD_PATH = "/v1/exports/download/"
 
 
@@ -79,8 +75,8 @@ def request_export(uow: SqlAlchemyGatewayUnitOfWork, workspace_id: str, actor: A
                    request_id: str | None) -> Export:
     now = utcnow()
     with uow:
-        export = Export(id=new_id("exp"), workspace_id=workspace_id, status="pending", parts={}, parts_done=0,
-                        parts_total=len(PARTS), created_at=now, expires_at=now + KEPT)
+        export = Export(id=new_id("exp"), workspace_id=workspace_id, status=rules.PENDING, parts={},
+                        parts_done=0, parts_total=len(PARTS), created_at=now, expires_at=now + KEPT)
         uow.session.add(export)
         uow.session.flush()
         uow.publish(make_event("export.requested", ExportRequested(export_id=export.id, parts=list(PARTS)),
@@ -104,7 +100,7 @@ def _out(export: Export, public_url: str, link: tuple[str, datetime] | None) -> 
 
 def _mint(session: Session, export: Export) -> tuple[str, datetime] | None:
     """A fresh download link for a ready export (its token is shown only in this answer)."""
-    if export.status != "ready":
+    if export.status != rules.READY:
         return None
     token = b64url(secrets.token_bytes(32))
     expires_at = min(utcnow() + LINK_VALID, export.expires_at)
@@ -152,7 +148,7 @@ def download(sessions: sessionmaker[Session], settings: Settings, token: str) ->
         found = session.execute(
             select(Export).join(ExportLink, ExportLink.export_id == Export.id)
             .where(ExportLink.token_hash == token_hash(token), ExportLink.expires_at > utcnow(),
-                   Export.status == "ready", Export.expires_at > utcnow())).scalar_one_or_none()
+                   Export.status == rules.READY, Export.expires_at > utcnow())).scalar_one_or_none()
         if found is None:
             raise NotFound("token")
         session.expunge(found)
@@ -171,15 +167,15 @@ def on_part_ready(event: Event[ExportPartReady], uow: SqlAlchemyGatewayUnitOfWor
     gone or finished (a late redelivery) changes nothing."""
     data = event.payload()
     export = uow.session.scalar(select(Export).where(Export.id == data.export_id).with_for_update())
-    if export is None or export.status not in ("pending", "running") \
-            or export.workspace_id != event.workspace_id or data.service not in PARTS:
+    if export is None or not rules.accepts_part(export.status, export.workspace_id, event.workspace_id,
+                                                data.service, PARTS):
         log.warning("export part dropped", extra={"export_id": data.export_id, "service": data.service})
         return
-    export.parts = {**(export.parts or {}),
-                    data.service: {"object": data.object, "files": data.files, "bytes": data.bytes}}
+    export.parts = rules.with_part(export.parts or {}, data.service,
+                                  {"object": data.object, "files": data.files, "bytes": data.bytes})
     export.parts_done = len(export.parts)
-    export.status = "running"
-    if export.parts_done >= export.parts_total:
+    export.status = rules.RUNNING
+    if rules.complete(export.parts_done, export.parts_total):
         notify_on_commit(uow.session, CHANNEL)
 
 
@@ -200,7 +196,7 @@ def _claim(sessions: sessionmaker[Session]) -> Export | None:
     with sessions() as session:
         now = utcnow()
         export = session.scalar(
-            select(Export).where(Export.status == "running", Export.parts_done >= Export.parts_total,
+            select(Export).where(Export.status == rules.RUNNING, Export.parts_done >= Export.parts_total,
                                  (Export.lease_until.is_(None)) | (Export.lease_until < now))
             .order_by(Export.created_at).limit(1).with_for_update(skip_locked=True))
         if export is None:
@@ -223,10 +219,10 @@ def assemble_due(sessions: sessionmaker[Session], settings: Settings) -> int:
             size, sha256 = assemble(store, export)
         except (PartCorrupt, ObjectCorrupt, ObjectMissing) as error:
             log.error("export failed", extra={"export_id": export.id, "error": str(error)[:200]})
-            _finish(sessions, export.id, status="failed",
+            _finish(sessions, export.id, status=rules.FAILED,
                     error="A part of the archive could not be read; ask for a new export.")
         else:
-            _finish(sessions, export.id, status="ready", size=size, sha256=sha256)
+            _finish(sessions, export.id, status=rules.READY, size=size, sha256=sha256)
             log.info("export ready", extra={"export_id": export.id, "bytes": size})
             done += 1
         # Either way the staged parts have served their purpose.
@@ -241,7 +237,7 @@ def assemble_due(sessions: sessionmaker[Session], settings: Settings) -> int:
 def _finish(sessions: sessionmaker[Session], export_id: str, **values: object) -> None:
     with sessions() as session:
         session.execute(update(Export).where(Export.id == export_id).values(
-            lease_until=None, ready_at=utcnow() if values.get("status") == "ready" else None, **values))
+            lease_until=None, ready_at=utcnow() if values.get("status") == rules.READY else None, **values))
         session.commit()
 
 
@@ -249,9 +245,10 @@ def fail_stalled(sessions: sessionmaker[Session]) -> None:
     """Exports still missing parts after PARTS_DEADLINE fail (a service that never answered)."""
     with sessions() as session:
         session.execute(update(Export).where(
-            Export.status.in_(("pending", "running")), Export.created_at < utcnow() - PARTS_DEADLINE,
+            Export.status.in_(rules.COLLECTING), Export.created_at < utcnow() - PARTS_DEADLINE,
             Export.lease_until.is_(None)).values(
-            status="failed", error="Not every service contributed its part in time; ask for a new export."))
+            status=rules.FAILED,
+            error="Not every service contributed its part in time; ask for a new export."))
         session.commit()
 
 
