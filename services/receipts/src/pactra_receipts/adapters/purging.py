@@ -44,3 +44,12 @@ def purge_expired_tombstones(session: Session, retention_days: int) -> int:
 
 def tombstone_of(session: Session, receipt_id: str) -> Tombstone | None:
     return session.get(Tombstone, receipt_id)
+
+
+def kept_digests(session: Session, receipt_id: str) -> tuple[str | None, str | None]:
+    """The SHA-256 of the receipt kept under ``receipt_id``, and of its tombstone."""
+    kept = session.scalar(select(Receipt.sha256).where(Receipt.id == receipt_id))
+    if kept is not None:
+        return kept, None
+    stone = tombstone_of(session, receipt_id)
+    return None, stone.receipt_sha256 if stone is not None else None

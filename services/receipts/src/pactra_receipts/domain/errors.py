@@ -56,3 +56,12 @@ class EvidenceFailed(Exception):
     def __init__(self, reason: str | None) -> None:
         super().__init__("Making the agreement's evidence failed.")
         self.reason = reason
+
+
+class NotVerifiable(Exception):
+    """What was presented to the verifier is not a receipt it can check."""
+
+
+class PdfCheckUnavailable(Exception):
+    """The sealed PDF is the one the receipt names, but checking it failed on our side: the
+    caller tries again shortly."""

@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 
-from .canonical import jcs
+from .canonical import jcs, jcs_sha256
 from .trail import SignerEvidence, TrackedAgreement
 
 RECEIPT_VERSION = 1
@@ -74,3 +74,17 @@ def issued_entry_data(receipt: Mapping[str, Any], receipt_sha256: str) -> dict[s
     return {"agreement_id": receipt["agreement_id"], "receipt_id": receipt["receipt_id"],
             "receipt_sha256": receipt_sha256, "outcome": receipt["outcome"],
             "sealed_sha256": receipt["document"]["sealed_sha256"]}
+
+
+def retained(receipt: Mapping[str, Any], kept_sha256: str | None,
+             tombstone_sha256: str | None) -> str | None:
+    """What Pactra still holds of this very receipt (same id, same JCS hash): ``full``, a
+    ``tombstone`` after its agreement or workspace was purged, or None (unknown here).
+    ``kept_sha256`` and ``tombstone_sha256`` are what is kept under the receipt's id."""
+    try:
+        digest = jcs_sha256(receipt)
+    except (TypeError, ValueError):
+        return None
+    if kept_sha256 is not None:
+        return "full" if kept_sha256 == digest else None
+    return "tombstone" if tombstone_sha256 == digest else None

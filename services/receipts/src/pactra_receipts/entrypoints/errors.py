@@ -5,7 +5,16 @@ from flask import Flask, Response
 from pactra_contracts.evidence_reasons import code_of, evidence_reason
 from pactra_platform.problems import ProblemError, problem_response
 
-from ..domain.errors import AgreementNotFound, EvidenceFailed, EvidenceStillIssuing
+from ..domain.errors import (
+    AgreementNotFound,
+    EvidenceFailed,
+    EvidenceStillIssuing,
+    NotVerifiable,
+    PdfCheckUnavailable,
+)
+
+# How soon to ask again when the sealed PDF could not be checked.
+PDF_CHECK_RETRY_AFTER = "10"
 
 
 def problem_of(exc: Exception) -> ProblemError:
@@ -19,6 +28,11 @@ def problem_of(exc: Exception) -> ProblemError:
         shown = exc.reason if exc.reason and code_of(exc.reason) else evidence_reason("internal")
         return ProblemError("evidence_failed", f"Making the agreement's evidence failed ({shown}).",
                             evidence_reason=shown)
+    if isinstance(exc, NotVerifiable):
+        return ProblemError("validation_error", str(exc))
+    if isinstance(exc, PdfCheckUnavailable):
+        return ProblemError("unavailable", "The sealed PDF could not be checked just now.",
+                            headers={"Retry-After": PDF_CHECK_RETRY_AFTER})
     raise TypeError(f"{type(exc).__name__} is not a domain error")
 
 
@@ -28,5 +42,6 @@ def _answer(exc: Exception) -> Response:
 
 
 def register_errors(app: Flask) -> None:
-    for error in (AgreementNotFound, EvidenceStillIssuing, EvidenceFailed):
+    for error in (AgreementNotFound, EvidenceStillIssuing, EvidenceFailed, NotVerifiable,
+                  PdfCheckUnavailable):
         app.register_error_handler(error, _answer)

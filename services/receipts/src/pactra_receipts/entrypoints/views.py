@@ -6,10 +6,12 @@ from flask import Blueprint, Response, after_this_request, current_app, request,
 from sqlalchemy import select, true
 from sqlalchemy.orm import Session, sessionmaker
 
+from pactra_contracts.resources import AuditTrail, Receipt, ReceiptKeys
 from pactra_platform.web import livemode_filter, require_workspace
 
+from ..adapters import orm
 from ..adapters.keys import ensure_active_key, jwks
-from ..adapters.orm import EvidenceJob, Receipt, TrackedAgreement
+from ..adapters.orm import EvidenceJob, TrackedAgreement
 from ..adapters.repository import entries_of
 from ..adapters.seal_store import ensure_active_seal, published_chains
 from ..adapters.waits import requested_wait
@@ -49,7 +51,7 @@ def _agreement(session: Session, agreement_id: str) -> TrackedAgreement:
 def keys() -> dict:
     ensure_active_key(_sessions(), receipts().settings.master_key)
     with _sessions()() as session:
-        return jwks(session)
+        return ReceiptKeys.model_validate(jwks(session)).model_dump(mode="json")
 
 
 @api.get("/v1/receipts/certificates")
@@ -67,7 +69,9 @@ def certificates() -> Response:
 def audit(agreement_id: str) -> dict:
     with _sessions()() as session:
         _agreement(session, agreement_id)
-        return {"agreement_id": agreement_id, "entries": entries_of(session, agreement_id)}
+        trail = AuditTrail.model_validate({"agreement_id": agreement_id,
+                                           "entries": entries_of(session, agreement_id)})
+    return trail.model_dump(mode="json")
 
 
 @api.get("/v1/agreements/<agreement_id>/receipt")
@@ -81,8 +85,8 @@ def receipt(agreement_id: str) -> dict:
         # One statement (clients poll this until the receipt is there), so no transaction.
         with receipts().single_reads() as session:
             return session.execute(
-                select(TrackedAgreement.outcome, Receipt.body, EvidenceJob.status, EvidenceJob.reason)
-                .outerjoin(Receipt, Receipt.agreement_id == TrackedAgreement.id)
+                select(TrackedAgreement.outcome, orm.Receipt.body, EvidenceJob.status, EvidenceJob.reason)
+                .outerjoin(orm.Receipt, orm.Receipt.agreement_id == TrackedAgreement.id)
                 .outerjoin(EvidenceJob, EvidenceJob.agreement_id == TrackedAgreement.id)
                 .where(TrackedAgreement.id == agreement_id,
                        TrackedAgreement.workspace_id == workspace_id, of_mode)).first()
@@ -92,7 +96,8 @@ def receipt(agreement_id: str) -> dict:
         raise AgreementNotFound(agreement_id)
     outcome, body, job_status, reason = found
     if body is not None:
-        return body
+        # Members in the receipt's own order (receipts.md), not the order JSONB keeps them in.
+        return Receipt.model_validate(body).model_dump(mode="json")
     if job_status == "failed":
         raise EvidenceFailed(reason)
     if outcome is not None or job_status is not None:
@@ -125,7 +130,7 @@ def _applied(preference: str) -> Callable[[Response], Response]:
 def _pdf(agreement_id: str, which: str) -> Response:
     with _sessions()() as session:
         agreement = _agreement(session, agreement_id)
-        issued = session.get(Receipt, agreement_id)
+        issued = session.get(orm.Receipt, agreement_id)
         name = getattr(issued, which) if issued is not None else None
         if issued is None and agreement.outcome == "completed":
             job = session.get(EvidenceJob, agreement_id)

@@ -24,4 +24,7 @@ def create_worker(receipts: Receipts) -> FastStream:
                         receipts.sessions, uses_storage=USES_STORAGE, periodic=periodic)
 
 
-app = create_worker(bootstrap())
+receipts = bootstrap()
+# What pactra-migrate declares and readiness checks: the queues of these handlers.
+SUBSCRIPTIONS = receipts.subscriptions
+app = create_worker(receipts)
