@@ -103,15 +103,14 @@ class RateLimits:
         return refused[0] if refused else min(verdicts, key=lambda v: v.remaining)
 
     def _peek(self, item, kind: str, who: str) -> Verdict:
-        identifiers = (self._namespace, kind, who)
-        allowed = self._limiter.test(item, *identifiers)
-        stats = self._limiter.get_window_stats(item, *identifiers)
-        reset = max(0, math.ceil(stats.reset_time - time.time()))
-        return Verdict(allowed, item.amount, max(stats.remaining, 0), reset)
+        return self._verdict(item, kind, who, count=False)
 
     def _check(self, item, kind: str, who: str) -> Verdict:
+        return self._verdict(item, kind, who, count=True)
+
+    def _verdict(self, item, kind: str, who: str, *, count: bool) -> Verdict:
         identifiers = (self._namespace, kind, who)
-        allowed = self._limiter.hit(item, *identifiers)
+        allowed = (self._limiter.hit if count else self._limiter.test)(item, *identifiers)
         stats = self._limiter.get_window_stats(item, *identifiers)
         reset = max(0, math.ceil(stats.reset_time - time.time()))
         return Verdict(allowed, item.amount, max(stats.remaining, 0), reset)

@@ -83,33 +83,30 @@ _BILLED_PRICES = {
     "storage_bytes": {"cents": 10, "unit": GIB}, "emails_sent": {"cents": 1, "unit": 10},
     "webhook_deliveries": {"cents": 1, "unit": 100}, "api_requests": {"cents": 1, "unit": 1000},
 }
+
+
+def _built_in(fee_cents: int, overage: str, rate_limit_per_key: str, limits: tuple[int, ...],
+              prices: dict[str, dict[str, int]] = _BILLED_PRICES) -> dict[str, object]:
+    """A built-in plan as the plans file states one; ``limits`` in the order of ``METRICS``."""
+    return {"monthly_fee_cents": fee_cents, "overage": overage,
+            "rate_limit_per_key": rate_limit_per_key,
+            "limits": dict(zip(METRICS, limits, strict=True)), "prices": prices}
+
+
+# Limits in the order of METRICS: agreements sent, signers invited, AI analyses, LLM tokens,
+# storage bytes, emails sent, webhook deliveries, API requests. Emails, webhooks and requests
+# are never cut off, so billed even on free.
 BUILT_IN = {
     "currency": "USD",
     "plans": {
-        "free": {
-            "monthly_fee_cents": 0, "overage": "blocked", "rate_limit_per_key": "20/second",
-            "limits": {"agreements_sent": 10, "signers_invited": 30, "ai_analyses": 20,
-                       "llm_tokens": 100_000, "storage_bytes": 1 * GIB, "emails_sent": 500,
-                       "webhook_deliveries": 2_000, "api_requests": 20_000},
-            # Never cut off, so billed even on free (emails, webhooks, requests).
-            "prices": _BILLED_PRICES,
-        },
-        "team": {
-            "monthly_fee_cents": 4_900, "overage": "billed", "rate_limit_per_key": "50/second",
-            "limits": {"agreements_sent": 200, "signers_invited": 600, "ai_analyses": 500,
-                       "llm_tokens": 5_000_000, "storage_bytes": 20 * GIB, "emails_sent": 5_000,
-                       "webhook_deliveries": 50_000, "api_requests": 500_000},
-            "prices": _BILLED_PRICES,
-        },
-        "business": {
-            "monthly_fee_cents": 29_900, "overage": "billed", "rate_limit_per_key": "100/second",
-            "limits": {"agreements_sent": 2_000, "signers_invited": 6_000, "ai_analyses": 5_000,
-                       "llm_tokens": 50_000_000, "storage_bytes": 200 * GIB,
-                       "emails_sent": 50_000, "webhook_deliveries": 500_000,
-                       "api_requests": 5_000_000},
-            "prices": {**_BILLED_PRICES, "agreements_sent": {"cents": 80},
-                       "signers_invited": {"cents": 20}},
-        },
+        "free": _built_in(0, "blocked", "20/second",
+                          (10, 30, 20, 100_000, 1 * GIB, 500, 2_000, 20_000)),
+        "team": _built_in(4_900, "billed", "50/second",
+                          (200, 600, 500, 5_000_000, 20 * GIB, 5_000, 50_000, 500_000)),
+        "business": _built_in(29_900, "billed", "100/second",
+                              (2_000, 6_000, 5_000, 50_000_000, 200 * GIB, 50_000, 500_000, 5_000_000),
+                              {**_BILLED_PRICES, "agreements_sent": {"cents": 80},
+                               "signers_invited": {"cents": 20}}),
     },
 }
 

@@ -23,7 +23,7 @@ from pactra_contracts.problems import FieldError
 from pactra_gateway.adapters import security_log
 from pactra_gateway.domain.errors import EmailTaken, Expired, NotFound
 from pactra_gateway.entrypoints.edge import actor, client_ip
-from pactra_gateway.entrypoints.errors import problem
+from pactra_gateway.entrypoints.errors import problem, refusals
 from pactra_gateway.entrypoints.views import gateway, json_body, page_params
 from pactra_gateway.service_layer import owner_account
 from pactra_platform.problems import ProblemError, parse_json_body
@@ -60,7 +60,7 @@ def patch_account() -> dict:
                                            links=links(), actor=actor())
     except EmailTaken as exc:
         raise problem(exc, "Another account uses this email address.",
-                           [FieldError(field="email", message="already in use")]) from exc
+                      [FieldError(field="email", message="already in use")]) from exc
     return out.model_dump(mode="json")
 
 
@@ -72,15 +72,11 @@ def resend_verification() -> tuple[dict, int]:
 
 
 def _confirm(token: str) -> tuple[str, bool]:
-    try:
+    with refusals({NotFound: "This confirmation link is unknown or was already used.",
+                   Expired: "This confirmation link has expired; ask for a new one "
+                            "(POST /v1/account/verify-email).",
+                   EmailTaken: "Another account took this address meanwhile."}):
         return owner_account.confirm_email(token, gateway().uow(), links=links(), actor=link_actor())
-    except NotFound as exc:
-        raise problem(exc, "This confirmation link is unknown or was already used.") from exc
-    except Expired as exc:
-        raise problem(exc, "This confirmation link has expired; ask for a new one "
-                           "(POST /v1/account/verify-email).") from exc
-    except EmailTaken as exc:
-        raise problem(exc, "Another account took this address meanwhile.") from exc
 
 
 @bp.post("/v1/account/confirm-email")
@@ -104,12 +100,9 @@ def recover() -> tuple[dict, int]:
 
 
 def _recover_key(token: str):
-    try:
+    with refusals({NotFound: "This recovery link is unknown or was already used.",
+                   Expired: "This recovery link has expired; ask for a new one."}):
         return owner_account.redeem_recovery(token, gateway().uow(), actor=link_actor())
-    except NotFound as exc:
-        raise problem(exc, "This recovery link is unknown or was already used.") from exc
-    except Expired as exc:
-        raise problem(exc, "This recovery link has expired; ask for a new one.") from exc
 
 
 @bp.post("/v1/account/recover/key")

@@ -10,10 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from pactra_contracts.api import EmailedToken
 from pactra_gateway.adapters.models import WorkspaceDeletion
-from pactra_gateway.domain.errors import Conflict, Expired, NameMismatch, NotFound, Unverified
+from pactra_gateway.domain.errors import Conflict, Expired, NotFound
 from pactra_gateway.entrypoints.account_views import _form, _page, _problem_page, links
 from pactra_gateway.entrypoints.edge import actor
-from pactra_gateway.entrypoints.errors import problem
+from pactra_gateway.entrypoints.errors import refusals
 from pactra_gateway.entrypoints.views import gateway, json_body
 from pactra_gateway.service_layer import deletions
 from pactra_platform.problems import ProblemError, parse_json_body
@@ -34,17 +34,11 @@ def _public_url() -> str:
 def delete_workspace() -> tuple[dict, int]:
     body = parse_json_body(DeleteWorkspace, json_body())
     gw = gateway()
-    try:
+    # NameMismatch and Unverified say what they always say (entrypoints/errors.py).
+    with refusals({Conflict: "This workspace's deletion is already confirmed."}):
         deletion = deletions.request_deletion(
             g.caller.workspace_id, body.confirm, gw.uow(), links=links(), actor=actor(),
             grace_hours=gw.settings.deletion_grace_hours)
-    except NameMismatch as exc:
-        raise problem(exc, "confirm must be the workspace's name, exactly.") from exc
-    except Unverified as exc:
-        raise problem(exc, "The confirmation link goes to the owner's verified "
-                           "address: verify it first (POST /v1/account/verify-email).") from exc
-    except Conflict as exc:
-        raise problem(exc, "This workspace's deletion is already confirmed.") from exc
     out = deletions.status_out(deletion, _public_url())
     return {"deletion_id": out["deletion_id"], "status_url": out["status_url"],
             "status": out["status"]}, 202
@@ -52,10 +46,8 @@ def delete_workspace() -> tuple[dict, int]:
 
 @bp.get("/v1/deletions/<deletion_id>")
 def deletion_status(deletion_id: str) -> tuple[dict, int, dict]:
-    try:
+    with refusals({NotFound: "No such deletion."}):
         deletion = deletions.get(deletion_id, gateway().uow())
-    except NotFound as exc:
-        raise problem(exc, "No such deletion.") from exc
     out = deletions.status_out(deletion, _public_url())
     out.pop("deletion_id")
     return out, 200, {"Cache-Control": "no-store"}
@@ -63,25 +55,17 @@ def deletion_status(deletion_id: str) -> tuple[dict, int, dict]:
 
 def _confirm(token: str) -> WorkspaceDeletion:
     gw = gateway()
-    try:
+    with refusals({NotFound: "This deletion link is unknown.",
+                   Expired: "This deletion link has expired; ask again (DELETE /v1/workspace).",
+                   Conflict: "This deletion was cancelled."}):
         return deletions.confirm(token, gw.uow(), grace_hours=gw.settings.deletion_grace_hours,
                                  request_id=g.request_id)
-    except NotFound as exc:
-        raise problem(exc, "This deletion link is unknown.") from exc
-    except Expired as exc:
-        raise problem(exc, "This deletion link has expired; ask again "
-                           "(DELETE /v1/workspace).") from exc
-    except Conflict as exc:
-        raise problem(exc, "This deletion was cancelled.") from exc
 
 
 def _cancel(token: str) -> WorkspaceDeletion:
-    try:
+    with refusals({NotFound: "This deletion link is unknown.",
+                   Conflict: "The purge has started: it can no longer be cancelled."}):
         return deletions.cancel(token, gateway().uow())
-    except NotFound as exc:
-        raise problem(exc, "This deletion link is unknown.") from exc
-    except Conflict as exc:
-        raise problem(exc, "The purge has started: it can no longer be cancelled.") from exc
 
 
 def _answer(deletion: WorkspaceDeletion) -> dict:

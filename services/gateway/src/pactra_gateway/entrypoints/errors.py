@@ -2,6 +2,9 @@
 documents. A view that wants to say more than the default detail (which link, which field)
 passes it to :func:`problem`; an error no view catches is answered here with its default."""
 
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+
 from flask import Flask, Response
 
 from pactra_contracts.problems import FieldError
@@ -42,6 +45,17 @@ def problem(error: GatewayError, detail: str | None = None,
         if isinstance(error, kind):
             return ProblemError(code, detail or default, errors)
     raise TypeError(f"no problem is named for {type(error).__name__}") from error
+
+
+@contextmanager
+def refusals(details: Mapping[type[GatewayError], str]) -> Iterator[None]:
+    """Domain errors raised inside become problems, with the detail given for their kind (the
+    first that matches), else their default."""
+    try:
+        yield
+    except GatewayError as error:
+        detail = next((text for kind, text in details.items() if isinstance(error, kind)), None)
+        raise problem(error, detail) from error
 
 
 def install(app: Flask) -> None:

@@ -5,7 +5,7 @@ from flask import Blueprint, Response, g, stream_with_context
 from pactra_contracts.api import ExportCreated
 from pactra_gateway.domain.errors import NotFound
 from pactra_gateway.entrypoints.edge import actor, client_ip
-from pactra_gateway.entrypoints.errors import problem
+from pactra_gateway.entrypoints.errors import refusals
 from pactra_gateway.entrypoints.views import gateway, page_params
 from pactra_gateway.service_layer import exports
 from pactra_platform.problems import ProblemError
@@ -41,22 +41,18 @@ def list_exports() -> dict:
 @bp.get("/v1/exports/<export_id>")
 def get_export(export_id: str) -> dict:
     gw = gateway()
-    try:
+    with refusals({NotFound: f"No export {export_id}."}):
         return exports.get(gw.uow(), g.caller.workspace_id, export_id, gw.settings.public_url) \
             .model_dump(mode="json")
-    except NotFound as error:
-        raise problem(error, f"No export {export_id}.") from error
 
 
 @bp.get("/v1/exports/download/<token>")
 def download(token: str) -> Response:
     """Public: the token is the credential (logs show the path redacted, logs.py)."""
     gw = gateway()
-    try:
+    with refusals({NotFound: "This download link is unknown or has expired; read the export "
+                             "again for a new one."}):
         found = exports.download(gw.sessions, gw.settings, token)
-    except NotFound as error:
-        raise problem(error, "This download link is unknown or has expired; read the "
-                                        "export again for a new one.") from error
     response = Response(stream_with_context(found.chunks), mimetype="application/zip",
                         direct_passthrough=True)
     response.headers["Content-Length"] = str(found.size)
