@@ -1,6 +1,8 @@
 """The receipt's assembly and signature, and the verify use case over it: what Pactra holds of
 a presented receipt, and a sealed PDF that is not the one the receipt names left unread."""
 
+from dataclasses import replace
+
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fakes import FakeAgreement, FakeSigner
@@ -9,7 +11,14 @@ from pactra_platform.crypto import b64url
 from pactra_receipts.adapters.keys import thumbprint
 from pactra_receipts.domain import receipt as receipts
 from pactra_receipts.domain.canonical import jcs_sha256
-from pactra_receipts.domain.errors import NotVerifiable
+from pactra_receipts.domain.errors import (
+    EvidenceFailed,
+    EvidenceStillIssuing,
+    NoReceiptYet,
+    NoSignedDocuments,
+    NotVerifiable,
+)
+from pactra_receipts.domain.receipt import EvidenceState
 from pactra_receipts.service_layer.verification import (
     NOT_READ,
     TOMBSTONE_NOTE,
@@ -80,3 +89,34 @@ def test_what_is_not_a_receipt_is_refused() -> None:
     with pytest.raises(NotVerifiable):
         verify_presented(Presented(["not", "a", "receipt"]), Published(JWKS, b""), check_pdf=never_called,
                          kept=lambda receipt_id: (None, None))
+
+
+def state(**changes: object) -> EvidenceState:
+    return replace(EvidenceState("agr_1", None, False, None, None), **changes)
+
+
+@pytest.mark.parametrize(("current", "refused"), [
+    (state(), NoReceiptYet),
+    (state(outcome="completed"), EvidenceStillIssuing),
+    (state(outcome="voided", job_status="issuing"), EvidenceStillIssuing),
+    (state(outcome="completed", job_status="failed", job_reason="seal_failed: x"), EvidenceFailed),
+])
+def test_no_receipt_says_why(current: EvidenceState, refused: type[Exception]) -> None:
+    assert not current.settled or refused is EvidenceFailed
+    with pytest.raises(refused):
+        receipts.issued_receipt(current)
+
+
+def test_an_issued_receipt_is_settled_and_answered() -> None:
+    current = state(outcome="voided", issued=True, receipt={"receipt_id": "rcpt_1"})
+    assert current.settled and receipts.issued_receipt(current) == {"receipt_id": "rcpt_1"}
+
+
+def test_only_a_completed_agreement_has_signed_documents() -> None:
+    with pytest.raises(NoSignedDocuments):
+        receipts.evidence_file(state(outcome="voided", issued=True), "signed_pdf")
+    with pytest.raises(EvidenceStillIssuing):
+        receipts.evidence_file(state(outcome="completed", job_status="issuing"), "signed_pdf")
+    issued = state(outcome="completed", issued=True, signed_pdf="agr_1/signed.pdf",
+                   certificate_pdf="agr_1/certificate.pdf")
+    assert receipts.evidence_file(issued, "certificate_pdf") == "agr_1/certificate.pdf"

@@ -3,10 +3,12 @@ functions over what the trail recorded; the issuer (service_layer/evidence.py) m
 and stores everything."""
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from .canonical import jcs, jcs_sha256
+from .errors import EvidenceFailed, EvidenceStillIssuing, NoReceiptYet, NoSignedDocuments
 from .trail import SignerEvidence, TrackedAgreement
 
 RECEIPT_VERSION = 1
@@ -88,3 +90,46 @@ def retained(receipt: Mapping[str, Any], kept_sha256: str | None,
     if kept_sha256 is not None:
         return "full" if kept_sha256 == digest else None
     return "tombstone" if tombstone_sha256 == digest else None
+
+
+@dataclass(frozen=True)
+class EvidenceState:
+    """Where an agreement's evidence stands, as its readers see it."""
+
+    agreement_id: str
+    outcome: str | None  # None until the agreement ended
+    issued: bool
+    job_status: str | None  # issuing | failed, while it is being made
+    job_reason: str | None
+    receipt: dict[str, Any] | None = None  # once issued, when it was read
+    signed_pdf: str | None = None  # the stored files' names, once issued
+    certificate_pdf: str | None = None
+
+    @property
+    def settled(self) -> bool:
+        """Nothing will change soon: issued, or failed."""
+        return self.issued or self.job_status == "failed"
+
+
+def issued_receipt(state: EvidenceState) -> dict[str, Any]:
+    """The receipt, or why there is none (yet)."""
+    if state.issued and state.receipt is not None:
+        return state.receipt
+    if state.job_status == "failed":
+        raise EvidenceFailed(state.job_reason)
+    if state.outcome is not None or state.job_status is not None:
+        raise EvidenceStillIssuing()
+    raise NoReceiptYet(state.agreement_id)
+
+
+def evidence_file(state: EvidenceState, which: str) -> str:
+    """The stored name of ``signed_pdf`` or ``certificate_pdf``, or why there is none: only a
+    completed agreement has them."""
+    name = state.signed_pdf if which == "signed_pdf" else state.certificate_pdf
+    if not state.issued and state.outcome == "completed":
+        if state.job_status == "failed":
+            raise EvidenceFailed(state.job_reason)
+        raise EvidenceStillIssuing()
+    if name is None:
+        raise NoSignedDocuments(state.agreement_id)
+    return name
