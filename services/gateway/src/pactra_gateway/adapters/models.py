@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from pactra_platform.db import Base
 
-# Plans, their limits and prices: plans.py (PACTRA_PLANS_FILE).
+# Plans, their limits and prices: domain/plans.py (PACTRA_PLANS_FILE).
 
 
 class Workspace(Base):
@@ -80,7 +80,7 @@ class AccountToken(Base):
 
 
 class SecurityEvent(Base):
-    """One entry of a workspace's append-only security log (security_log.py)."""
+    """One entry of a workspace's append-only security log (adapters/security_log.py)."""
 
     __tablename__ = "security_events"
 

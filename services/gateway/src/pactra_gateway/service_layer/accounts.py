@@ -39,7 +39,7 @@ LAST_USED_PRECISION = timedelta(minutes=1)
 class Caller:
     workspace_id: str
     api_key_id: str
-    # The workspace's plan: its keys' rate limit (plans.py). Read with the key, no extra query.
+    # The workspace's plan: its keys' rate limit (domain/plans.py). Read with the key, no extra query.
     plan: str = "free"
     # A test key (api.md, "Test mode"): forwarded as the signed X-Pactra-Livemode header.
     livemode: bool = True

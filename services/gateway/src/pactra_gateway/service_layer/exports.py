@@ -7,7 +7,7 @@ assembles the archive, and serves it through a capability link.
 3. Here, :func:`on_part_ready` counts the parts; the last one wakes the assembler
    (:func:`assemble_due`, a periodic job of every gateway worker: one replica claims an export
    with a lease), which streams the parts into a zip that streams, encrypted, into the bucket
-   (``export_archive``). Then the staged parts are deleted.
+   (``adapters/export_archive``). Then the staged parts are deleted.
 4. ``GET /v1/exports/{id}`` of a ready export mints a download link: 32 random bytes,
    base64url, kept only as SHA-256, valid 24 h; ``GET /v1/exports/download/{token}`` streams
    the archive decrypted, with no API key. After 7 days the export is deleted
