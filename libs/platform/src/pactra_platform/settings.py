@@ -67,7 +67,7 @@ class Settings(BaseSettings):
     max_json_bytes: int = 1024 * 1024
     gateway_host: str = "127.0.0.1"
     # The gateway sits behind nginx (make run, tests) or an ingress: nginx listens on the public
-    # port and the gateway takes the client's address from exactly this many proxies in front.
+    # port (how many proxies stand in front is the gateway's PACTRA_PROXY_HOPS).
     public_port: int = 8080
     edge_max_connections_per_ip: int = 64
     # Each service's HTTP port, from PACTRA_<SERVICE>_PORT; a service not named there listens
