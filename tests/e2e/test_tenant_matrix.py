@@ -1,7 +1,7 @@
 """Tenant isolation, route by route: with workspace B's key, every route that takes an id of
 workspace A's answers 404, exactly as for an id that does not exist.
 
-The routes come from the gateway's own table (``pactra_gateway.entrypoints.openapi.OPERATIONS``, which a
+The routes come from the gateway's own table (``pactra_gateway.entrypoints.routing.OPERATIONS``, which a
 unit test holds to every route the services serve): a new route with an id is called here
 without anyone adding it, and a placeholder or request body this test does not know fails it
 until it is taught."""
@@ -13,7 +13,7 @@ import requests
 from pactra_contracts import api
 from pactra_devtools.testing import auth, signup, wait_until
 from pactra_devtools.webhook_receiver import running_receiver
-from pactra_gateway.entrypoints.openapi import OPERATIONS
+from pactra_gateway.entrypoints.routing import OPERATIONS
 
 from . import flows
 
@@ -36,7 +36,7 @@ OWN_SCOPE = {"period": "2026-01"}
 
 def _routes_with_ids() -> list[tuple[str, str, object]]:
     return [(method.upper(), path, request_model)
-            for method, path, _summary, request_model, _status, _response, public in OPERATIONS
+            for method, path, _summary, request_model, _status, _response, public, *_ in OPERATIONS
             if not public and "{" in path and not _own_scoped(path)]
 
 
@@ -109,7 +109,7 @@ def _matrix(stack, gateway, receiver) -> None:
             answer = requests.get(gateway + _fill(template, ids), headers=auth(alice), timeout=60)
             assert answer.status_code == 200, (template, answer.status_code, answer.text[:300])
     assert flows.get(gateway, alice, agreement["id"])["status"] == "completed"
-    for method, template, _summary, _model, _status, _response, public in OPERATIONS:
+    for method, template, _summary, _model, _status, _response, public, *_ in OPERATIONS:
         if not public and "{" in template and _own_scoped(template) and method == "get":
             answer = requests.get(gateway + _fill(template, OWN_SCOPE), headers=auth(bob), timeout=60)
             assert answer.status_code in (200, 404), (template, answer.status_code)

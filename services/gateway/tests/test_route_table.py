@@ -1,4 +1,4 @@
-"""The gateway's route table (``openapi.OPERATIONS``) is complete and agrees with routing: a
+"""The gateway's route table (``routing.OPERATIONS``) is complete and agrees with routing: a
 route a service adds is missing here until it is in the table, and from then on the tenant
 test (tests/e2e/test_tenant_matrix.py) calls it with another workspace's key."""
 
@@ -8,7 +8,7 @@ import re
 
 from flask import Blueprint, Flask
 
-from pactra_gateway.entrypoints import openapi, routing
+from pactra_gateway.entrypoints import routing
 from pactra_platform.settings import SERVICES
 
 GATEWAY_OWN = {("POST", "/v1/signup"), ("GET", "/v1/workspace"), ("PATCH", "/v1/workspace"),
@@ -39,10 +39,12 @@ def _served() -> set[tuple[str, str, str]]:
     found = set()
     for service in SERVICES:
         package = importlib.import_module(f"pactra_{service}")
-        for module_info in pkgutil.iter_modules(package.__path__):
-            if module_info.ispkg or module_info.name == "bench":
+        # Every module, in the service's rooms (entrypoints/ and the rest) too.
+        for module_info in pkgutil.walk_packages(package.__path__, f"{package.__name__}."):
+            # Workers and the rooms without views are built at import, or have no routes.
+            if module_info.ispkg or not _may_hold_views(module_info.name):
                 continue
-            module = importlib.import_module(f"{package.__name__}.{module_info.name}")
+            module = importlib.import_module(module_info.name)
             for value in vars(module).values():
                 if isinstance(value, Blueprint) and value.import_name == module.__name__:
                     app = Flask(f"probe_{service}")
@@ -55,26 +57,34 @@ def _served() -> set[tuple[str, str, str]]:
     return found
 
 
+def _may_hold_views(module: str) -> bool:
+    rooms = module.split(".")[1:]
+    return not ({"bench", "migrations", "domain", "service_layer", "adapters"} & set(rooms)
+                or rooms[-1] in ("worker", "bootstrap", "config"))
+
+
 def _example(template: str) -> str:
     return re.sub(r"\{[^}]+\}", "x1", template)
 
 
 def test_every_served_route_is_in_the_table():
-    table = {(method, _shape(path)) for method, path, _ in openapi.routes()}
+    table = {(op.method.upper(), _shape(op.path)) for op in routing.OPERATIONS}
     served = _served()
     assert len(served) > 30  # the discovery found the services' blueprints
     missing = sorted((method, path) for method, path, _ in served if (method, path) not in table)
     # The signer page's "/s/{token}/{kind}" is one Flask rule for three table rows.
     missing = [m for m in missing if m != ("GET", "/s/{}/{}")]
-    assert missing == [], f"add these to openapi.OPERATIONS: {missing}"
+    assert missing == [], f"add these to routing.OPERATIONS: {missing}"
 
 
 def test_the_table_agrees_with_routing():
     served = {(method, path): service for method, path, service in _served()}
-    for method, path, public in openapi.routes():
+    for op in routing.OPERATIONS:
+        method, path, public = op.method.upper(), op.path, op.public
         example = _example(path)
         assert routing.is_public(method, example) is public, (method, path)
         shape = (method, _shape(path))
+        assert (op.service == routing.GATEWAY) is (shape in GATEWAY_OWN), (method, path)
         if shape in GATEWAY_OWN:
             continue
         # A table row the gateway forwards goes to the service that serves it.

@@ -344,3 +344,89 @@ class ExportList(BaseModel):
     data: list[ExportOut]
     has_more: bool
     next_cursor: str | None
+
+
+# --- a workspace's deletion (gateway, api.md "Deleting a workspace") -----------------------
+
+
+class DeleteWorkspace(_Request):
+    confirm: str = Field(min_length=1, max_length=200, description="The workspace's name, exactly.")
+
+
+class DeletionRequested(BaseModel):
+    deletion_id: str
+    status_url: str
+    status: str
+
+
+class DeletionOut(BaseModel):
+    """A deletion's state, per service (``GET /v1/deletions/{id}``; the emailed link's confirm
+    and cancel answer it too, naming the id ``deletion_id``)."""
+
+    id: str | None = None
+    deletion_id: str | None = None
+    status: str
+    status_url: str
+    services: dict[str, str]
+    purge_at: UtcTime | None
+    completed_at: UtcTime | None
+
+
+# --- webhooks (notify, api.md "Webhooks") --------------------------------------------------
+
+
+class WebhookOut(BaseModel):
+    id: str
+    url: str
+    description: str | None
+    events: list[str]
+    enabled: bool
+    disabled_reason: str | None
+    created_at: UtcTime
+    updated_at: UtcTime
+
+
+class NewWebhookOut(WebhookOut):
+    secret: str = Field(description="The signing secret. Shown only here and on rotation.")
+
+
+class WebhookList(BaseModel):
+    data: list[WebhookOut]
+    has_more: bool
+    next_cursor: str | None
+
+
+class WebhookSecret(BaseModel):
+    secret: str
+    previous_secret_expires_at: UtcTime
+
+
+class DeliveryAttempt(BaseModel):
+    at: UtcTime
+    status_code: int | None
+    error: str | None
+    duration_ms: int
+    response_body: str | None
+
+
+class Delivery(BaseModel):
+    id: str
+    event_id: str
+    type: str
+    status: str
+    created_at: UtcTime
+    delivered_at: UtcTime | None
+    next_attempt_at: UtcTime | None
+    attempts: list[DeliveryAttempt]
+
+
+class DeliveryList(BaseModel):
+    data: list[Delivery]
+    has_more: bool
+    next_cursor: str | None
+
+
+class DeliveryQueued(BaseModel):
+    id: str
+    event_id: str
+    status: str

@@ -69,6 +69,28 @@ def _problem(code: str, detail: str) -> str:
             f"return {status} '{body}';")
 
 
+# How nginx hands a request to the gateway: the same from every location that does.
+PROXY = """            proxy_pass http://pactra_gateway;
+            # HTTP/1.1 without the client's Connection header: the upstream connection is
+            # kept (see the upstream block for who closes it).
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host $http_host;
+            # Set, not appended: whatever the client claims is dropped; the gateway trusts
+            # exactly one proxy hop (PACTRA_PROXY_HOPS).
+            proxy_set_header X-Forwarded-For $remote_addr;
+            proxy_set_header X-Real-IP $remote_addr;
+            proxy_set_header X-Forwarded-Proto $scheme;
+            proxy_set_header X-Forwarded-Host "";
+            proxy_request_buffering on;
+            proxy_buffering on;
+            proxy_connect_timeout 5s;
+            proxy_send_timeout 30s;
+            # Longer than the gateway's own 120 s wait on a service (Prefer: wait, large PDFs).
+            proxy_read_timeout 130s;
+"""
+
+
 def render(settings: Settings, temp_dir: Path, pid_file: Path, *, listen_host: str = "127.0.0.1",
            run_as: str | None = None) -> str:
     max_body = max(settings.max_upload_bytes, settings.max_json_bytes) + BODY_SLACK
@@ -141,26 +163,13 @@ http {{
         location = /metrics {{ {_problem("not_found", "No route /metrics.")} }}
 
         location / {{
-            proxy_pass http://pactra_gateway;
-            # HTTP/1.1 without the client's Connection header: the upstream connection is
-            # kept (see the upstream block for who closes it).
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_set_header Host $http_host;
-            # Set, not appended: whatever the client claims is dropped; the gateway trusts
-            # exactly one proxy hop (PACTRA_PROXY_HOPS).
-            proxy_set_header X-Forwarded-For $remote_addr;
-            proxy_set_header X-Real-IP $remote_addr;
-            proxy_set_header X-Forwarded-Proto $scheme;
-            proxy_set_header X-Forwarded-Host "";
-            proxy_request_buffering on;
-            proxy_buffering on;
-            proxy_connect_timeout 5s;
-            proxy_send_timeout 30s;
-            # Longer than the gateway's own 120 s wait on a service (Prefer: wait, large PDFs).
-            proxy_read_timeout 130s;
-        }}
+{PROXY}        }}
 
+        # nginx answers TRACE itself, 405 without Allow: the gateway answers it instead, as any
+        # method a path does not have (405 with the path's methods in Allow).
+        error_page 405 = @gateway;
+        location @gateway {{
+{PROXY}        }}
         error_page 413 @too_large;
         error_page 429 @too_many;
         error_page 502 504 @gateway_down;
