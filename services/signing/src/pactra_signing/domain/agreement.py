@@ -213,13 +213,18 @@ class Agreement:
 
     # The sender's actions.
 
-    def send(self, now: datetime) -> list[Signer]:
-        """Sent; the signers to invite now (the caller invites them, token and all)."""
+    def to_send(self, now: datetime) -> list[Signer]:
+        """Whether it can be sent now (else ``Conflict``), and whom sending it would invite;
+        changes nothing, so a check of the caller's (a workspace's cap) can still refuse."""
         if self.status != "draft":
             raise Conflict(f"Only a draft can be sent; this agreement is {self.status}.")
         if self.expires_at <= now:
             raise Conflict("This agreement expired before it was sent.")
-        invitees = self.next_to_invite()
+        return self.next_to_invite()
+
+    def send(self, now: datetime) -> list[Signer]:
+        """Sent; the signers to invite now (the caller invites them, token and all)."""
+        invitees = self.to_send(now)
         self.status = "sent"
         self.sent_at = now
         return invitees

@@ -79,7 +79,8 @@ def send(workspace_id: str, agreement_id: str, ctx: Context, uow: UnitOfWork, *,
     source id it reserved with (``<agreement id>:send``), confirm that reservation."""
     with uow:
         agreement = uow.agreements.get(workspace_id, agreement_id, lock=True, livemode=livemode)
-        invitees = agreement.send(utcnow())
+        now = utcnow()
+        invitees = agreement.to_send(now)
         if agreement.livemode:
             # A test agreement mails only the workspace's verified addresses (notify), so it
             # cannot be used to reach strangers: the new-workspace cap is for live sends.
@@ -93,6 +94,7 @@ def send(workspace_id: str, agreement_id: str, ctx: Context, uow: UnitOfWork, *,
                 workspace_id=workspace_id, metric=metric, quantity=quantity,
                 source_event_id=source_id, occurred_at=utcnow(), livemode=agreement.livemode),
                 producer="signing", workspace_id=workspace_id, correlation_id=ctx.request_id))
+        agreement.send(now)
         uow.publish(ctx.event("agreement.sent", AgreementSent(
             agreement_id=agreement.id, signing_order=agreement.signing_order,
             signer_ids=[s.id for s in invitees]), agreement))
