@@ -8,7 +8,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from pactra_contracts.events import Event
-from pactra_gateway.adapters.models import WorkspaceDeletion
+from pactra_gateway.adapters.models import Export, WorkspaceDeletion
 from pactra_gateway.domain import deletions as rules
 from pactra_gateway.domain import plans
 
@@ -28,6 +28,14 @@ class FakeDeletions:
                 if (row.status == rules.SCHEDULED and row.purge_at is not None and row.purge_at <= now)
                 or (row.status == rules.RUNNING and row.published_at is not None
                     and row.published_at <= retry_before)][:limit]
+
+
+class FakeExports:
+    def __init__(self, *rows: Export) -> None:
+        self.rows = {row.id: row for row in rows}
+
+    def get(self, export_id: str, *, lock: bool = False) -> Export | None:
+        return self.rows.get(export_id)
 
 
 @dataclass
@@ -54,8 +62,10 @@ class FakeUsageLedger:
 
 
 class FakeUnitOfWork:
-    def __init__(self, *deletions: WorkspaceDeletion) -> None:
-        self.deletions = FakeDeletions(*deletions)
+    def __init__(self, *rows: WorkspaceDeletion | Export) -> None:
+        self.deletions = FakeDeletions(*(r for r in rows if isinstance(r, WorkspaceDeletion)))
+        self.exports = FakeExports(*(r for r in rows if isinstance(r, Export)))
+        self.woken: list[str] = []
         self.usage = FakeUsageLedger()
         self.catalogue = plans.load(None)
         self.published: list[Event[Any]] = []
@@ -77,6 +87,9 @@ class FakeUnitOfWork:
             return False
         self.claimed.add((event.id, consumer))
         return True
+
+    def wake(self, channel: str) -> None:
+        self.woken.append(channel)
 
     def commit(self) -> None:
         self.committed = True

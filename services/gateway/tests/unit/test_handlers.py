@@ -1,15 +1,18 @@
 """The gateway's handlers against fakes: usage counted once per source and never for test
 mode; a deletion's saga moved on by each service's report, completed by the last, and
-restarted for stragglers by its clock."""
+restarted for stragglers by its clock; an export's parts counted until the last wakes the
+assembler."""
 
 from datetime import UTC, datetime, timedelta
 
-from pactra_contracts.events import UsageRecorded, WorkspacePurged, make_event
+from pactra_contracts.events import ExportPartReady, UsageRecorded, WorkspacePurged, make_event
 from pactra_contracts.services import SERVICES
-from pactra_gateway.adapters.models import WorkspaceDeletion
+from pactra_gateway.adapters.models import Export, WorkspaceDeletion
 from pactra_gateway.domain import deletions as rules
-from pactra_gateway.service_layer import deletions
+from pactra_gateway.domain import exports as export_rules
+from pactra_gateway.service_layer import deletions, exports
 from pactra_gateway.service_layer.usage import on_usage_recorded
+from pactra_platform.exports import PARTS
 
 from .fakes import FakeUnitOfWork
 
@@ -102,3 +105,42 @@ def test_the_clock_starts_due_purges_and_asks_stragglers_again():
     assert {e.type for e in uow.published} == {"workspace.deletion_requested"}
     assert due.status == rules.RUNNING and waiting.status == rules.SCHEDULED
     assert straggling.published_at is not None and straggling.published_at >= now
+
+
+def part(service: str, workspace_id: str = "ws_1"):
+    return make_event("export.part_ready",
+                      ExportPartReady(export_id="exp_1", service=service, object=f"staging/{service}",
+                                      files=2, bytes=100),
+                      producer=service, workspace_id=workspace_id)
+
+
+def pending_export(**fields: object) -> Export:
+    values: dict[str, object] = {"id": "exp_1", "workspace_id": "ws_1", "status": export_rules.PENDING,
+                                 "parts": {}, "parts_done": 0, "parts_total": len(PARTS),
+                                 "created_at": WHEN, "expires_at": WHEN + export_rules.KEPT}
+    return Export(**{**values, **fields})
+
+
+def test_parts_are_counted_and_the_last_wakes_the_assembler():
+    export = pending_export()
+    uow = FakeUnitOfWork(export)
+    *first, last = PARTS
+    for service in first:
+        exports.on_part_ready(part(service), uow)
+    exports.on_part_ready(part(first[0]), uow)  # redelivered: still one part of that service
+    assert export.status == export_rules.RUNNING and export.parts_done == len(first)
+    assert uow.woken == []
+    exports.on_part_ready(part(last), uow)
+    assert export.parts_done == len(PARTS) and uow.woken == [exports.CHANNEL]
+    assert export.parts[last] == {"object": f"staging/{last}", "files": 2, "bytes": 100}
+
+
+def test_a_part_for_another_workspace_or_a_finished_export_changes_nothing():
+    ready = pending_export(status=export_rules.READY)
+    uow = FakeUnitOfWork(ready)
+    exports.on_part_ready(part(PARTS[0]), uow)
+    assert ready.parts == {} and ready.status == export_rules.READY
+    collecting = pending_export()
+    uow = FakeUnitOfWork(collecting)
+    exports.on_part_ready(part(PARTS[0], workspace_id="ws_other"), uow)
+    assert collecting.parts == {} and collecting.parts_done == 0

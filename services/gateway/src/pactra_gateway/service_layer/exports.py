@@ -35,9 +35,8 @@ from pactra_gateway.adapters.usage_counters import Usage
 from pactra_gateway.domain import exports as rules
 from pactra_gateway.domain.errors import NotFound
 from pactra_gateway.domain.exports import ASSEMBLY_LEASE, KEPT, LINK_VALID, PARTS_DEADLINE
-from pactra_gateway.service_layer.unit_of_work import SqlAlchemyGatewayUnitOfWork
+from pactra_gateway.service_layer.unit_of_work import GatewayUnitOfWork, SqlAlchemyGatewayUnitOfWork
 from pactra_platform.crypto import b64url
-from pactra_platform.db_wakeups import notify_on_commit
 from pactra_platform.exports import (
     PARTS,
     File,
@@ -162,11 +161,11 @@ def download(sessions: sessionmaker[Session], settings: Settings, token: str) ->
 # --- the worker ------------------------------------------------------------------------------
 
 
-def on_part_ready(event: Event[ExportPartReady], uow: SqlAlchemyGatewayUnitOfWork) -> None:
+def on_part_ready(event: Event[ExportPartReady], uow: GatewayUnitOfWork) -> None:
     """Record a service's part; the last one wakes the assembler. A part for an export that is
     gone or finished (a late redelivery) changes nothing."""
     data = event.payload()
-    export = uow.session.scalar(select(Export).where(Export.id == data.export_id).with_for_update())
+    export = uow.exports.get(data.export_id, lock=True)
     if export is None or not rules.accepts_part(export.status, export.workspace_id, event.workspace_id,
                                                 data.service, PARTS):
         log.warning("export part dropped", extra={"export_id": data.export_id, "service": data.service})
@@ -176,7 +175,7 @@ def on_part_ready(event: Event[ExportPartReady], uow: SqlAlchemyGatewayUnitOfWor
     export.parts_done = len(export.parts)
     export.status = rules.RUNNING
     if rules.complete(export.parts_done, export.parts_total):
-        notify_on_commit(uow.session, CHANNEL)
+        uow.wake(CHANNEL)
 
 
 def own_files(usage: Usage, workspace_id: str, uow: SqlAlchemyGatewayUnitOfWork,

@@ -11,9 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from pactra_contracts.events import Event
-from pactra_gateway.adapters.models import WorkspaceDeletion
+from pactra_gateway.adapters.models import Export, WorkspaceDeletion
 from pactra_gateway.adapters.usage_counters import Usage
 from pactra_gateway.domain.plans import Catalogue
+from pactra_platform.db_wakeups import notify_on_commit
 from pactra_platform.unit_of_work import SqlAlchemyUnitOfWork
 
 
@@ -28,6 +29,10 @@ class Deletions(Protocol):
         ...
 
 
+class Exports(Protocol):
+    def get(self, export_id: str, *, lock: bool = False) -> Export | None: ...
+
+
 class UsageLedger(Protocol):
     """The usage counters, in this unit of work's transaction."""
 
@@ -38,6 +43,9 @@ class UsageLedger(Protocol):
 class GatewayUnitOfWork(Protocol):
     @property
     def deletions(self) -> Deletions: ...
+
+    @property
+    def exports(self) -> Exports: ...
 
     @property
     def usage(self) -> UsageLedger: ...
@@ -53,6 +61,10 @@ class GatewayUnitOfWork(Protocol):
     def publish(self, event: Event[Any]) -> None: ...
 
     def claim(self, event: Event[Any], consumer: str) -> bool: ...
+
+    def wake(self, channel: str) -> None:
+        """Wake whoever listens on ``channel`` once this unit of work commits."""
+        ...
 
     def commit(self) -> None: ...
 
@@ -74,6 +86,14 @@ class SqlDeletions:
             .limit(limit).with_for_update(skip_locked=True)).all()
 
 
+class SqlExports:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, export_id: str, *, lock: bool = False) -> Export | None:
+        return self.session.get(Export, export_id, with_for_update=lock)
+
+
 class SqlUsageLedger:
     def __init__(self, usage: Usage, session: Session) -> None:
         self._usage, self._session = usage, session
@@ -86,6 +106,7 @@ class SqlUsageLedger:
 
 class SqlAlchemyGatewayUnitOfWork(SqlAlchemyUnitOfWork):
     deletions: SqlDeletions
+    exports: SqlExports
     usage: SqlUsageLedger
 
     def __init__(self, sessions: sessionmaker[Session], usage: Usage) -> None:
@@ -95,4 +116,8 @@ class SqlAlchemyGatewayUnitOfWork(SqlAlchemyUnitOfWork):
 
     def _start(self) -> None:
         self.deletions = SqlDeletions(self.session)
+        self.exports = SqlExports(self.session)
         self.usage = SqlUsageLedger(self._usage, self.session)
+
+    def wake(self, channel: str) -> None:
+        notify_on_commit(self.session, channel)
