@@ -298,7 +298,7 @@ def test_three_workers_deliver_each_event_to_each_endpoint_once(stack, gateway):
 
 
 def test_schedule_default_is_the_documented_one():
-    from pactra_notify.settings import NotifySettings
+    from pactra_notify.config import NotifySettings
 
     delays = NotifySettings(webhooks_retry_schedule=NotifySettings.model_fields[
         "webhooks_retry_schedule"].default).webhook_retry_delays()

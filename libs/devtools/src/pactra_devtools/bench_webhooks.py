@@ -35,16 +35,18 @@ def completion_latencies_ms(receiver: Receiver) -> list[float]:
 
 def _queue(stack: Stack, endpoint_ids: list[str], count: int) -> None:
     """``count`` due deliveries per endpoint, written as the event handler writes them."""
-    from pactra_notify.models import WebhookEndpoint
-    from pactra_notify.webhooks import add_deliveries, body_json
+    from pactra_notify.adapters.orm import WebhookEndpoint
+    from pactra_notify.adapters.repository import SqlDeliveryRepository, endpoint_of
+    from pactra_notify.domain.webhooks import body_json
 
     sessions = sessionmaker(bind=engine_for(stack.settings.database_url_of("notify")))
     with sessions() as session:
-        endpoints = list(session.scalars(select(WebhookEndpoint).where(
-            WebhookEndpoint.id.in_(endpoint_ids))))
+        endpoints = [endpoint_of(row) for row in session.scalars(select(WebhookEndpoint).where(
+            WebhookEndpoint.id.in_(endpoint_ids)))]
+        deliveries = SqlDeliveryRepository(session)
         for _ in range(count):
-            add_deliveries(session, endpoints, new_id("evt"), "ping",
-                           body_json("ping", utcnow(), {"status": "ok"}))
+            deliveries.add(endpoints, new_id("evt"), "ping",
+                           body_json("ping", utcnow(), {"status": "ok"}), utcnow())
         session.commit()
 
 

@@ -15,11 +15,12 @@ import hashlib
 import logging
 import os
 import secrets
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from alembic.operations import Operations
-from sqlalchemy import Column, DateTime, LargeBinary, String, delete, func, select, text
+from sqlalchemy import Column, DateTime, LargeBinary, String, delete, func, select, text, update
 from sqlalchemy import column as sql_column
 from sqlalchemy import table as sql_table
 from sqlalchemy.dialects.postgresql import insert
@@ -195,6 +196,40 @@ class ColumnCipher:
             return None
         return self.seal(workspace_id, self._legacy.open(bytes(sealed), associated), associated)
 
+
+def rewrap_column(sessions: Any, cipher: ColumnCipher, column: Any, *, key: Any, workspace_id: Any,
+                  associated: Callable[[Any], bytes] = lambda key: str(key).encode(),
+                  join: tuple[Any, Any] | None = None, batch: int = 500) -> int:
+    """``pactra-dev rewrap`` of one encrypted column: each value of ``column`` (a mapped
+    attribute) still sealed under the master key is sealed again under the key of its row's
+    ``workspace_id`` (a column of the row, or of the table ``join`` = (table, on) brings in),
+    bound to ``associated(key)``. Rows are read in ``key`` order, ``batch`` at a time, each
+    batch in a transaction of its own; the write is a compare-and-set, so a value the running
+    service changed meanwhile wins. A value of a workspace being deleted is left to its purge.
+    Idempotent: a value already under a workspace key stays as it is. Returns how many moved."""
+    table = column.class_
+    changed = 0
+    after = None
+    while True:
+        query = select(key, workspace_id, column).where(column.is_not(None))
+        if join is not None:
+            query = query.join(*join)
+        if after is not None:
+            query = query.where(key > after)
+        with sessions() as session:
+            rows = session.execute(query.order_by(key).limit(batch)).all()
+            for row_key, workspace, sealed in rows:
+                try:
+                    resealed = cipher.rewrap(workspace, sealed, associated(row_key))
+                except KeyShredded:
+                    continue
+                if resealed is not None:
+                    changed += session.execute(update(table).where(key == row_key, column == sealed)
+                                               .values({column: resealed})).rowcount
+            session.commit()
+        if len(rows) < batch:
+            return changed
+        after = rows[-1][0]
 
 def _split_column(sealed: bytes) -> tuple[str, bytes] | None:
     if not sealed.startswith(COLUMN_MAGIC) or len(sealed) < len(COLUMN_MAGIC) + 1:
