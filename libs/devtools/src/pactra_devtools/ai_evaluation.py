@@ -3,9 +3,10 @@
 
 Per clause type and micro-averaged over the 20 types: precision (predictions matching some
 labelled span of their type), recall (spans matched by some prediction) and F1, by the word
-rule in :mod:`pactra_ai.offline.matching`. Summary coverage: per contract, whether its labelled
-Governing Law answer, and two of its Parties spans (or its only one), have all their words in
-the summary. ``--pdf`` feeds the contracts' PDFs through the documents service's extraction.
+rule in :mod:`pactra_ai.adapters.engines.offline.matching`. Summary coverage: per contract,
+whether its labelled Governing Law answer, and two of its Parties spans (or its only one), have
+all their words in the summary. ``--pdf`` feeds the contracts' PDFs through the documents
+service's extraction.
 """
 
 import argparse
@@ -15,10 +16,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pactra_ai import cuad
-from pactra_ai.clause_types import CLAUSE_TYPES
-from pactra_ai.engines import Engine, analyze_text, offline_engine
-from pactra_ai.offline.matching import matches, words
+from pactra_ai.adapters.engines import offline_engine
+from pactra_ai.adapters.engines.offline.matching import matches, words
+from pactra_ai.domain.clause_types import CLAUSE_TYPES
+from pactra_ai.domain.results import Engine, analyze_text
+
+from . import cuad
 
 
 @dataclass
@@ -62,7 +65,7 @@ class Report:
 def pdf_text(pdf_path: Path) -> tuple[str, str]:
     """The PDF's text as the documents service extracts it, and which extractor was used."""
     try:
-        from pactra_documents.pdf_probe import inspect
+        from pactra_documents.adapters.pdf_probe import inspect
     except ImportError:
         from pypdf import PdfReader
 
@@ -73,7 +76,7 @@ def pdf_text(pdf_path: Path) -> tuple[str, str]:
         verdict = inspect(pdf_path, out)
         if verdict.verdict != "ok":
             raise RuntimeError(f"{pdf_path.name}: {verdict.verdict} {verdict.detail}")
-        return out.read_text(encoding="utf-8"), "pactra_documents.pdf_probe.inspect"
+        return out.read_text(encoding="utf-8"), "pactra_documents.adapters.pdf_probe.inspect"
 
 
 def _contained(span: str, summary_words: frozenset[str]) -> bool:
@@ -130,6 +133,18 @@ def render(report: Report, title: str) -> str:
     return "\n".join(lines)
 
 
+def llm_engine_from_environment() -> Engine:
+    """The LLM engine as the service would configure it (``PACTRA_AI_*``), with the month's
+    whole token budget."""
+    from pactra_ai.adapters.engines.llm.engine import LlmEngine
+    from pactra_ai.config import AiSettings
+
+    settings = AiSettings()
+    if settings.llm is None:
+        raise SystemExit("PACTRA_AI_BASE_URL is not set: no LLM provider configured")
+    return LlmEngine(settings.llm, settings.ai_monthly_tokens)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--engine", default="offline", choices=["offline", "llm"])
@@ -137,12 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pdf", action="store_true", help="also run the PDF route")
     parser.add_argument("--data", type=Path, default=cuad.DEFAULT_ROOT)
     args = parser.parse_args(argv)
-    if args.engine == "offline":
-        engine = offline_engine()
-    else:
-        from .llm.engine import engine_from_environment
-
-        engine = engine_from_environment()
+    engine = offline_engine() if args.engine == "offline" else llm_engine_from_environment()
     for split in args.split or ["dev", "test"]:
         began = time.monotonic()
         report, _ = evaluate(engine, split, root=args.data)

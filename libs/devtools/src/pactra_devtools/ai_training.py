@@ -6,8 +6,8 @@ rule (probability threshold, most predictions per contract, and whether a contra
 is kept when it falls a little short of the threshold) is chosen on out-of-fold scores from
 cross-validation over dev contracts, by the evaluation's own contract-level counting, to
 maximise micro-F1. The result ships in the ai service's package
-(``pactra_ai/offline/clause_model.npz``), so analysis never needs the data, scikit-learn or the
-network.
+(``pactra_ai/adapters/engines/offline/clause_model.npz``), so analysis never needs the data,
+scikit-learn or the network.
 """
 
 import argparse
@@ -19,12 +19,13 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from sklearn.linear_model import LogisticRegression
 
-from pactra_ai import cuad
-from pactra_ai.clause_types import SENTENCE_TYPES
-from pactra_ai.offline.clause_model import MODEL_PATH, DecisionRule, chosen_units
-from pactra_ai.offline.features import unit_features
-from pactra_ai.offline.matching import matches, words
-from pactra_ai.offline.segment import units
+from pactra_ai.adapters.engines.offline.clause_model import MODEL_PATH, DecisionRule, chosen_units
+from pactra_ai.adapters.engines.offline.features import unit_features
+from pactra_ai.adapters.engines.offline.matching import matches, words
+from pactra_ai.adapters.engines.offline.segment import units
+from pactra_ai.domain.clause_types import SENTENCE_TYPES
+
+from . import cuad
 
 FOLDS = 5
 MIN_COUNT = 2

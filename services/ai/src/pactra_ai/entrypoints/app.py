@@ -2,18 +2,19 @@
 
 from flask import Flask
 
-from pactra_platform.settings import Settings, get_settings
 from pactra_platform.web import create_internal_app
 
-from .. import views
-from ..service import SERVICE, build
+from ..bootstrap import bootstrap
+from ..config import SERVICE, AiSettings
+from . import errors, views
 
 USES_STORAGE = False
 
 
-def create_app(settings: Settings | None = None) -> Flask:
-    settings = settings or get_settings()
-    app = create_internal_app(SERVICE, settings, uses_storage=USES_STORAGE)
-    app.extensions["pactra_ai"] = build(settings)
+def create_app(config: AiSettings | None = None) -> Flask:
+    ai = bootstrap(config)
+    app = create_internal_app(SERVICE, ai.config, uses_storage=USES_STORAGE)
+    app.extensions["pactra_ai"] = ai
+    errors.register(app)
     app.register_blueprint(views.bp)
     return app

@@ -1,4 +1,4 @@
-from pactra_ai import models  # noqa: F401 - registers the tables on the metadata
+from pactra_ai.adapters import orm  # noqa: F401 - registers the tables on the metadata
 from pactra_platform.db import Base
 from pactra_platform.migrations import run_env
 

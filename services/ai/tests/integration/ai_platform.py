@@ -9,7 +9,7 @@ import requests
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
-from pactra_ai import cuad
+from pactra_devtools import cuad
 from pactra_devtools.stack import Stack
 
 PROCESSES = ("gateway", "gateway-worker", "documents", "documents-worker", "ai", "ai-worker")

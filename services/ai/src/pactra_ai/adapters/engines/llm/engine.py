@@ -14,9 +14,10 @@ from collections.abc import Callable
 import openai
 from pydantic import ValidationError
 
-from ..analysis_types import AnalysisResult, Clause, Withdrawn, make_clause
-from ..clause_types import CLAUSE_TYPES
-from ..config import AiSettings, get_ai_settings
+from ....config import LlmSettings
+from ....domain.clause_types import CLAUSE_TYPES
+from ....domain.errors import Withdrawn
+from ....domain.results import AnalysisResult, Clause, make_clause
 from ..offline.summary import MAX_SUMMARY, jurisdiction
 from .masking import Masked, mask
 from .schema import ChunkAnswer, SummaryParts, json_schema
@@ -91,7 +92,7 @@ def _locate(chunk: str, quote: str) -> tuple[int, int] | None:
 class LlmEngine:
     name = ENGINE
 
-    def __init__(self, settings: AiSettings, budget_tokens: int,
+    def __init__(self, settings: LlmSettings, budget_tokens: int,
                  client: openai.OpenAI | None = None, *,
                  guard: Callable[[], str | None] | None = None) -> None:
         """``guard``, asked right before each request to the provider, answers why text may
@@ -189,11 +190,3 @@ class LlmEngine:
             lines.append("Watch: " + "; ".join(union("risks")[:5]) + ".")
         summary = " ".join(line.strip() for line in lines)
         return summary if len(summary) <= MAX_SUMMARY else summary[:MAX_SUMMARY - 1] + "…"
-
-
-
-def engine_from_environment() -> LlmEngine:
-    settings = get_ai_settings()
-    if not settings.llm_configured:
-        raise SystemExit("PACTRA_AI_BASE_URL is not set: no LLM provider configured")
-    return LlmEngine(settings, settings.monthly_tokens)

@@ -4,10 +4,10 @@ import pytest
 from fake_openai import FakeOpenAI
 from pydantic import ValidationError
 
-from pactra_ai.analysis_types import Withdrawn
-from pactra_ai.config import MAX_CHUNK_CHARS, AiSettings
-from pactra_ai.engines import analyze_text
-from pactra_ai.llm.engine import LlmEngine, LlmFailed, QuotaExceeded
+from pactra_ai.adapters.engines.llm.engine import LlmEngine, LlmFailed, QuotaExceeded
+from pactra_ai.config import MAX_CHUNK_CHARS, LlmSettings
+from pactra_ai.domain.errors import Withdrawn
+from pactra_ai.domain.results import analyze_text
 
 CONTRACT = (
     "MASTER SERVICES AGREEMENT\n\nThis Agreement is made on March 3, 2021 between Acme Corp. "
@@ -18,10 +18,10 @@ CONTRACT = (
 )
 
 
-def settings(server: FakeOpenAI, **changes) -> AiSettings:
+def settings(server: FakeOpenAI, **changes) -> LlmSettings:
     values = {"base_url": server.base_url, "api_key": "test", "model": "test/model",
               "timeout_seconds": 5.0, "max_retries": 3, "chunk_chars": 24_000} | changes
-    return AiSettings(**values)
+    return LlmSettings(**values)
 
 
 def answer(*clauses: tuple[str, str], parties=("Acme Corp.", "Beta LLC")) -> dict:
@@ -173,4 +173,4 @@ def test_guard_is_asked_before_the_clients_own_retries(fake_llm: FakeOpenAI) -> 
 
 def test_text_per_request_is_capped_whatever_the_configuration() -> None:
     with pytest.raises(ValidationError):
-        AiSettings(base_url="http://127.0.0.1:9", chunk_chars=MAX_CHUNK_CHARS + 1)
+        LlmSettings(base_url="http://127.0.0.1:9", chunk_chars=MAX_CHUNK_CHARS + 1)

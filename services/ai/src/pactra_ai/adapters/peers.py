@@ -1,7 +1,7 @@
 """The documents service and the gateway as the ai service sees them: their internal HTTP
 APIs, never their databases."""
 
-from dataclasses import dataclass
+from functools import cached_property
 from urllib.parse import quote
 
 import requests
@@ -9,14 +9,28 @@ import requests
 from pactra_platform.internal_client import ServiceClient
 from pactra_platform.settings import Settings
 
+from ..config import SERVICE
+from ..domain.analysis import NOTHING_ALLOWED, AiChoices
+from ..domain.errors import DocumentGone, SettingsUnavailable
 
-class DocumentGone(Exception):
-    pass
 
+class _Peer:
+    """A peer's signed client, made at the first call: signing needs the service's key, and
+    the worker's module is imported without one (``make docs``)."""
 
-class DocumentsClient:
+    target: str
+    timeout: float
+
     def __init__(self, settings: Settings) -> None:
-        self.client = ServiceClient(settings, "ai", "documents", timeout=30.0)
+        self.settings = settings
+
+    @cached_property
+    def client(self) -> ServiceClient:
+        return ServiceClient(self.settings, SERVICE, self.target, timeout=self.timeout)
+
+
+class DocumentsClient(_Peer):
+    target, timeout = "documents", 30.0
 
     def metadata(self, workspace_id: str, document_id: str) -> dict | None:
         response = self.client.request("GET", f"/v1/documents/{document_id}",
@@ -35,31 +49,13 @@ class DocumentsClient:
         return response.content.decode("utf-8")
 
 
-class SettingsUnavailable(Exception):
-    """The gateway did not say what the workspace allows: nothing starts until it does."""
-
-
-@dataclass(frozen=True)
-class AiChoices:
-    """A workspace's AI settings as the gateway holds them at this moment."""
-
-    ai_enabled: bool
-    ai_engine: str
-    ai_auto_analyze: bool
-
-
-# What a workspace the gateway no longer knows may do: nothing.
-NOTHING_ALLOWED = AiChoices(ai_enabled=False, ai_engine="offline", ai_auto_analyze=False)
-
-
-class GatewayClient:
+class GatewayClient(_Peer):
     """The gateway owns the workspace settings. Asked at every point where an analysis would
     start (a request, an upload with auto-analysis, the runner, each call to the provider),
     so a setting holds from the moment ``PATCH /v1/workspace`` answered; the
     ``workspace.updated`` event arrives later."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.client = ServiceClient(settings, "ai", "gateway", timeout=5.0)
+    target, timeout = "gateway", 5.0
 
     def ai_choices(self, workspace_id: str) -> AiChoices:
         path = f"/internal/workspaces/{quote(workspace_id, safe='')}/ai-settings"

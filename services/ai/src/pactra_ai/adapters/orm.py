@@ -1,16 +1,19 @@
-"""The ai service's tables."""
+"""The ai service's tables. The analysis job is the domain's own class, mapped onto its table
+here (the domain knows nothing of it); the settings mirror, the result cache and the token
+counts are rows only the repositories read."""
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pactra_platform.db import Base
 
+from ..domain.analysis import Analysis
+
 
 class WorkspaceAiSettings(Base):
-    """A workspace's AI choices as ``workspace.*`` events last told them: whether analysis may
-    run at all, with which engine, and whether every upload is analysed. A mirror only:
+    """A workspace's AI choices as ``workspace.*`` events last told them. A mirror only:
     whether an analysis may start is asked of the gateway at that moment (peers.GatewayClient),
     since the event arrives after ``PATCH /v1/workspace`` answered."""
 
@@ -22,26 +25,26 @@ class WorkspaceAiSettings(Base):
     ai_auto_analyze: Mapped[bool] = mapped_column(default=False)
 
 
-class Analysis(Base):
-    """One document's analysis in one workspace: pending until a worker claims and runs it."""
-
-    __tablename__ = "analyses"
-    __table_args__ = (UniqueConstraint("workspace_id", "document_id"),)
-
-    id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    workspace_id: Mapped[str] = mapped_column(String(40), index=True)
-    document_id: Mapped[str] = mapped_column(String(40))
-    sha256: Mapped[str | None] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(20), index=True)  # pending|running|ready|failed
-    engine: Mapped[str] = mapped_column(String(20))
-    model: Mapped[str] = mapped_column(String(120))
-    summary: Mapped[str | None] = mapped_column(Text)
-    clauses: Mapped[list | None] = mapped_column(JSON)
-    error: Mapped[str | None] = mapped_column(String(200))
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+# One document's analysis in one workspace: pending until a worker claims and runs it.
+analyses = Table(
+    "analyses", Base.metadata,
+    Column("id", String(40), primary_key=True),
+    Column("workspace_id", String(40), index=True, nullable=False),
+    Column("document_id", String(40), nullable=False),
+    Column("sha256", String(64)),
+    Column("status", String(20), index=True, nullable=False),  # pending|running|ready|failed
+    Column("engine", String(20), nullable=False),
+    Column("model", String(120), nullable=False),
+    Column("summary", Text),
+    Column("clauses", JSON),
+    Column("error", String(200)),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("claimed_at", DateTime(timezone=True)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("workspace_id", "document_id"),
+)
+Base.registry.map_imperatively(Analysis, analyses)
 
 
 class CachedAnalysis(Base):

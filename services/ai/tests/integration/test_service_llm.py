@@ -8,12 +8,13 @@ from collections.abc import Iterator
 
 import pytest
 import requests
-from ai_platform import ai_rows, contract_pdf, running_platform, upload
 from fake_openai import FakeOpenAI
 
-from pactra_ai import cuad
+from pactra_devtools import cuad
 from pactra_devtools.stack import Stack
 from pactra_devtools.testing import auth, signup, wait_until
+
+from .ai_platform import ai_rows, contract_pdf, running_platform, upload
 
 TOKENS_PER_ANSWER = 700
 MONTHLY_TOKENS = 1000  # one answer fits; after two the cap is spent

@@ -1,6 +1,6 @@
 """The offline engine: everything runs in this process from files shipped in the package."""
 
-from ..analysis_types import AnalysisResult, Clause, make_clause
+from ....domain.results import AnalysisResult, Clause, make_clause
 from . import entities, summary
 from .clause_model import chosen_units, shared_model
 from .phrases import phrase_units

@@ -2,7 +2,7 @@
 
 import re
 
-from ..analysis_types import Clause
+from ....domain.results import Clause
 
 MAX_SUMMARY = 1200
 _MONEY = re.compile(r"(?:US\$|\$|USD\s?|EUR\s?|€|£)\s?\d[\d,]*(?:\.\d+)?(?:\s?(?:million|billion))?")

@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from pactra_ai.llm import masking
+from pactra_ai.adapters.engines.llm import masking
 
 OLD_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 

@@ -4,10 +4,11 @@ from collections.abc import Iterator
 
 import pytest
 import requests
-from ai_platform import ai_rows, contract_pdf, running_platform, upload, upload_handled
 
 from pactra_devtools.stack import Stack
 from pactra_devtools.testing import auth, signup, wait_until
+
+from .ai_platform import ai_rows, contract_pdf, running_platform, upload, upload_handled
 
 
 @pytest.fixture(scope="module")

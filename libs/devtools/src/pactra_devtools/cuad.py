@@ -1,21 +1,21 @@
 """Reading the CUAD sample in ``shared/data/cuad`` (only evaluation, training and tests do)."""
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .clause_types import CLAUSE_TYPES
+from pactra_ai.domain.clause_types import CLAUSE_TYPES
+
+from .testing import shared_data
 
 
 def _default_root() -> Path:
-    """``../shared/data/cuad`` beside the project (``PACTRA_SHARED_DIR`` overrides; a clone
-    elsewhere falls back to ``/work/shared``, where this workplace keeps it)."""
-    for shared in (os.environ.get("PACTRA_SHARED_DIR", ""),
-                   str(Path(__file__).resolve().parents[4] / ".." / "shared"), "/work/shared"):
-        if shared and (Path(shared) / "data" / "cuad").is_dir():
-            return Path(shared) / "data" / "cuad"
-    return Path("/work/shared/data/cuad")
+    """``cuad`` in the shared test data (:func:`pactra_devtools.testing.shared_data`); on a
+    machine without it, where it would be, so that importing this module never fails."""
+    try:
+        return shared_data("cuad")
+    except FileNotFoundError:
+        return Path("/work/shared/data/cuad")
 
 
 DEFAULT_ROOT = _default_root()

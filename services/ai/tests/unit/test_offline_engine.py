@@ -4,8 +4,9 @@ import resource
 import subprocess
 import sys
 
-from pactra_ai import cuad
-from pactra_ai.engines import analyze_text, offline_engine
+from pactra_ai.adapters.engines import offline_engine
+from pactra_ai.domain.results import analyze_text
+from pactra_devtools import cuad
 from pactra_devtools.ai_evaluation import Report, score_contract
 
 
@@ -33,8 +34,9 @@ def test_summary_names_parties_and_governing_law() -> None:
 
 CHILD = """
 import resource, sys, time
-from pactra_ai import cuad
-from pactra_ai.engines import analyze_text, offline_engine
+from pactra_ai.adapters.engines import offline_engine
+from pactra_ai.domain.results import analyze_text
+from pactra_devtools import cuad
 texts = [c.text() for c in cuad.load("test")]
 pages, size = [], 0
 while len(pages) < 100:

@@ -4,7 +4,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..clause_types import CLAUSE_TYPES
+from ....domain.clause_types import CLAUSE_TYPES
 
 ClauseType = Literal[CLAUSE_TYPES]  # type: ignore[valid-type]
 
