@@ -21,8 +21,8 @@ EXPIRY_INTERVAL_SECONDS = 1.0
 RETENTION_INTERVAL_SECONDS = 24 * 3600.0
 
 
-def create_worker(signing: Signing) -> FastStream:
-    subscriptions = (
+def subscriptions(signing: Signing) -> tuple[Subscription, ...]:
+    return (
         Subscription("on_workspace_created", ("workspace.created",), handlers.on_workspace_created),
         Subscription("on_workspace_updated", ("workspace.updated",), handlers.on_workspace_updated),
         # The owner's corrected name and confirmed email: the sender of later agreements.
@@ -40,6 +40,8 @@ def create_worker(signing: Signing) -> FastStream:
                      purging.on_deletion_requested),
     )
 
+
+def create_worker(signing: Signing) -> FastStream:
     def expire_due_agreements() -> None:
         while agreements.expire_due(signing.context(None, SYSTEM), signing.uow()) > 0:
             pass
@@ -47,11 +49,14 @@ def create_worker(signing: Signing) -> FastStream:
     def purge_retained_agreements() -> None:
         retention.run(signing.context(None, SYSTEM), signing.uow)
 
-    return build_worker(signing.settings, SERVICE, subscriptions, signing.uow, signing.sessions,
+    return build_worker(signing.settings, SERVICE, subscriptions(signing), signing.uow, signing.sessions,
                         uses_storage=USES_STORAGE, periodic=(
                             Periodic("expire-agreements", EXPIRY_INTERVAL_SECONDS, expire_due_agreements),
                             Periodic("purge-retained-agreements", RETENTION_INTERVAL_SECONDS,
                                      purge_retained_agreements)))
 
 
-app = create_worker(bootstrap())
+signing_service = bootstrap()
+# `pactra-migrate signing` declares these queues and /readyz checks them: both read this name.
+SUBSCRIPTIONS = subscriptions(signing_service)
+app = create_worker(signing_service)
