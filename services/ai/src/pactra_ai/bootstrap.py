@@ -1,6 +1,7 @@
 """The ai service's one composition root: builds the service from its configuration. The only
 module that reads settings, and the only one that knows every adapter."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
@@ -18,17 +19,16 @@ from .service_layer.dependencies import AiService
 from .service_layer.unit_of_work import SqlAlchemyUnitOfWork
 
 
-@dataclass
+@dataclass(frozen=True)
 class Ai:
-    """The service as its entrypoints run it: its configuration, its sessions (the worker's
-    relay and jobs use them too) and the use cases' dependencies."""
+    """The service as its entrypoints run it: its configuration, its sessions and units of
+    work (the worker's consumers, relay and jobs use them too), and the use cases'
+    dependencies."""
 
     config: AiSettings
     sessions: sessionmaker
+    uow: Callable[[], SqlAlchemyUnitOfWork]
     service: AiService
-
-    def uow(self) -> SqlAlchemyUnitOfWork:
-        return SqlAlchemyUnitOfWork(self.sessions)
 
 
 def bootstrap(config: AiSettings | None = None) -> Ai:
@@ -36,10 +36,11 @@ def bootstrap(config: AiSettings | None = None) -> Ai:
     config = config or AiSettings()
     sessions = session_factory(config, SERVICE)
     llm = config.llm
+    uow = partial(SqlAlchemyUnitOfWork, sessions)
     service = AiService(
-        uow=partial(SqlAlchemyUnitOfWork, sessions), settings_peer=GatewayClient(config),
+        uow=uow, settings_peer=GatewayClient(config),
         documents=DocumentsClient(config), engines=ConfiguredEngines(llm),
         models=EngineModels(offline=OFFLINE_MODEL, llm=llm.model if llm else None),
         monthly_tokens=config.ai_monthly_tokens, stale_seconds=config.ai_stale_seconds,
         quotas=PlanQuotas(config) if config.quotas else None)
-    return Ai(config, sessions, service)
+    return Ai(config, sessions, uow, service)

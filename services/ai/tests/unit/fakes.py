@@ -3,13 +3,14 @@ them with no database, broker, gateway or provider."""
 
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import Any, Self
+from typing import Any
 
 from pactra_ai.domain.analysis import OFFLINE, AiChoices, Analysis, CachedResult, EngineModels
 from pactra_ai.domain.errors import AnalysisExists, DocumentGone, QuotaRefused, SettingsUnavailable, Withdrawn
 from pactra_ai.domain.results import AnalysisResult, Clause
 from pactra_ai.service_layer.dependencies import AiService
 from pactra_contracts.events import Event
+from pactra_devtools import fakes
 
 LLM_MODEL = "test/llm"
 OFFLINE_MODEL = "test-offline"
@@ -82,46 +83,33 @@ class FakeChoicesMirror:
         self.choices[workspace_id] = choices
 
 
-class FakeUnitOfWork:
+class FakeUnitOfWork(fakes.FakeUnitOfWork):
     """One store shared by every unit of work a test makes (as one database is); what a unit
-    of work publishes counts once it commits."""
+    of work publishes, and its wake-up of the runner, count once it commits."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.analyses = FakeAnalyses()
         self.cache = FakeResultCache()
         self.tokens = FakeTokenCounts()
         self.choices = FakeChoicesMirror()
-        self.published: list[Event[Any]] = []
         self.wakeups = 0
-        self.commits = 0
-        self._pending: list[Event[Any]] = []
         self._wake = False
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.rollback()
-
-    def publish(self, event: Event[Any]) -> None:
-        self._pending.append(event)
-
-    def claim(self, event: Event[Any], consumer: str) -> bool:
-        return True
+        self.purged: dict[str, int] | None = None
 
     def wake_runner(self) -> None:
         self._wake = True
 
     def commit(self) -> None:
-        self.commits += 1
-        self.published += self._pending
+        super().commit()
         self.wakeups += self._wake
-        self.rollback()
+        self._wake = False
 
     def rollback(self) -> None:
         # The rows are shared objects (no snapshot to go back to): tests that roll back check
         # only what was published.
-        self._pending, self._wake = [], False
+        super().rollback()
+        self._wake = False
 
     def erase_workspace(self, workspace_id: str) -> dict[str, int]:
         gone = list(self.analyses.of_workspace(workspace_id))

@@ -91,6 +91,18 @@ def test_a_request_records_a_pending_analysis_counted_under_the_request(ai) -> N
     assert len(uow.published) == 1
 
 
+def test_the_api_shows_it_as_the_wire_has_it(ai) -> None:
+    service, _ = ai
+    pending = analyses.request(service, WS, DOC, "req_1")
+    assert pending is not None
+    pending.status = "running"  # the runner's, not the reader's: still pending to the API
+    assert list(analyses.analysis_out(pending).model_dump(mode="json").items()) == [
+        ("id", pending.id), ("document_id", DOC), ("status", PENDING), ("summary", None),
+        ("clauses", []), ("engine", OFFLINE), ("model", OFFLINE_MODEL), ("advisory", True)]
+    pending.status, pending.error = FAILED, "document_gone"
+    assert list(analyses.analysis_out(pending).model_dump(mode="json"))[-2:] == ["advisory", "error"]
+
+
 def test_the_runner_finishes_it_and_the_workspace_cache_answers_the_same_bytes(ai) -> None:
     service, uow = ai
     analyses.request(service, WS, DOC, "req_1")
@@ -98,7 +110,7 @@ def test_the_runner_finishes_it_and_the_workspace_cache_answers_the_same_bytes(a
     done = analyses.get(service, WS, DOC)
     assert (done.status, done.summary, done.attempts) == (READY, "Parties: Acme.", 1)
     assert uow.events("analysis.completed") == [{"document_id": DOC, "status": READY, "engine": OFFLINE}]
-    body = analyses.analysis_out(done)
+    body = analyses.analysis_out(done).model_dump(mode="json")
     assert body["clauses"] == [{"type": "Parties", "text": "Acme", "page": 1, "start": 0, "end": 4,
                                 "confidence": 0.9}] and body["advisory"] is True and "error" not in body
     # Another document with the same bytes, in the same workspace: ready at once, not run.
@@ -137,7 +149,7 @@ def test_engine_errors_are_retried_a_bounded_number_of_times(ai) -> None:
     failed = analyses.get(service, WS, DOC)
     assert (failed.status, failed.attempts) == (FAILED, MAX_ATTEMPTS)
     assert failed.error == "engine_error: TimeoutError"
-    assert analyses.analysis_out(failed)["error"] == "engine_error: TimeoutError"
+    assert analyses.analysis_out(failed).model_dump(mode="json")["error"] == "engine_error: TimeoutError"
     assert uow.events("analysis.completed") == [{"document_id": DOC, "status": FAILED, "engine": OFFLINE}]
 
 

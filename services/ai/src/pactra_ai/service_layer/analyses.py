@@ -18,6 +18,8 @@ from typing import Any
 
 from pactra_contracts.events import AnalysisCompleted, Event, UsageRecorded, make_event
 from pactra_contracts.ids import new_id
+from pactra_contracts.resources import Analysis as AnalysisOut
+from pactra_contracts.resources import Clause as ClauseOut
 from pactra_contracts.times import utcnow
 
 from ..config import SERVICE
@@ -39,15 +41,13 @@ from .unit_of_work import AbstractUnitOfWork
 log = logging.getLogger(__name__)
 
 
-def analysis_out(analysis: Analysis) -> dict[str, Any]:
+def analysis_out(analysis: Analysis) -> AnalysisOut:
     """The analysis as the API shows it (and a workspace export holds it)."""
-    body: dict[str, Any] = {
-        "id": analysis.id, "document_id": analysis.document_id, "status": analysis.public_status,
-        "summary": analysis.summary, "clauses": analysis.clauses or [], "engine": analysis.engine,
-        "model": analysis.model, "advisory": True}
-    if analysis.status == FAILED:
-        body["error"] = analysis.error
-    return body
+    failed = {"error": analysis.error} if analysis.status == FAILED else {}
+    return AnalysisOut(
+        id=analysis.id, document_id=analysis.document_id, status=analysis.public_status,
+        summary=analysis.summary, clauses=[ClauseOut(**clause) for clause in analysis.clauses or []],
+        engine=analysis.engine, model=analysis.model, advisory=True, **failed)
 
 
 def refusal(service: AiService, workspace_id: str, engine: str) -> str | None:

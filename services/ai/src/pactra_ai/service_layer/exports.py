@@ -15,7 +15,8 @@ from .unit_of_work import AbstractUnitOfWork
 
 def files(uow: AbstractUnitOfWork, workspace_id: str) -> Iterator[File]:
     for analysis in uow.analyses.of_workspace(workspace_id):
-        yield f"documents/{analysis.document_id}/analysis.json", [json_bytes(analysis_out(analysis))]
+        body = analysis_out(analysis).model_dump(mode="json")
+        yield f"documents/{analysis.document_id}/analysis.json", [json_bytes(body)]
 
 
 def on_export_requested(event: Event[Any], uow: AbstractUnitOfWork, settings: Settings) -> None:

@@ -2,12 +2,13 @@
 (``publish``) and the inbox (``claim``). Handlers are typed against :class:`AbstractUnitOfWork`;
 the worker and the API run them on :class:`SqlAlchemyUnitOfWork`, unit tests on a fake."""
 
-from typing import Any, Protocol, Self
+from typing import Any, Protocol
 
 from pactra_contracts.events import Event
 from pactra_platform import erasure
 from pactra_platform.db_wakeups import notify_on_commit
 from pactra_platform.unit_of_work import SqlAlchemyUnitOfWork as PlatformUnitOfWork
+from pactra_platform.unit_of_work import UnitOfWork
 
 from ..adapters.repository import (
     AnalysisRepository,
@@ -25,26 +26,14 @@ from ..config import SERVICE
 PENDING_CHANNEL = "pactra_analysis_pending"
 
 
-class AbstractUnitOfWork(Protocol):
+class AbstractUnitOfWork(UnitOfWork, Protocol):
     analyses: AnalysisRepository
     cache: ResultCache
     tokens: TokenCounts
     choices: ChoicesMirror
 
-    def __enter__(self) -> Self: ...
-
-    def __exit__(self, *exc_info: object) -> None: ...
-
-    def publish(self, event: Event[Any]) -> None: ...
-
-    def claim(self, event: Event[Any], consumer: str) -> bool: ...
-
     def wake_runner(self) -> None:
         """Have the analysis runner look for pending analyses once this commits."""
-
-    def commit(self) -> None: ...
-
-    def rollback(self) -> None: ...
 
     def erase_workspace(self, workspace_id: str) -> dict[str, int]:
         """Delete everything the service holds of a deleted workspace; what, counted."""
@@ -54,11 +43,6 @@ class AbstractUnitOfWork(Protocol):
 
 
 class SqlAlchemyUnitOfWork(PlatformUnitOfWork):
-    analyses: AnalysisRepository
-    cache: ResultCache
-    tokens: TokenCounts
-    choices: ChoicesMirror
-
     def _start(self) -> None:
         self.analyses = SqlAlchemyAnalyses(self.session)
         self.cache = SqlAlchemyResultCache(self.session)
