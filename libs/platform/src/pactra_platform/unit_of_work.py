@@ -1,12 +1,30 @@
 """The unit of work: one transaction for a state change, its outbox rows and its inbox record."""
 
-from typing import Self
+from typing import Any, Protocol, Self
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from pactra_contracts.events import Event
 
 from .messaging import add_to_outbox, claim_inbox
+
+
+class UnitOfWork(Protocol):
+    """What every service's abstract unit of work offers besides its repositories (a service's
+    ``service_layer/unit_of_work.py`` extends it with them); handlers are typed against that,
+    so that unit tests can pass a fake (``pactra_devtools.fakes.FakeUnitOfWork``)."""
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(self, *exc_info: object) -> None: ...
+
+    def publish(self, event: Event[Any]) -> None: ...
+
+    def claim(self, event: Event[Any], consumer: str) -> bool: ...
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...
 
 
 class SqlAlchemyUnitOfWork:

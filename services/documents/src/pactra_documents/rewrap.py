@@ -2,15 +2,15 @@
 key before per-workspace keys get their header re-sealed under their workspace's key (every
 object of documents is named under its workspace id). Idempotent (``objects.rewrap``)."""
 
-from pactra_platform.db import session_factory
-from pactra_platform.objects import EncryptedObjectStore, ObjectShredded
+from pactra_platform.objects import ObjectShredded
 from pactra_platform.settings import Settings
 
-SERVICE = "documents"
+from .bootstrap import bootstrap
+from .config import DocumentsSettings
 
 
 def rewrap(settings: Settings) -> dict[str, int]:
-    store = EncryptedObjectStore(settings, SERVICE, session_factory(settings, SERVICE))
+    store = bootstrap(DocumentsSettings.model_validate(settings.model_dump())).store
     changed = shredded = 0
     for name in list(store.names()):
         try:

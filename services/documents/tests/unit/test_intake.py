@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pactra_documents.intake import (
+from pactra_documents.entrypoints.intake import (
     MalformedUpload,
     TooLarge,
     clean_filename,

@@ -9,16 +9,18 @@ The worst a file can do is fail its own process; the request thread just sees a 
 
 The parent side is :func:`inspect` and :func:`render_page`; the child side is
 :func:`sandboxed_inspect` and :func:`sandboxed_render`. ``python -m
-pactra_documents.pdf_probe inspect FILE.pdf TEXT.txt`` runs the child side by hand (no sandbox).
+pactra_documents.adapters.pdf_probe inspect FILE.pdf TEXT.txt`` runs the child side by hand (no sandbox).
 """
 
 import io
 import json
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 from pactra_platform import sandbox
+
+from ..domain.errors import RenderFailed
+from ..domain.model import VERDICTS, Inspection
 
 CPU_SECONDS = 20
 WALL_SECONDS = 40
@@ -38,29 +40,11 @@ LIMITS = sandbox.Limits(cpu_seconds=CPU_SECONDS, wall_seconds=WALL_SECONDS,
 MAX_IMAGE_PIXELS = 2 * RENDER_WIDTH * RENDER_MAX_HEIGHT
 
 
-@dataclass(frozen=True)
-class Inspection:
-    verdict: str  # "ok", "invalid_pdf" or "encrypted_pdf"
-    pages: int = 0
-    detail: str = ""
-    # Each page's (width, height) in PDF points as displayed (after /Rotate), the box the
-    # page image shows: signing places fields within it.
-    page_sizes: tuple[tuple[float, float], ...] = ()
-
-
-class RenderFailed(Exception):
-    pass
-
-
-class RenderTimeout(RenderFailed):
-    pass
-
-
 def inspect(pdf_path: Path, text_path: Path) -> Inspection:
     """Validate the PDF, count its pages and write its text (pages joined by ``\\f``)."""
     try:
         with open(pdf_path, "rb") as pdf:
-            done = sandbox.run("pactra_documents.pdf_probe:sandboxed_inspect", {}, pdf, LIMITS)
+            done = sandbox.run("pactra_documents.adapters.pdf_probe:sandboxed_inspect", {}, pdf, LIMITS)
     except sandbox.SandboxTimeout:
         return Inspection("invalid_pdf", detail="The PDF took too long to read.")
     except sandbox.SandboxError:
@@ -70,7 +54,7 @@ def inspect(pdf_path: Path, text_path: Path) -> Inspection:
         sizes = tuple((float(w), float(h)) for w, h in result.get("page_sizes", ()))
         inspection = Inspection(result["verdict"], int(result.get("pages", 0)),
                                 str(result.get("detail", "")), sizes)
-        if inspection.verdict not in ("ok", "invalid_pdf", "encrypted_pdf"):
+        if inspection.verdict not in VERDICTS:
             raise ValueError(inspection.verdict)
         if inspection.verdict == "ok":
             text_path.write_bytes(done.payload)
@@ -81,20 +65,21 @@ def inspect(pdf_path: Path, text_path: Path) -> Inspection:
 
 
 def render_page(pdf_path: Path, page: int, png_path: Path) -> bool:
-    """Render page ``page`` (1-based) as PNG; False when the document has no such page."""
+    """Render page ``page`` (1-based) as PNG; False when the document has no such page;
+    ``RenderFailed`` (``retry`` on a timeout) when it cannot be rendered."""
     try:
         with open(pdf_path, "rb") as pdf:
-            done = sandbox.run("pactra_documents.pdf_probe:sandboxed_render", {"page": page}, pdf,
-                               LIMITS)
+            done = sandbox.run("pactra_documents.adapters.pdf_probe:sandboxed_render",
+                               {"page": page}, pdf, LIMITS)
     except sandbox.SandboxTimeout as error:
-        raise RenderTimeout("rendering timed out") from error
+        raise RenderFailed("rendering timed out", retry=True, page=page) from error
     except sandbox.SandboxError as error:
-        raise RenderFailed(f"the renderer failed: {error}") from error
+        raise RenderFailed(f"the renderer failed: {error}", retry=False, page=page) from error
     if done.meta.get("out_of_range") is True:
         return False
     if done.returncode != 0 or done.meta.get("rendered") is not True \
             or not done.payload.startswith(b"\x89PNG"):
-        raise RenderFailed(f"renderer exited with {done.returncode}")
+        raise RenderFailed(f"renderer exited with {done.returncode}", retry=False, page=page)
     png_path.write_bytes(done.payload)
     return True
 

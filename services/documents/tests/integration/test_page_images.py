@@ -1,18 +1,13 @@
-"""Page images: rendered once, kept encrypted, bounded in concurrency, and a page that cannot
-be rendered is a problem document (never a 500); the renderer starts in a sandbox."""
+"""Page images: rendered once, kept encrypted, and a page that cannot be rendered is a problem
+document (never a 500); the renderer starts in a sandbox. (Bounded in concurrency:
+tests/unit/test_page_images.py.)"""
 
 import re
-import threading
-from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from minio import Minio
 
 from pactra_devtools.testing import wait_until
-from pactra_documents import documents as documents_module
-from pactra_documents.documents import Documents, RenderBusy, page_name
-from pactra_documents.models import Document
 from pactra_platform.objects import MAGIC2, EncryptedObjectStore, ObjectMissing
 from pactra_platform.storage import bucket_name, object_store
 
@@ -79,78 +74,3 @@ def test_the_service_says_at_start_up_what_protects_its_sandbox(docs: Docs) -> N
     assert len(lines) == 1, lines
     for protection in ("empty_env=on", "no_fds=on", "rlimits=on", "seccomp=", "netns="):
         assert protection in lines[0]
-
-
-# --- in process: the render slots --------------------------------------------------------
-
-
-class MemoryStore:
-    """Objects in a dict: the render-slot logic needs no bucket."""
-
-    def __init__(self) -> None:
-        self.objects: dict[str, bytes] = {}
-
-    def put(self, name: str, chunks, *, workspace_id: str | None = None) -> int:
-        self.objects[name] = b"".join(chunks)
-        return len(self.objects[name])
-
-    def get(self, name: str):
-        if name not in self.objects:
-            raise ObjectMissing(name)
-        return iter([self.objects[name]])
-
-
-class OneDocument(Documents):
-    def __init__(self, document: Document) -> None:
-        super().__init__(sessions=None, store=MemoryStore())  # type: ignore[arg-type]
-        self.document = document
-
-    def get(self, workspace_id: str, document_id: str, livemode: bool | None = None) -> Document:
-        return self.document
-
-
-@pytest.fixture
-def one_document() -> OneDocument:
-    document = Document(id="doc_x", workspace_id="ws_x", filename="x.pdf", size=1, sha256="0",
-                        pages=4, created_at=datetime.now(UTC))
-    service = OneDocument(document)
-    service.store.put(documents_module.content_name(document), [Path(FOUR_PAGES).read_bytes()])
-    return service
-
-
-def test_renders_beyond_the_slots_are_refused_not_queued(one_document: OneDocument) -> None:
-    # A request waits this long for a slot, then is refused (the service waits 10 s).
-    one_document.render_slot_wait = 0.2
-    slots = one_document._render_slots
-    for _ in range(documents_module.RENDERS_AT_ONCE):
-        assert slots.acquire(blocking=False)
-    try:
-        with pytest.raises(RenderBusy):
-            one_document.page_png("ws_x", "doc_x", 1)
-    finally:
-        for _ in range(documents_module.RENDERS_AT_ONCE):
-            slots.release()
-    png = one_document.page_png("ws_x", "doc_x", 1)
-    assert png.startswith(b"\x89PNG")
-    assert one_document.store.objects[page_name(one_document.document, 1)] == png
-
-
-def test_concurrent_requests_for_one_page_render_it_once(one_document: OneDocument,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[int] = []
-    real = one_document._render
-
-    def counted(document: Document, page: int) -> bytes:
-        calls.append(page)
-        return real(document, page)
-
-    monkeypatch.setattr(one_document, "_render", counted)
-    results: list[bytes] = []
-    threads = [threading.Thread(target=lambda: results.append(
-        one_document.page_png("ws_x", "doc_x", 2))) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert calls == [2]
-    assert len(results) == 4 and len(set(results)) == 1

@@ -4,11 +4,13 @@ import hashlib
 import io
 import re
 import unicodedata
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 from werkzeug.formparser import MultiPartParser
+
+from ..domain.errors import MalformedUpload
+from ..domain.model import Received
 
 CHUNK = 64 * 1024
 DEFAULT_FILENAME = "document.pdf"
@@ -19,19 +21,7 @@ MAX_FORM_PARTS = 20
 
 
 class TooLarge(Exception):
-    pass
-
-
-class MalformedUpload(Exception):
-    pass
-
-
-@dataclass(frozen=True)
-class Received:
-    path: Path
-    size: int
-    sha256: str
-    filename: str | None
+    """The body went past the request's budget while streaming (the view drains the rest)."""
 
 
 class _Budget:

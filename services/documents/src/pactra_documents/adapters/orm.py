@@ -1,4 +1,5 @@
-"""The documents service's tables: documents and which agreements use them."""
+"""The documents service's tables: documents and which agreements use them. Rows, not the
+domain's entities: ``adapters/repository.py`` turns one into the other."""
 
 from datetime import datetime
 
@@ -9,8 +10,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from pactra_platform.db import Base
 
 
-class Document(Base):
-    """An uploaded PDF's metadata; its bytes and extracted text live encrypted in the bucket."""
+class DocumentRow(Base):
+    """An uploaded PDF's metadata (``domain.model.Document``); its bytes and extracted text
+    live encrypted in the bucket."""
 
     __tablename__ = "documents"
 
@@ -30,12 +32,8 @@ class Document(Base):
     __table_args__ = (Index("ix_documents_workspace_created", "workspace_id", "created_at"),)
 
 
-class AgreementUse(Base):
-    """One agreement's hold on a document, learnt from ``agreement.*`` events.
-
-    Keyed by agreement so the events may arrive in any order: an end that overtakes the
-    creation leaves a row with ``ended`` set, which the creation then fills in.
-    """
+class AgreementUseRow(Base):
+    """One agreement's hold on a document (``domain.model.AgreementUse``)."""
 
     __tablename__ = "agreement_uses"
 
@@ -43,7 +41,7 @@ class AgreementUse(Base):
     workspace_id: Mapped[str | None] = mapped_column(String(40))
     document_id: Mapped[str | None] = mapped_column(String(40))
     # Released: the agreement's evidence is settled (receipt.issued, or a receipt.failed not
-    # retried by itself), so the document may be deleted (handlers.py).
+    # retried by itself), so the document may be deleted.
     ended: Mapped[bool] = mapped_column(default=False)
 
     __table_args__ = (Index("ix_agreement_uses_document", "document_id"),)
