@@ -13,7 +13,6 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import MISSING, BaseModel, ConfigDict, Field
 
-from .events import Actor
 from .times import UtcTime
 
 T = TypeVar("T")
@@ -208,20 +207,31 @@ class SignerOutcome(_Resource):
 
 
 # --- evidence (receipts.md) -----------------------------------------------------------------
+# Receipts and audit entries are kept in PostgreSQL ``jsonb`` and served from it, so their
+# members come in the order jsonb keeps them: shorter names first, then bytewise. What is signed
+# and hashed is their JCS form (sorted), which no order changes.
+
+
+class AuditActor(_Resource):
+    # A signer's copy (``GET /s/{token}/audit``) shows others' ``ip``/``user_agent`` as "masked".
+    id: str
+    ip: str | None
+    kind: Literal["signer", "api_key", "system", "user"]
+    user_agent: str | None
 
 
 class AuditEntry(_Resource):
     """Entry ``seq`` of an agreement's trail; ``hash = sha256(JCS(entry without hash))``."""
 
-    seq: int
-    type: str
     at: EvidenceTime
-    # A signer's copy (``GET /s/{token}/audit``) shows others' ``ip``/``user_agent`` as "masked".
-    actor: Actor
+    seq: int
     # The event's facts that matter as evidence: ids, names, emails, reasons, hashes, times.
     data: dict[str, Any]
-    prev: Sha256
     hash: Sha256
+    # The previous entry's hash; 64 zeros for entry 0.
+    prev: Sha256
+    type: str
+    actor: AuditActor
 
 
 class AuditTrail(_Resource):
@@ -232,28 +242,29 @@ class AuditTrail(_Resource):
 
 
 class ReceiptDocument(_Resource):
-    sha256: Sha256
     pages: int
+    # The original upload's SHA-256.
+    sha256: Sha256
     # The SHA-256 of signed.pdf: completed agreements only.
     sealed_sha256: Sha256 | None
 
 
 class ReceiptSigner(_Resource):
-    signer_id: str
+    ip: str | None
     name: str
     email: str
     status: SignerStatus
-    consent_at: EvidenceTime | None
     signed_at: EvidenceTime | None
-    ip: str | None
+    signer_id: str
+    consent_at: EvidenceTime | None
     user_agent: str | None
 
 
 class ReceiptAudit(_Resource):
     """The trail's first ``entries`` entries are covered; ``head`` is the last one's hash."""
 
-    entries: int
     head: Sha256
+    entries: int
 
 
 class ReceiptTimestamp(_Resource):
@@ -273,22 +284,22 @@ class ReceiptSignature(_Resource):
 
 
 class Receipt(_Resource):
-    receipt_version: Literal[1]
-    receipt_id: str
-    agreement_id: str
-    workspace_id: str
+    audit: ReceiptAudit
     title: str
+    outcome: Outcome
+    signers: list[ReceiptSigner]
+    document: ReceiptDocument
     # Receipts issued before test mode lack the member, which then means true (receipts.md):
     # such a receipt is dumped without it, as it was signed.
     livemode: bool | MISSING = MISSING
-    outcome: Outcome
     issued_at: EvidenceTime
-    document: ReceiptDocument
-    signers: list[ReceiptSigner]
-    audit: ReceiptAudit
+    signature: ReceiptSignature
     # Null when no trusted timestamp was obtained: stated, never hidden.
     timestamp: ReceiptTimestamp | None
-    signature: ReceiptSignature
+    receipt_id: str
+    agreement_id: str
+    workspace_id: str
+    receipt_version: Literal[1]
 
 
 class PresentedReceipt(BaseModel):

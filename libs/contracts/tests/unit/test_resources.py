@@ -26,6 +26,19 @@ from pactra_contracts.resources import (
 )
 
 H = "ab" * 32  # a SHA-256
+
+
+def served_from_jsonb(value: Any) -> Any:
+    """``value`` as PostgreSQL's jsonb gives it back, which is how the receipts service serves
+    receipts and audit entries: every object's members by length, then bytewise."""
+    if isinstance(value, dict):
+        return {name: served_from_jsonb(value[name])
+                for name in sorted(value, key=lambda name: (len(name.encode()), name.encode()))}
+    if isinstance(value, list):
+        return [served_from_jsonb(item) for item in value]
+    return value
+
+
 T = "2026-11-28T12:00:00.123Z"
 
 DOCUMENT = {"id": "doc_1", "filename": "nda.pdf", "size": 1234, "sha256": H, "pages": 2,
@@ -48,16 +61,16 @@ AGREEMENT = {
                 "y": 600.0, "width": 10.0, "height": 10.0, "required": False, "value": True}],
 }
 ACTOR = {"kind": "api_key", "id": "key_1", "ip": "203.0.113.9", "user_agent": "curl/8"}
-AUDIT = {"agreement_id": "agr_1", "entries": [
+AUDIT = {"agreement_id": "agr_1", "entries": served_from_jsonb([
     {"seq": 0, "type": "agreement.created", "at": T, "actor": ACTOR,
      "data": {"agreement_id": "agr_1", "signers": [{"signer_id": "sgr_1", "order": 1}]},
      "prev": "0" * 64, "hash": H},
     {"seq": 1, "type": "signer.viewed", "at": T,
      "actor": {"kind": "signer", "id": "sgr_1", "ip": "masked", "user_agent": None},
      "data": {"agreement_id": "agr_1", "signer_id": "sgr_1"}, "prev": H, "hash": "cd" * 32},
-]}
+])}
 # receipts.md, "Receipt", with values.
-RECEIPT = {
+RECEIPT = served_from_jsonb({
     "receipt_version": 1, "receipt_id": "rcpt_1", "agreement_id": "agr_1", "workspace_id": "ws_1",
     "title": "NDA", "livemode": True, "outcome": "completed", "issued_at": T,
     "document": {"sha256": H, "pages": 3, "sealed_sha256": "cd" * 32},
@@ -70,11 +83,11 @@ RECEIPT = {
     "audit": {"entries": 12, "head": H},
     "timestamp": {"tsa": "http://tsa.example/", "time": T},
     "signature": {"alg": "EdDSA", "crv": "Ed25519", "kid": "rk_1", "value": "c2lnbmF0dXJl"},
-}
+})
 # A receipt issued before test mode: no livemode member, no timestamp, nothing sealed.
 OLD_RECEIPT = {name: value for name, value in RECEIPT.items() if name != "livemode"} | {
     "outcome": "voided", "timestamp": None,
-    "document": {"sha256": H, "pages": 3, "sealed_sha256": None}}
+    "document": {"pages": 3, "sha256": H, "sealed_sha256": None}}
 TOMBSTONE = {"receipt_id": "rcpt_1", "agreement_id": "agr_1", "issued_at": T,
              "receipt_sha256": H, "audit_head": H}
 KEYS = {"keys": [{"kty": "OKP", "crv": "Ed25519", "x": "eA", "kid": "rk_1", "alg": "EdDSA",
