@@ -7,8 +7,11 @@ from flask import Blueprint, Response, current_app, g, request
 from pactra_contracts.api import ApiKeyCreate, ApiKeyList, SignupRequest, WorkspacePatch
 from pactra_contracts.problems import FieldError
 from pactra_gateway.bootstrap import Gateway
+from pactra_gateway.domain import quotas
+from pactra_gateway.domain.errors import EmailTaken, NotFound
 from pactra_gateway.entrypoints import quota_gate, routing
 from pactra_gateway.entrypoints.edge import actor, client_ip, spool_body
+from pactra_gateway.entrypoints.errors import refusals
 from pactra_gateway.service_layer import accounts
 from pactra_platform import internal_auth
 from pactra_platform.problems import ProblemError, parse_json_body
@@ -50,12 +53,10 @@ def signup() -> tuple[dict, int]:
                            "domain; retry after the window resets.", headers=verdict.headers())
     # Imported here: account_views imports this module (its helpers).
     from pactra_gateway.entrypoints.account_views import links
-    try:
+    with refusals({EmailTaken: "An account with this email already exists."}):
         out = accounts.signup(cmd, gw.uow(), max_upload_bytes=gw.settings.max_upload_bytes,
                               request_id=g.request_id, actor=actor(), links=links(),
                               plan=gw.settings.default_plan)
-    except accounts.EmailTaken as exc:
-        raise ProblemError("conflict", "An account with this email already exists.") from exc
     return out.model_dump(mode="json"), 201
 
 
@@ -102,7 +103,7 @@ def list_api_keys() -> dict:
         keys, has_more = accounts.list_api_keys(g.caller.workspace_id, gateway().uow(),
                                                 limit=limit, starting_after=starting_after,
                                                 test_only=not g.caller.livemode)
-    except accounts.NotFound as exc:
+    except NotFound as exc:
         raise ProblemError("validation_error", "starting_after is not a key of this workspace.") from exc
     page = ApiKeyList(data=keys, has_more=has_more, next_cursor=keys[-1].id if has_more else None)
     return page.model_dump(mode="json")
@@ -110,11 +111,9 @@ def list_api_keys() -> dict:
 
 @bp.delete("/v1/api-keys/<key_id>")
 def revoke_api_key(key_id: str) -> tuple[str, int]:
-    try:
+    with refusals({NotFound: f"No API key {key_id}."}):
         accounts.revoke_api_key(g.caller.workspace_id, key_id, gateway().uow(), actor=actor(),
                                 test_only=not g.caller.livemode)
-    except accounts.NotFound as exc:
-        raise ProblemError("not_found", f"No API key {key_id}.") from exc
     return "", 204
 
 
@@ -140,9 +139,9 @@ def forward(_rest: str) -> Response:
     if g.get("body") is None and request.content_length:
         spool_body(gateway())
     # Quotas are decided here, before the service does any work (402), and given back if it
-    # did not do it (quota_gate.py).
+    # did not do it (entrypoints/quota_gate.py, domain/quotas.py).
     reservation = quota_gate.before_forward(gateway(), caller, g.request_id)
-    buffer = g.get("claim") is not None or quota_gate.wants_answer(request.method, request.path)
+    buffer = g.get("claim") is not None or quotas.wants_answer(request.method, request.path)
     if g.get("body") is None:
         response = gateway().forwarder.forward(service, identity, None, buffer_response=buffer)
     else:
