@@ -12,9 +12,9 @@ from pactra_devtools.rewrap import rewrap_all
 from pactra_devtools.stack import Stack
 from pactra_devtools.testing import auth, signup, wait_until
 from pactra_devtools.webhook_receiver import running_receiver
-from pactra_gateway.idempotency import PURPOSE as IDEMPOTENCY_PURPOSE
-from pactra_gateway.idempotency import IdempotencyStore, body_cipher
-from pactra_notify.webhooks import SECRET_PURPOSE, open_secret
+from pactra_gateway.adapters.idempotency import PURPOSE as IDEMPOTENCY_PURPOSE
+from pactra_gateway.adapters.idempotency import IdempotencyStore, body_cipher
+from pactra_notify.adapters.webhook_secrets import SECRET_PURPOSE, open_secret
 from pactra_platform.crypto import SecretBox
 from pactra_platform.db import session_factory
 from pactra_platform.erasure import COLUMN_MAGIC, KeyShredded
