@@ -1,5 +1,6 @@
-"""In-memory stand-ins for notify's unit of work and the outside world: the handlers and use
-cases run on them with no database, broker, mail server or peer."""
+"""In-memory stand-ins for notify's unit of work (built on the shared
+``pactra_devtools.fakes.FakeUnitOfWork``) and the outside world: the handlers and use cases run
+on them with no database, broker, mail server or peer."""
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -7,7 +8,7 @@ from datetime import datetime, timedelta
 from itertools import count
 from typing import Any
 
-from pactra_contracts.events import Event
+from pactra_devtools.fakes import FakeUnitOfWork as BaseFakeUnitOfWork
 from pactra_notify.domain.email_outcomes import SentEmail
 from pactra_notify.domain.emails import Email, SignedPdf
 from pactra_notify.domain.recipients import Party
@@ -188,18 +189,17 @@ class FakeDeliveries:
         self.rows[delivery.id].delivery = replace(delivery)
 
 
-class FakeUnitOfWork:
+class FakeUnitOfWork(BaseFakeUnitOfWork):
+    """Notify's repositories in memory; events leave (``published``) when it commits, as the
+    consumer commits after a handler (``pending`` until then)."""
+
     def __init__(self) -> None:
-        self.parties = FakeParties()
-        self.signer_links = FakeSignerLinks()
-        self.owners = FakeOwners()
-        self.ledger = FakeLedger()
-        self.sent_emails = self.ledger
+        super().__init__()
+        self.parties, self.signer_links, self.owners = FakeParties(), FakeSignerLinks(), FakeOwners()
+        # The ledger and the emails a provider's report finds are one table, so one store.
+        self.ledger = self.sent_emails = FakeLedger()
         self.provider_events = FakeProviderEvents()
-        self.endpoints = FakeEndpoints()
-        self.deliveries = FakeDeliveries()
-        self.published: list[Event[Any]] = []
-        self.commits = 0
+        self.endpoints, self.deliveries = FakeEndpoints(), FakeDeliveries()
 
     def forget_agreement(self, agreement_id: str) -> dict[str, int]:
         counts = {}
@@ -213,20 +213,8 @@ class FakeUnitOfWork:
             counts[name] = len(gone)
         return counts
 
-    def publish(self, event: Event[Any]) -> None:
-        self.published.append(event)
-
-    def claim(self, event: Event[Any], consumer: str) -> bool:
-        return True
-
-    def commit(self) -> None:
-        self.commits += 1
-
-    def rollback(self) -> None:
-        pass
-
-    def published_types(self) -> list[str]:
-        return [e.type for e in self.published]
+    def pending_types(self) -> list[str]:
+        return [event.type for event in self.pending]
 
 
 class FakeEmailBackend:

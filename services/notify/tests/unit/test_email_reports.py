@@ -28,7 +28,7 @@ def report(uow: FakeUnitOfWork, message_id: str, event_type: str, data: dict) ->
 def test_a_bounce_is_recorded_once_and_told_to_signing() -> None:
     uow = FakeUnitOfWork()
     event, email_id = sent_invitation(uow)
-    uow.published.clear()
+    uow.rollback()
     bounce = {"email_id": email_id, "bounce": {"type": "Permanent", "subType": "Suppressed",
                                                "message": "the server's words stay out"}}
     assert report(uow, "msg_1", "email.bounced", bounce)
@@ -60,7 +60,7 @@ def test_an_old_delivery_finds_its_signer_by_address() -> None:
     handlers.on_agreement_created(created(), uow)
     event, email_id = sent_invitation(uow)
     uow.ledger.rows[(event.id, "bob@example.com")].signer_id = None  # recorded before it was kept
-    uow.published.clear()
+    uow.rollback()
     assert report(uow, "msg_1", "email.complained", {"email_id": email_id})
     [told] = uow.published
     assert told.type == "signer.complained" and told.data["signer_id"] == "sgr_1"
@@ -69,6 +69,6 @@ def test_an_old_delivery_finds_its_signer_by_address() -> None:
 def test_other_event_types_are_acknowledged_and_ignored() -> None:
     uow = FakeUnitOfWork()
     _, email_id = sent_invitation(uow)
-    uow.published.clear()
+    uow.rollback()
     assert not report(uow, "msg_1", "email.delivered", {"email_id": email_id})
     assert uow.published == [] and uow.commits == 1

@@ -1,6 +1,7 @@
 """Where email leaves Pactra: SMTP or Resend's HTTP API, behind one small interface."""
 
 import base64
+import functools
 import hashlib
 import logging
 import smtplib
@@ -244,20 +245,15 @@ class LazyBackend:
     API process) never needs the provider's key."""
 
     def __init__(self, make: Callable[[], EmailBackend]) -> None:
-        self._make = make
-        self._backend: EmailBackend | None = None
-        self._lock = threading.Lock()
+        self._backend = functools.cache(make)
 
     def send(self, email: Email, *, idempotency_key: str) -> str:
-        with self._lock:
-            if self._backend is None:
-                self._backend = self._make()
-        return self._backend.send(email, idempotency_key=idempotency_key)
+        return self._backend().send(email, idempotency_key=idempotency_key)
 
     def close(self) -> None:
         """The SMTP sessions kept for reuse end with a QUIT, not a dropped connection."""
-        if self._backend is not None:
-            self._backend.close()
+        if self._backend.cache_info().currsize:
+            self._backend().close()
 
 
 def backend_for(settings: NotifySettings) -> EmailBackend:

@@ -4,10 +4,10 @@
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
-from pactra_contracts.events import Event
 from pactra_platform.unit_of_work import SqlAlchemyUnitOfWork as PlatformUnitOfWork
+from pactra_platform.unit_of_work import UnitOfWork as PlatformUnitOfWorkProtocol
 
 from ..adapters import repository
 from ..domain.email_outcomes import SentEmail
@@ -121,7 +121,9 @@ class DeliveryRepository(Protocol):
         ...
 
 
-class UnitOfWork(Protocol):
+class Repositories(Protocol):
+    """Notify's repositories, as the unit of work holds them."""
+
     parties: PartyRepository
     signer_links: SignerLinkRepository
     owners: OwnerRepository
@@ -130,32 +132,19 @@ class UnitOfWork(Protocol):
     provider_events: ProviderEventRepository
     endpoints: EndpointRepository
     deliveries: DeliveryRepository
+
+
+class UnitOfWork(Repositories, PlatformUnitOfWorkProtocol, Protocol):
+    """The platform's unit of work (outbox, inbox, commit) with notify's repositories."""
 
     def forget_agreement(self, agreement_id: str) -> dict[str, int]:
         """An agreement purged by signing: its parties, their links and its emails' records
         go (counts by table)."""
         ...
 
-    def publish(self, event: Event[Any]) -> None: ...
 
-    def claim(self, event: Event[Any], consumer: str) -> bool: ...
-
-    def commit(self) -> None: ...
-
-    def rollback(self) -> None: ...
-
-
-class SqlAlchemyUnitOfWork(PlatformUnitOfWork):
+class SqlAlchemyUnitOfWork(PlatformUnitOfWork, Repositories):
     """Notify's repositories on the platform's transaction (outbox and inbox included)."""
-
-    parties: PartyRepository
-    signer_links: SignerLinkRepository
-    owners: OwnerRepository
-    ledger: EmailLedger
-    sent_emails: SentEmailRepository
-    provider_events: ProviderEventRepository
-    endpoints: EndpointRepository
-    deliveries: DeliveryRepository
 
     def _start(self) -> None:
         session = self.session
