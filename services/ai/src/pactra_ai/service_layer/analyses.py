@@ -119,7 +119,7 @@ def _record_request(service: AiService, workspace_id: str, document_id: str, sha
             return analysis
         # A new analysis: the gateway reserved it under "analysis:<request id>" before it
         # forwarded the request (402 when the plan blocks and none is left, or, for the LLM,
-        # no token is left); this event confirms it (pactra_gateway.quota_gate).
+        # no token is left); this event confirms it (pactra_gateway.entrypoints.quota_gate).
         source_id = (f"analysis:{request_id}" if request_id
                      else f"{analysis.id}:requested:{_millis(now)}")
         uow.publish(usage_recorded(workspace_id, "ai_analyses", 1, source_id, now))

@@ -9,7 +9,7 @@ pattern may only start where a token starts (a look-behind rejects every positio
 run in one step), its repetitions are possessive or bounded, and the paragraph around a
 planted instruction is found from the instruction outwards (one search for the short trigger,
 then a bisection among the paragraph breaks) instead of by a regex that tried a 600-character
-window at every position. tests/test_masking.py holds each to the regex it replaced.
+window at every position. tests/unit/test_masking.py holds each to the regex it replaced.
 """
 
 import bisect
