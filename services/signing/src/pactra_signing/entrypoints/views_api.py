@@ -2,9 +2,9 @@
 
 from flask import Blueprint, Response, current_app, g, request
 
+from pactra_contracts import resources
 from pactra_contracts.api import AgreementCreate, VoidRequest
 from pactra_contracts.events import Actor
-from pactra_contracts.times import format_time
 from pactra_platform.problems import ProblemError, parse_json_body
 from pactra_platform.web import (
     current_identity,
@@ -133,4 +133,4 @@ def void_agreement(agreement_id: str):
 def embedded_link(agreement_id: str, signer_id: str):
     url, expires_at = agreements.signer_link(require_workspace(), agreement_id, signer_id, context(),
                                              signing().uow(), livemode=livemode_filter())
-    return {"url": url, "expires_at": format_time(expires_at)}
+    return resources.SignerLink(url=url, expires_at=expires_at).model_dump(mode="json")

@@ -5,9 +5,9 @@ import json
 
 from flask import Blueprint, Response, current_app, g, render_template, request, stream_with_context
 
+from pactra_contracts import resources
 from pactra_contracts.api import DeclineRequest, SignRequest
 from pactra_contracts.events import Actor
-from pactra_contracts.times import format_time
 from pactra_platform.problems import ProblemError, parse_json_body
 from pactra_platform.web import current_identity
 
@@ -45,20 +45,20 @@ def _view(token: str) -> tuple[Agreement, Signer]:
 
 
 def _info(agreement: Agreement, signer: Signer) -> dict:
-    return {
-        "title": agreement.title,
-        "message": agreement.message,
-        "status": signer.status,
-        "agreement_status": agreement.status,
-        "expires_at": format_time(agreement.expires_at),
-        "pages": agreement.document_pages,
-        "sender": {"name": agreement.sender_name, "email": agreement.sender_email},
-        "signer": {"id": signer.id, "name": signer.name, "email": signer.email},
-        "page_images": signer_fields.page_images(agreement),
+    return resources.SigningInfo(
+        title=agreement.title,
+        message=agreement.message,
+        status=signer.status,
+        agreement_status=agreement.status,
+        expires_at=agreement.expires_at,
+        pages=agreement.document_pages,
+        sender=resources.Sender(name=agreement.sender_name, email=agreement.sender_email),
+        signer=resources.SignerIdentity(id=signer.id, name=signer.name, email=signer.email),
+        page_images=signer_fields.page_images(agreement),
         # Numbered in reading order, named as the signer sees them, boxes in % of the page.
-        "fields": signer_fields.shown_fields(agreement, signer),
-        "evidence_status": agreement.evidence_status,
-    }
+        fields=signer_fields.shown_fields(agreement, signer),
+        evidence_status=agreement.evidence_status,
+    ).model_dump(mode="json")
 
 
 @bp.get("/s/<token>")
@@ -136,7 +136,7 @@ def sign(token: str):
     cmd = parse_json_body(SignRequest, request.get_data(cache=False))
     ctx, identity = _context()
     outcome = signer_actions.sign(token, cmd, ctx, signing().uow(), identity.client_ip, identity.user_agent)
-    return {"status": outcome.signer_status, "agreement_status": outcome.agreement_status}
+    return _outcome(outcome)
 
 
 @bp.post("/s/<token>/decline")
@@ -145,7 +145,12 @@ def decline(token: str):
     ctx, identity = _context()
     outcome = signer_actions.decline(token, cmd.reason, ctx, signing().uow(), identity.client_ip,
                                      identity.user_agent)
-    return {"status": outcome.signer_status, "agreement_status": outcome.agreement_status}
+    return _outcome(outcome)
+
+
+def _outcome(outcome: signer_actions.Outcome) -> dict:
+    return resources.SignerOutcome(status=outcome.signer_status,
+                                   agreement_status=outcome.agreement_status).model_dump(mode="json")
 
 
 @bp.get("/s/<token>/<any(receipt, audit, 'signed.pdf'):kind>")
