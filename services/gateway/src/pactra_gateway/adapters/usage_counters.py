@@ -159,9 +159,10 @@ class Usage:
                     raise QuotaExceeded(metric, limit, used, periods.bounds(period)[1])
         # Between the refusal and this look another reservation was given back: still refused
         # (the decision was made), reported at its limit.
-        limit_of = dict(zip(metrics, limits, strict=True))
-        first = next(m for m in metrics if limit_of[m] < unlimited)
-        raise QuotaExceeded(first, limit_of[first], limit_of[first], periods.bounds(period)[1])
+        limit_by_metric = dict(zip(metrics, limits, strict=True))
+        first = next(m for m in metrics if limit_by_metric[m] < unlimited)
+        raise QuotaExceeded(first, limit_by_metric[first], limit_by_metric[first],
+                            periods.bounds(period)[1])
 
     def _raise(self, conn: Connection, workspace_id: str, period: str, metric: str, quantity: int,
                limit: int | None, now: datetime) -> int:
