@@ -22,7 +22,7 @@ LIST_PARAMETERS = [
     {"name": "starting_after", "in": "query", "required": False,
      "description": "The previous page's `next_cursor`: the items after that id (422 if it is "
                     "not an id of this list).",
-     "schema": {"type": "string", "minLength": 1}},
+     "schema": {"type": "string"}},
 ]
 PATH_SCHEMAS = {
     "page": {"type": "integer", "minimum": 1},
@@ -31,20 +31,17 @@ PATH_SCHEMAS = {
 # The bodies that are files, not JSON (routing.UPLOADS).
 UPLOAD_BODIES: dict[str, dict[str, Any]] = {
     "/v1/documents": {
-        "application/pdf": {"schema": {"type": "string", "contentMediaType": "application/pdf"}},
+        "application/pdf": {"schema": {"type": "string", "format": "binary"}},
         "multipart/form-data": {"schema": {
             "type": "object", "required": ["file"],
-            "properties": {"file": {"type": "string", "contentMediaType": "application/pdf"}}}},
+            "properties": {"file": {"type": "string", "format": "binary"}}}},
     },
     "/v1/receipts/verify": {
         "application/json": {"schema": {"type": "object", "description": "A receipt"}},
         "multipart/form-data": {"schema": {
             "type": "object", "required": ["receipt"],
-            "properties": {name: {"type": "string", "contentMediaType": media}
-                           for name, media in (("receipt", "application/json"),
-                                               ("audit", "application/json"),
-                                               ("document", "application/pdf"),
-                                               ("signed_pdf", "application/pdf"))}}},
+            "properties": {name: {"type": "string", "format": "binary"}
+                           for name in ("receipt", "audit", "document", "signed_pdf")}}},
     },
 }
 UPLOAD_QUERY = {"/v1/documents": [{
@@ -75,10 +72,12 @@ def _error_statuses(op: Operation) -> list[int]:
     """The error statuses an operation can give, from what the gateway and the services do:
     every one may be rate limited or briefly unavailable; keys are checked unless it is
     public; a body may be malformed, too large or of the wrong type; an id may not exist."""
-    statuses = {422, 429, 503}
+    statuses = {429, 503}
     has_body = op.request is not None or is_upload(op.method.upper(), op.path)
     if has_body:
-        statuses |= {400, 413, 415}
+        statuses |= {400, 413, 415, 422}
+    if _has_query(op) or (op.method == "post" and not op.public) or "{page}" in op.path:
+        statuses |= {422}  # a cursor not of this list, a reused Idempotency-Key, a page past the end
     if not op.public:
         statuses |= {401, 403}
     if "{" in op.path or op.public:
@@ -92,6 +91,14 @@ def _error_statuses(op: Operation) -> list[int]:
     return sorted(statuses)
 
 
+def _has_query(op: Operation) -> bool:
+    return _is_list(op) or op.path in UPLOAD_QUERY
+
+
+def _is_list(op: Operation) -> bool:
+    return op.method == "get" and op.summary.startswith("List")
+
+
 def _success(op: Operation, refs: dict) -> dict[str, Any]:
     response: dict[str, Any] = {"description": op.summary}
     if op.status == 204:
@@ -103,7 +110,7 @@ def _success(op: Operation, refs: dict) -> dict[str, Any]:
     elif op.media.startswith("text/"):
         response["content"] = {op.media: {"schema": {"type": "string"}}}
     else:
-        response["content"] = {op.media: {"schema": {"type": "string", "contentMediaType": op.media}}}
+        response["content"] = {op.media: {"schema": {"type": "string", "format": "binary"}}}
     return response
 
 
@@ -142,7 +149,7 @@ def document(public_url: str) -> dict:
                 "schema": {"type": "string", "minLength": 1, "maxLength": 255,
                            "pattern": r"^[!-~]+$"},
             })
-        if op.method == "get" and op.summary.startswith("List"):
+        if _is_list(op):
             parameters += LIST_PARAMETERS
         if parameters:
             operation["parameters"] = parameters

@@ -27,14 +27,17 @@ class Operation(NamedTuple):
     response: type[BaseModel] | None  # the JSON answer's model (None: ``media`` says what it is)
     public: bool  # needs no API key (its own credential, or none)
     service: str  # who serves it: the gateway itself, or the service it forwards to
-    media: str = "application/json"  # the success answer's media type
+    media: str = "application/json"  # the success answer's media type (JSON: ``response``'s)
 
 
 def _served_by(service: str, *rows: tuple) -> tuple[Operation, ...]:
-    return tuple(Operation(*row[:7], service, *row[7:]) for row in rows)
+    """Rows as written in the table (the service once for its group) made operations."""
+    return tuple(Operation(*row[:7], service=service, media=row[7] if len(row) > 7 else JSON)
+                 for row in rows)
 
 
-PDF, PNG, ZIP, HTML, TEXT = "application/pdf", "image/png", "application/zip", "text/html", "text/plain"
+JSON, PDF, PNG, ZIP = "application/json", "application/pdf", "image/png", "application/zip"
+HTML, TEXT = "text/html", "text/plain"
 
 OPERATIONS: tuple[Operation, ...] = (
     *_served_by(
