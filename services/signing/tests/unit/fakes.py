@@ -2,9 +2,10 @@
 handlers run against these with no database and no broker."""
 
 from datetime import datetime, timedelta
-from typing import Any, Self
+from typing import Any
 
 from pactra_contracts.events import SYSTEM, Event
+from pactra_devtools.fakes import FakeUnitOfWork as PlatformFake
 from pactra_signing.domain.agreement import ENDED, Agreement, Signer
 from pactra_signing.domain.errors import NotFound
 from pactra_signing.domain.workspace import RetentionPolicy, Sender
@@ -90,43 +91,14 @@ class FakeSenders:
         self.stored[sender.workspace_id] = sender
 
 
-class FakeUnitOfWork:
-    """Events published leave (into ``published``) only when the unit of work commits."""
+class FakeUnitOfWork(PlatformFake):
+    """The platform's fake outbox and inbox, with signing's repositories in memory."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.retention_policies = FakeRetentionPolicies()
         self.agreements = FakeAgreements(self.retention_policies)
         self.senders = FakeSenders()
-        self.published: list[Event[Any]] = []
-        self.pending: list[Event[Any]] = []
-        self.claimed: set[tuple[str, str]] = set()
-        self.commits = 0
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.rollback()
-
-    def publish(self, event: Event[Any]) -> None:
-        self.pending.append(event)
-
-    def claim(self, event: Event[Any], consumer: str) -> bool:
-        if (event.id, consumer) in self.claimed:
-            return False
-        self.claimed.add((event.id, consumer))
-        return True
-
-    def commit(self) -> None:
-        self.published += self.pending
-        self.pending = []
-        self.commits += 1
-
-    def rollback(self) -> None:
-        self.pending = []
-
-    def types(self) -> list[str]:
-        return [event.type for event in self.published]
 
     def of_type(self, event_type: str) -> list[Event[Any]]:
         return [event for event in self.published if event.type == event_type]

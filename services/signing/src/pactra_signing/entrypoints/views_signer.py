@@ -14,7 +14,7 @@ from pactra_platform.web import current_identity
 from ..bootstrap import Signing
 from ..domain.agreement import Agreement, Signer
 from ..service_layer import signer_actions
-from . import signer_fields
+from .presenters import signing_info
 
 bp = Blueprint("signer", __name__, template_folder="templates", static_folder="static",
                static_url_path="/s/static")
@@ -44,28 +44,11 @@ def _view(token: str) -> tuple[Agreement, Signer]:
     return signer_actions.view(token, ctx, signing().uow(), identity.client_ip, identity.user_agent)
 
 
-def _info(agreement: Agreement, signer: Signer) -> dict:
-    return resources.SigningInfo(
-        title=agreement.title,
-        message=agreement.message,
-        status=signer.status,
-        agreement_status=agreement.status,
-        expires_at=agreement.expires_at,
-        pages=agreement.document_pages,
-        sender=resources.Sender(name=agreement.sender_name, email=agreement.sender_email),
-        signer=resources.SignerIdentity(id=signer.id, name=signer.name, email=signer.email),
-        page_images=signer_fields.page_images(agreement),
-        # Numbered in reading order, named as the signer sees them, boxes in % of the page.
-        fields=signer_fields.shown_fields(agreement, signer),
-        evidence_status=agreement.evidence_status,
-    ).model_dump(mode="json")
-
-
 @bp.get("/s/<token>")
 def page(token: str):
     agreement, signer = _view(token)
-    can_sign = agreement.can_sign(signer)
-    html = render_template("signer.html", token=token, info=_info(agreement, signer), can_sign=can_sign)
+    html = render_template("signer.html", token=token, info=signing_info(agreement, signer),
+                           can_sign=agreement.can_sign(signer))
     return html, 200, {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store",
                        "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY",
                        # Never framed (clickjacking a signature), no <base> to redirect its
@@ -79,7 +62,7 @@ def page(token: str):
 @bp.get("/s/<token>/info")
 def info(token: str):
     agreement, signer = _view(token)
-    return _info(agreement, signer)
+    return signing_info(agreement, signer)
 
 
 def _relay(upstream, *, gone_when_missing: bool = False) -> Response:

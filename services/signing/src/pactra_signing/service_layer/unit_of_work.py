@@ -4,10 +4,10 @@ is rolled back when the ``with`` block ends). ``SqlUnitOfWork`` is the real one;
 pass an in-memory fake (tests/unit/fakes.py)."""
 
 from datetime import datetime
-from typing import Any, Protocol, Self
+from typing import Protocol
 
-from pactra_contracts.events import Event
 from pactra_platform.unit_of_work import SqlAlchemyUnitOfWork
+from pactra_platform.unit_of_work import UnitOfWork as PlatformUnitOfWork
 
 from ..adapters.repository import SqlAgreementRepository, SqlRetentionPolicies, SqlSenderRepository
 from ..domain.agreement import Agreement, Signer
@@ -54,22 +54,10 @@ class RetentionPolicies(Protocol):
     def note(self, workspace_id: str, retention_days: int | None, as_of: datetime) -> None: ...
 
 
-class UnitOfWork(Protocol):
+class UnitOfWork(PlatformUnitOfWork, Protocol):
     agreements: AgreementRepository
     senders: SenderRepository
     retention_policies: RetentionPolicies
-
-    def __enter__(self) -> Self: ...
-
-    def __exit__(self, *exc_info: object) -> None: ...
-
-    def publish(self, event: Event[Any]) -> None: ...
-
-    def claim(self, event: Event[Any], consumer: str) -> bool: ...
-
-    def commit(self) -> None: ...
-
-    def rollback(self) -> None: ...
 
 
 class SqlUnitOfWork(SqlAlchemyUnitOfWork):
