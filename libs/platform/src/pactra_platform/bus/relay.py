@@ -3,6 +3,7 @@
 import asyncio
 import logging
 from datetime import timedelta
+from typing import Any
 
 from faststream.rabbit import RabbitBroker
 from sqlalchemy.orm import sessionmaker
@@ -102,7 +103,7 @@ class OutboxRelay:
         return [outcome if isinstance(outcome, BaseException) else None for outcome in outcomes]
 
     async def _publish(self, body: dict) -> None:
-        event = Event.model_validate(body)
+        event: Event[Any] = Event.model_validate(body)
         await self.broker.publish(
             event.to_json(),
             exchange=self.topology.exchange_spec(),
