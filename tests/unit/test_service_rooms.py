@@ -1,4 +1,4 @@
-"""Every service is the same house (issue 12; /work/notes/house.md): the rooms of its package,
+"""Every service is the same house (issue 12; the README's "Every service is the same house"): the rooms of its package,
 a domain that imports no framework, and mypy strict on the rooms that hold the rules."""
 
 import ast
@@ -43,10 +43,7 @@ def forbidden_imports(folder: Path) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("service", [
-    pytest.param(service, marks=pytest.mark.xfail(
-        strict=False, reason="services not yet moved to the house (issue 12): each service's "
-                             "refactor removes its own mark")) for service in SERVICES])
+@pytest.mark.parametrize("service", SERVICES)
 def test_every_room_is_there(service: str) -> None:
     there = [room for room in ROOMS if has_room(package(service), room)]
     missing = [room for room in ROOMS if room not in there]
@@ -56,10 +53,8 @@ def test_every_room_is_there(service: str) -> None:
 @pytest.mark.parametrize("service", SERVICES)
 def test_the_domain_imports_no_framework(service: str) -> None:
     domain = package(service) / "domain"
-    assert package(service).is_dir()
-    # No domain/ yet: nothing to hold to. From the first one, this is enforced.
-    if domain.is_dir():
-        assert forbidden_imports(domain) == []
+    assert domain.is_dir(), f"pactra_{service} has no domain/"
+    assert forbidden_imports(domain) == []
 
 
 def test_the_import_check_finds_what_it_forbids(tmp_path: Path) -> None:

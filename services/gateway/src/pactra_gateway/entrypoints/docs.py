@@ -18,7 +18,7 @@ SWAGGER_DIR = Path(__file__).parent / "vendor" / "swagger-ui"
 
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Pactra API</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,">
 <link rel="stylesheet" href="/docs/static/swagger-ui.css"></head>
 <body><div id="swagger-ui"></div>
 <script src="/docs/static/swagger-ui-bundle.js"></script>
