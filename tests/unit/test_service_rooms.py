@@ -1,5 +1,6 @@
-"""Every service is the same house (issue 12; the README's "Every service is the same house"): the rooms of its package,
-a domain that imports no framework, and mypy strict on the rooms that hold the rules."""
+"""Every service is the same house (issue 12; the README's "Every service is the same house"):
+the rooms of its package, a domain that imports no framework, and mypy strict on the rooms that
+hold the rules."""
 
 import ast
 import tomllib

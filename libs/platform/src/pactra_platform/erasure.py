@@ -259,10 +259,8 @@ def forget_messages(session: Session, workspace_id: str) -> int:
     return outbox
 
 
-def purge_request(event: Event) -> WorkspaceDeletionRequested:
-    data = event.payload()
-    assert isinstance(data, WorkspaceDeletionRequested)
-    return data
+def purge_request(event: Event[WorkspaceDeletionRequested]) -> WorkspaceDeletionRequested:
+    return event.payload()
 
 
 def report_purged(session: Session, event: Event, service: str, counts: dict[str, int]) -> None:

@@ -178,7 +178,7 @@ def stage_part(settings: Settings, export_id: str, service: str,
     return name, counter[0], size
 
 
-def contribute(event: Event, uow: Any, settings: Settings, service: str,
+def contribute(event: Event[ExportRequested], uow: Any, settings: Settings, service: str,
                files: Callable[[str, Any], Iterable[File]]) -> None:
     """A service's handler of ``export.requested``: stage ``files(workspace_id, session)``
     (read in the handler's own transaction, so the part is one consistent snapshot of what
@@ -186,7 +186,6 @@ def contribute(event: Event, uow: Any, settings: Settings, service: str,
     record. A redelivered request stages the same object again, whole: nothing half-written
     is ever named by an event."""
     data = event.payload()
-    assert isinstance(data, ExportRequested)
     if service not in data.parts or event.workspace_id is None:
         return
     name, count, size = stage_part(settings, data.export_id, service,

@@ -44,22 +44,21 @@ def on_agreement_event(event: Event[Any], uow: ReceiptsUnitOfWork) -> None:
                           event.correlation_id or event.id, event.id)
 
 
-def on_deletion_requested(event: Event[Any], uow: ReceiptsUnitOfWork, store: ObjectDeleter) -> None:
+def on_deletion_requested(event: Event[WorkspaceDeletionRequested], uow: ReceiptsUnitOfWork,
+                          store: ObjectDeleter) -> None:
     """Deletion of a workspace (api.md, "Deletion and retention"): its receipts become
     tombstones, the rest of its evidence goes."""
     data = event.payload()
-    assert isinstance(data, WorkspaceDeletionRequested)
     counts = uow.erasure.begin(data.workspace_id)
     counts |= uow.trails.purge(store, uow.trails.of_workspace(data.workspace_id))
     counts |= uow.erasure.purge_rows(data.workspace_id)
     uow.erasure.report(event, SERVICE, counts)
 
 
-def on_agreement_purged(event: Event[Any], uow: ReceiptsUnitOfWork, store: ObjectDeleter) -> None:
+def on_agreement_purged(event: Event[AgreementPurged], uow: ReceiptsUnitOfWork, store: ObjectDeleter) -> None:
     """Signing purged an agreement (retention, or an early delete): its receipt becomes a
     tombstone and the rest of its evidence goes. Only an agreement of the event's workspace."""
     data = event.payload()
-    assert isinstance(data, AgreementPurged)
     ids = uow.trails.of_workspace(event.workspace_id, data.agreement_id) if event.workspace_id else []
     counts = uow.trails.purge(store, ids)
     log.info("agreement purged", extra={"agreement_id": data.agreement_id, "reason": data.reason,
