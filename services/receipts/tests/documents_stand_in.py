@@ -29,9 +29,9 @@ class DocumentsStandIn:
             self.calls.append(document_id)
             signed = verifier.verify("GET", request.path, request.headers)
             if (signed is None or signed.body_sha256 != internal_auth.EMPTY_SHA256
-                    or (signed.caller, signed.nonce) in seen):
+                    or (signed.calling_service, signed.nonce) in seen):
                 return Response("unsigned", status=401)
-            seen.add((signed.caller, signed.nonce))
+            seen.add((signed.calling_service, signed.nonce))
             if document_id in self.held:
                 self.held[document_id].wait(60)
             owner, data = self.documents.get(document_id, (None, b""))

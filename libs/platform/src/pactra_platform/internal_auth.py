@@ -142,7 +142,7 @@ class Signed:
     """A call whose signature verified; its nonce is still to be claimed and its body to be
     checked against ``body_sha256``."""
 
-    caller: str
+    calling_service: str
     nonce: str
     timestamp: int
     body_sha256: str
@@ -186,7 +186,7 @@ class Verifier:
                                           nonce, digest, identity))
         except InvalidSignature:
             return None
-        return Signed(caller=caller, nonce=nonce, timestamp=int(timestamp), body_sha256=digest)
+        return Signed(calling_service=caller, nonce=nonce, timestamp=int(timestamp), body_sha256=digest)
 
 
 def _b64(raw: bytes) -> str:

@@ -12,11 +12,11 @@ from .settings import Settings
 
 
 class ServiceClient:
-    def __init__(self, settings: Settings, caller: str, target: str, timeout: float = 10.0) -> None:
+    def __init__(self, settings: Settings, calling_service: str, target: str, timeout: float = 10.0) -> None:
         self.settings = settings
-        self.caller = caller
+        self.calling_service = calling_service
         self.target = target
-        self.signer = internal_auth.Signer.for_service(settings, caller)
+        self.signer = internal_auth.Signer.for_service(settings, calling_service)
         self.base_url = settings.url_of(target)
         self.timeout = timeout
         self.http = requests.Session()

@@ -39,8 +39,8 @@ class NonceStoreUnavailable(RuntimeError):
 
 
 class NonceStore(Protocol):
-    def claim(self, caller: str, nonce: str, timestamp: int) -> bool:
-        """True the first time a (caller, nonce) is seen in the window, False for a replay."""
+    def claim(self, calling_service: str, nonce: str, timestamp: int) -> bool:
+        """True the first time a (calling service, nonce) is seen in the window, False for a replay."""
 
 
 class PostgresNonces:
@@ -50,10 +50,10 @@ class PostgresNonces:
         self._lock = threading.Lock()
         self._next_purge = 0.0
 
-    def claim(self, caller: str, nonce: str, timestamp: int) -> bool:
+    def claim(self, calling_service: str, nonce: str, timestamp: int) -> bool:
         try:
             with self._engine.connect() as conn:
-                inserted = conn.execute(CLAIM, {"nonce": f"{caller}:{nonce}",
+                inserted = conn.execute(CLAIM, {"nonce": f"{calling_service}:{nonce}",
                                                 "expires": timestamp + KEEP_SECONDS}).rowcount
                 if self._purge_due():
                     conn.execute(text("DELETE FROM internal_nonces WHERE expires_at < now()"))
@@ -79,13 +79,13 @@ class RedisNonces:
         self._redis = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
         self._prefix = f"pactra:nonce:{service}:"
 
-    def claim(self, caller: str, nonce: str, timestamp: int) -> bool:
+    def claim(self, calling_service: str, nonce: str, timestamp: int) -> bool:
         import redis
 
         # Kept until the timestamp leaves the window (plus the margin), counted from now.
         ttl = max(1, int(timestamp + KEEP_SECONDS - time.time()))
         try:
-            return bool(self._redis.set(f"{self._prefix}{caller}:{nonce}", b"1", nx=True, ex=ttl))
+            return bool(self._redis.set(f"{self._prefix}{calling_service}:{nonce}", b"1", nx=True, ex=ttl))
         except redis.RedisError as exc:
             raise NonceStoreUnavailable("redis did not answer") from exc
 

@@ -20,9 +20,10 @@ QUOTA_FIELDS = ("metric", "limit", "used", "resets_at")
 
 
 class Quotas:
-    def __init__(self, settings: Settings, caller: str) -> None:
+    def __init__(self, settings: Settings, calling_service: str) -> None:
         self.enabled = settings.quotas
-        self.client = ServiceClient(settings, caller, "gateway", timeout=5.0) if self.enabled else None
+        self.client = (ServiceClient(settings, calling_service, "gateway", timeout=5.0)
+                       if self.enabled else None)
 
     def reserve(self, workspace_id: str, source_id: str, items: dict[str, int],
                 checks: tuple[str, ...] = ()) -> None:

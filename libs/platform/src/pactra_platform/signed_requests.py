@@ -28,7 +28,7 @@ def check(verifier: internal_auth.Verifier, nonces: NonceStore) -> internal_auth
         raise unauthorized("Internal calls must carry a valid signature.")
     _check_small_body(signed.body_sha256)
     try:
-        fresh = nonces.claim(signed.caller, signed.nonce, signed.timestamp)
+        fresh = nonces.claim(signed.calling_service, signed.nonce, signed.timestamp)
     except NonceStoreUnavailable as exc:
         raise ProblemError("unavailable", "Cannot check the call's nonce right now; retry.") from exc
     if not fresh:

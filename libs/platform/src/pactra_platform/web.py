@@ -44,7 +44,7 @@ class Identity:
 
     workspace_id: str | None
     api_key_id: str | None
-    caller: str | None
+    calling_service: str | None
     client_ip: str | None
     user_agent: str | None
     # The API key's mode (api.md, "Test mode"): True live, False test, None when no key
@@ -112,7 +112,7 @@ def create_service_app(
         g.identity = Identity(
             workspace_id=request.headers.get(internal_auth.WORKSPACE) or None,
             api_key_id=request.headers.get(internal_auth.API_KEY_ID) or None,
-            caller=request.headers.get(internal_auth.CALLER) or None,
+            calling_service=request.headers.get(internal_auth.CALLER) or None,
             client_ip=request.headers.get(internal_auth.CLIENT_IP) or None,
             user_agent=request.headers.get(internal_auth.USER_AGENT) or None,
             livemode={"true": True, "false": False}.get(request.headers.get(internal_auth.LIVEMODE, "")),

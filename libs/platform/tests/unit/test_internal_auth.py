@@ -20,7 +20,7 @@ def test_a_signed_request_verifies():
     headers = GATEWAY.sign("documents", "GET", "/v1/documents?limit=5", IDENTITY, now=1000)
     signed = VERIFIER.verify("get", "/v1/documents?limit=5", headers, now=1030)
     assert signed is not None
-    assert signed.caller == "gateway" and signed.timestamp == 1000
+    assert signed.calling_service == "gateway" and signed.timestamp == 1000
     assert signed.body_sha256 == internal_auth.EMPTY_SHA256
     assert signed.nonce == headers[internal_auth.NONCE]
     assert headers[internal_auth.CALLER] == "gateway"

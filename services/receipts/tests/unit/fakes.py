@@ -19,7 +19,7 @@ class FakeAgreement:
     livemode: bool = True
     created: dict[str, Any] | None = None
     outcome: str | None = None
-    ending_reason: str | None = None
+    outcome_reason: str | None = None
     entries: int = 0
     head: str = GENESIS
 

@@ -77,7 +77,7 @@ def test_a_decline_is_due_once_the_decliner_is_in_the_trail() -> None:
     told.decline(1, "Not today")
     record(uow, told.events)
     assert uow.trails.agreements[told.agreement_id].outcome == "declined"
-    assert uow.trails.agreements[told.agreement_id].ending_reason == "Not today"
+    assert uow.trails.agreements[told.agreement_id].outcome_reason == "Not today"
     assert told.agreement_id in uow.jobs.jobs
 
 

@@ -148,8 +148,8 @@ def test_ending_asks_for_evidence_and_completion_is_timed() -> None:
         assert (agreement.evidence_status, agreement.ended_at) == ("issuing", NOW if status != "expired"
                                                                    else agreement.expires_at)
         assert (agreement.completed_at is not None) == (status == "completed")
-    assert agreement_in("declined").end_reason == "no"
-    assert agreement_in("expired").end_reason == "The agreement expired before everyone signed."
+    assert agreement_in("declined").outcome_reason == "no"
+    assert agreement_in("expired").outcome_reason == "The agreement expired before everyone signed."
 
 
 def test_an_ended_agreement_is_deleted_once_its_evidence_is_issued() -> None:

@@ -34,7 +34,7 @@ def documents() -> Documents:
 
 def context() -> Context:
     identity = current_identity()
-    actor = Actor(kind="api_key", id=identity.api_key_id or identity.caller or "unknown",
+    actor = Actor(kind="api_key", id=identity.api_key_id or identity.calling_service or "unknown",
                   ip=identity.client_ip, user_agent=identity.user_agent)
     return Context(request_id=g.get("request_id"), actor=actor)
 

@@ -24,7 +24,8 @@ class TrackedAgreement(Base):
     # Known once agreement.created arrived (events may come in any order).
     created: Mapped[dict | None] = mapped_column(JSONB, default=None)
     outcome: Mapped[str | None] = mapped_column(String(20), default=None)
-    ending_reason: Mapped[str | None] = mapped_column(String(2000), default=None)
+    # The README's glossary calls it the outcome's reason; the column keeps its old name.
+    outcome_reason: Mapped[str | None] = mapped_column("ending_reason", String(2000), default=None)
     entries: Mapped[int] = mapped_column(Integer, default=0)
     head: Mapped[str] = mapped_column(String(64), default=GENESIS)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())

@@ -50,7 +50,7 @@ class TrackedAgreement(Protocol):
     workspace_id: str
     created: dict[str, Any] | None  # agreement.created's payload, once it arrived
     outcome: str | None
-    ending_reason: str | None
+    outcome_reason: str | None
     entries: int
     head: str
     livemode: bool
@@ -183,7 +183,7 @@ def note(agreement: TrackedAgreement, event: Event[Any], at: str,
         evidence.ip, evidence.user_agent = event.actor.ip, event.actor.user_agent
     if isinstance(data, AgreementCompleted | AgreementEnded) and agreement.outcome is None:
         agreement.outcome = ENDINGS[event.type]
-        agreement.ending_reason = getattr(data, "reason", None)
+        agreement.outcome_reason = getattr(data, "reason", None)
 
 
 def ready_to_issue(agreement: TrackedAgreement, *, sent: bool, issued: bool,

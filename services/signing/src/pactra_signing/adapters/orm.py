@@ -134,6 +134,8 @@ def _map() -> None:
     mapper(Agreement, agreements, properties={
         # "metadata" is the column; the attribute cannot be (declarative classes reserve it).
         "metadata_": agreements.c.metadata,
+        # The README's glossary calls it the outcome's reason; the column keeps its old name.
+        "outcome_reason": agreements.c.end_reason,
         "signers": relationship(Signer, order_by=[signers.c.order, signers.c.id], lazy="selectin",
                                 cascade="all, delete-orphan"),
         "fields": relationship(Field, order_by=fields.c.position, lazy="selectin",

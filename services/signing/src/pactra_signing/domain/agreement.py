@@ -143,7 +143,7 @@ class Agreement:
     sent_at: datetime | None = None
     completed_at: datetime | None = None
     ended_at: datetime | None = None
-    end_reason: str | None = None
+    outcome_reason: str | None = None
     evidence_status: str = "none"
     evidence_reason: str | None = None
     receipt_id: str | None = None
@@ -338,7 +338,7 @@ class Agreement:
         """To an ended status, its evidence asked for."""
         self.status = outcome
         self.ended_at = now
-        self.end_reason = reason
+        self.outcome_reason = reason
         self.evidence_status = "issuing"
         if outcome == "completed":
             self.completed_at = now

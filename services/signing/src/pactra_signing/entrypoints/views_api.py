@@ -30,7 +30,7 @@ def signing() -> Signing:
 
 def context() -> Context:
     identity = current_identity()
-    actor = Actor(kind="api_key", id=identity.api_key_id or identity.caller or "unknown",
+    actor = Actor(kind="api_key", id=identity.api_key_id or identity.calling_service or "unknown",
                   ip=identity.client_ip, user_agent=identity.user_agent)
     return signing().context(g.request_id, actor)
 

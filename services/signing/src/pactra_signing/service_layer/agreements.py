@@ -131,7 +131,7 @@ def publish_ending(agreement: Agreement, ctx: Context, uow: UnitOfWork, *,
     with the signatures): the signers who were told of it are told it ended."""
     told = [s.id for s in agreement.signers if s.status != "pending"]
     uow.publish(ctx.event(f"agreement.{agreement.status}", AgreementEnded(
-        agreement_id=agreement.id, reason=agreement.end_reason, notify_signer_ids=told), agreement,
+        agreement_id=agreement.id, reason=agreement.outcome_reason, notify_signer_ids=told), agreement,
         actor=actor))
 
 
