@@ -7,6 +7,7 @@ other test is an integration test (``integration`` marker). A unit test that ask
 that starts infrastructure is refused at collection, so the split cannot rot silently.
 """
 
+import shutil
 from collections.abc import Iterator
 
 import pytest
@@ -28,6 +29,24 @@ def stack() -> Iterator[Stack]:
 @pytest.fixture
 def gateway(stack: Stack) -> str:
     return stack.gateway_url
+
+
+# Debian's Chromium, driven by Playwright: no browser is ever downloaded.
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Without these, Chromium tries to reach Google's services on this closed network.
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """One Chromium per test module (the browser tests of notify and of tests/e2e)."""
+    from playwright.sync_api import sync_playwright  # only the browser tests pay for importing it
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield chromium
+        chromium.close()
 
 
 # Fixtures that start processes or need PostgreSQL, RabbitMQ or S3: never in a unit test.

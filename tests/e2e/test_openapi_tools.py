@@ -6,27 +6,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 import requests
-from playwright.sync_api import sync_playwright
 
 from pactra_devtools.testing import signup
 from pactra_gateway.entrypoints.routing import OPERATIONS
-
-from .test_signer_page_browser import CHROMIUM, FLAGS
 
 # Fixed, so that a failure is reproduced by running the same command again.
 SEED = 20261207
 # Bounded so the run stays within about two minutes on two cores.
 MAX_EXAMPLES = 8
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield chromium
-        chromium.close()
 
 
 def test_docs_lists_every_operation_in_the_browser(gateway, browser):

@@ -11,12 +11,11 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from pactra_devtools.testing import auth, signup
 
 from . import flows
-from .test_signer_page_browser import CHROMIUM, FLAGS
 
 # Far from UTC, so "today" there is often not today in UTC: the page must use the signer's day.
 TIME_ZONE = "Pacific/Kiritimati"
@@ -27,14 +26,6 @@ FIELDS = [("signature", 1, 72, 600, 180, 40, True), ("date", 1, 300, 600, 100, 2
           ("checkbox", 2, 72, 100, 12, 12, False), ("initials", 4, 520, 800, 60, 20, True)]
 NAMES = ["Signature on page 1", "Date on page 1", "Text on page 2", "Checkbox on page 2",
          "Initials on page 4"]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield chromium
-        chromium.close()
 
 
 def _sent(stack, gateway) -> tuple[dict, dict, str]:

@@ -2,19 +2,14 @@
 sideways scrolling at 390 or 1200 px, no serious or critical accessibility violation (axe-core),
 and a plain-text part that reads well with its link whole."""
 
-import shutil
 from datetime import UTC, datetime
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import sync_playwright
 
 from pactra_contracts.events import Person, ReceiptIssued, Recipient, SealedLink, SignerInvited
 from pactra_notify.domain.emails import TEXT_WIDTH, Email, SignedPdf, invitation_email, receipt_email
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 WIDTHS = (390, 1200)
 # As long as a real one: a public URL and a 43-character token, one unbreakable word.
 LINK = "https://sign.pactra-customer-domain.example/s/" + "Ab3_dE6-gH9" * 3 + "kLmNoPqRsT"
@@ -62,14 +57,6 @@ def _emails() -> dict[str, Email]:
 
 
 EMAILS = _emails()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.mark.parametrize("width", WIDTHS)
