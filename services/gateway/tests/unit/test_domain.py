@@ -195,6 +195,7 @@ def test_a_key_is_1_to_255_printable_characters():
     assert idempotency.well_formed_key("a" * 255)
     assert not idempotency.well_formed_key("") and not idempotency.well_formed_key("a" * 256)
     assert not idempotency.well_formed_key("tab\there")
+    assert not idempotency.well_formed_key("a space") and not idempotency.well_formed_key("clé")
 
 
 # --- exports ------------------------------------------------------------------------------------

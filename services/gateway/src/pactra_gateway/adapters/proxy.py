@@ -3,6 +3,7 @@ spooled (memory, then disk) and hashed before they are sent, answers stream back
 
 from collections.abc import Iterator
 from typing import IO
+from urllib.parse import quote
 
 import urllib3
 from flask import Response, request, stream_with_context
@@ -50,7 +51,7 @@ class Forwarder:
             headers["Content-Length"] = str(body_size)
         try:
             upstream = self.http.request(
-                request.method, self.settings.url_of(service) + path, headers=headers, body=body,
+                request.method, self.settings.url_of(service) + _as_sent(), headers=headers, body=body,
                 chunked=False, preload_content=False, redirect=False,
             )
         except urllib3.exceptions.HTTPError as exc:
@@ -89,3 +90,12 @@ def _release(upstream: urllib3.BaseHTTPResponse) -> None:
     if not upstream.isclosed():
         upstream.close()
     upstream.release_conn()
+
+
+def _as_sent() -> str:
+    """The request's target, encoded again: ``request.path`` is decoded, so a ``?`` or ``#``
+    the client sent as ``%3F`` or ``%23`` in a path segment would otherwise end the path, and
+    the service would see another route than the one the signature names. The query goes on
+    as the client sent it."""
+    target = quote(request.path, safe="/!$&'()*+,;=:@")
+    return f"{target}?{request.query_string.decode('latin-1')}" if request.query_string else target

@@ -41,7 +41,9 @@ class Next(Enum):
 
 
 def well_formed_key(key: str) -> bool:
-    return 0 < len(key) <= MAX_KEY_LENGTH and key.isprintable()
+    """1 to 255 visible ASCII characters (the OpenAPI document's pattern ``^[!-~]+$``): no
+    space, control or non-ASCII character, which proxies and clients would not carry alike."""
+    return 0 < len(key) <= MAX_KEY_LENGTH and all("!" <= char <= "~" for char in key)
 
 
 def next_step(*, state: str, same_request: bool, expires_at: datetime, locked_until: datetime,

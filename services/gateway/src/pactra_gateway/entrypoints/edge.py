@@ -51,6 +51,7 @@ def install(app: Flask, gw: Gateway) -> None:
         if not verdict.allowed:
             raise ProblemError("rate_limited", "Too many requests; retry after the window resets.",
                                headers=verdict.headers())
+        _refuse_nul()
         if g.caller:
             # Counted in memory, added to the workspace's counters every few seconds
             # (usage.RequestCounter): billed, never refused.
@@ -145,6 +146,16 @@ def _record_lockout(gw: Gateway) -> None:
         uow.commit()
 
 
+def _refuse_nul() -> None:
+    """PostgreSQL's text cannot hold a NUL, so an id or a cursor carrying one matches nothing:
+    refused here, as what it is, rather than as a database error in whichever service it
+    reaches (Schemathesis found a cursor of `GET /v1/exports` answering 500)."""
+    if "\x00" in request.path:
+        raise ProblemError("not_found", "No such object.")
+    if any("\x00" in key or "\x00" in value for key, value in request.args.items(multi=True)):
+        raise ProblemError("validation_error", "A query parameter contains a NUL character.")
+
+
 def _body_limit(gw: Gateway) -> int:
     return (gw.settings.max_upload_bytes if routing.is_upload(request.method, request.path)
             else gw.settings.max_json_bytes)
@@ -154,13 +165,29 @@ def _bound_body(gw: Gateway) -> None:
     limit = _body_limit(gw)
     length = request.content_length
     if length is not None and length > limit:
-        raise ProblemError("payload_too_large", f"The body is larger than {limit} bytes.")
+        raise too_large(limit)
+
+
+# What is read and dropped of a refused body at most: nginx in front bounds every body to the
+# largest upload anyway (client_max_body_size), so this only bounds a client that reaches the
+# gateway directly.
+DRAIN_AT_MOST = 64 * 1024 * 1024
+
+
+def too_large(limit: int) -> ProblemError:
+    """The 413 for a body over ``limit``, once the rest of it is read and dropped: gunicorn
+    closes the connection after an error answer, and closing with the body still unread resets
+    it, so nginx, still writing the body it buffered, would answer 502 instead of this 413."""
+    drained = 0
+    while drained < DRAIN_AT_MOST and (chunk := request.stream.read(64 * 1024)):
+        drained += len(chunk)
+    return ProblemError("payload_too_large", f"The body is larger than {limit} bytes.")
 
 
 def _idempotency(gw: Gateway) -> Response | None:
     key = request.headers["Idempotency-Key"]
     if not well_formed_key(key):
-        raise ProblemError("validation_error", "Idempotency-Key must be 1 to 255 printable characters.")
+        raise ProblemError("validation_error", "Idempotency-Key must be 1 to 255 visible ASCII characters.")
     if len(request.path) > MAX_PATH_LENGTH:
         raise ProblemError("uri_too_long", f"The path is longer than {MAX_PATH_LENGTH} characters.")
     spool_body(gw)
@@ -200,7 +227,7 @@ def _read_body(gw: Gateway) -> tuple[IO[bytes], str, int]:
         size += len(chunk)
         if size > limit:
             spool.close()
-            raise ProblemError("payload_too_large", f"The body is larger than {limit} bytes.")
+            raise too_large(limit)
         digest.update(chunk)
         spool.write(chunk)
     spool.seek(0)

@@ -83,7 +83,9 @@ def _error_statuses(op: Operation) -> list[int]:
     if "{" in op.path or op.public:
         statuses |= {404}
     if op.method != "get" and not op.public:
-        statuses |= {402, 409}
+        statuses |= {402}
+    if op.method != "get":
+        statuses |= {409}  # public ones too: an email that has a workspace, a deletion cancelled
     if op.public and "{token}" in op.path:
         statuses |= {409, 410}
     if op.service != "gateway":
@@ -92,7 +94,7 @@ def _error_statuses(op: Operation) -> list[int]:
 
 
 def _has_query(op: Operation) -> bool:
-    return _is_list(op) or op.path in UPLOAD_QUERY
+    return _is_list(op) or (op.path in UPLOAD_QUERY and is_upload(op.method.upper(), op.path))
 
 
 def _is_list(op: Operation) -> bool:
@@ -131,7 +133,7 @@ def document(public_url: str) -> dict:
         if op.request:
             operation["requestBody"] = {"required": True, "content": {
                 "application/json": {"schema": refs[(op.request, "validation")]}}}
-        elif op.path in UPLOAD_BODIES:
+        elif op.path in UPLOAD_BODIES and op.method != "get":  # not the list at the same path
             operation["requestBody"] = {"required": True, "content": UPLOAD_BODIES[op.path]}
         responses = {str(op.status): _success(op, refs)}
         for status in _error_statuses(op):
@@ -140,7 +142,8 @@ def document(public_url: str) -> dict:
         parameters = [{"name": name, "in": "path", "required": True,
                        "schema": PATH_SCHEMAS.get(name, {"type": "string", "minLength": 1})}
                       for name in PATH_PARAMETER.findall(op.path)]
-        parameters += UPLOAD_QUERY.get(op.path, [])
+        if is_upload(op.method.upper(), op.path):  # not the list at the same path
+            parameters += UPLOAD_QUERY.get(op.path, [])
         if op.method == "post" and not op.public:
             parameters.append({
                 "name": "Idempotency-Key", "in": "header", "required": False,

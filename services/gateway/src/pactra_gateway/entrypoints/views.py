@@ -10,7 +10,7 @@ from pactra_gateway.bootstrap import Gateway
 from pactra_gateway.domain import quotas
 from pactra_gateway.domain.errors import EmailTaken, NotFound
 from pactra_gateway.entrypoints import quota_gate, routing
-from pactra_gateway.entrypoints.edge import actor, client_ip, spool_body
+from pactra_gateway.entrypoints.edge import actor, client_ip, spool_body, too_large
 from pactra_gateway.entrypoints.errors import refusals
 from pactra_gateway.service_layer import accounts
 from pactra_platform import internal_auth
@@ -30,7 +30,7 @@ def json_body() -> bytes:
     limit = gateway().settings.max_json_bytes
     data = request.stream.read(limit + 1)
     if len(data) > limit:
-        raise ProblemError("payload_too_large", f"The body is larger than {limit} bytes.")
+        raise too_large(limit)
     return data
 
 
