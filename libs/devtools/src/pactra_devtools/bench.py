@@ -3,7 +3,9 @@
 Prints agreements/s and the p50/p95 time from the last signature to the receipt being
 available, the gateway's throughput on a forwarded ``GET /v1/agreements/{id}`` next to a bare
 Flask app under the same gunicorn settings, and how much a 20 MiB upload grows the memory of
-Pactra's own processes. Figures, not assertions: compare them with the targets in the README.
+Pactra's own processes; last, on a stack of its own, issue 15's export of a 1 GiB workspace
+and a workspace's deletion (bench_rights; ``--no-rights`` skips it). Figures, not assertions:
+compare them with the targets in the README.
 """
 
 import argparse
@@ -19,7 +21,15 @@ from pathlib import Path
 
 import requests
 
-from . import bench_compare, bench_http, bench_openloop, bench_quotas, bench_scale, bench_webhooks
+from . import (
+    bench_compare,
+    bench_http,
+    bench_openloop,
+    bench_quotas,
+    bench_rights,
+    bench_scale,
+    bench_webhooks,
+)
 from .bench_compare import figure
 from .stack import Stack
 from .testing import MAILBOXES, confirm_email, unique_email
@@ -277,6 +287,15 @@ def baseline(args: argparse.Namespace, extra_env: dict[str, str], pdf: bytes) ->
         base.close()
 
 
+def rate_limits() -> dict[str, str]:
+    """The bench's stacks' environment: Pactra's default gunicorn settings (the Procfile,
+    WEB_CONCURRENCY as `make run` sets it), for the stack's APIs as for `make run`'s (the floor
+    then reads what the gateway runs with), and rate limits no measurement reaches."""
+    defaults = bench_http.pactra_defaults()
+    return {"PACTRA_RATE_LIMIT_PER_KEY": "100000/second", "PACTRA_RATE_LIMIT_PER_IP": "100000/second",
+            "WEB_CONCURRENCY": str(defaults.workers), "PACTRA_API_THREADS": str(defaults.threads)}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--agreements", type=int, default=60)
@@ -291,13 +310,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--base-json", type=Path, help="print ratios to figures saved earlier by --json")
     parser.add_argument("--scale-replicas", type=int, default=3,
                         help="run the life cycles again with this many replicas of every worker (0: skip)")
+    parser.add_argument("--rights", action=argparse.BooleanOptionalAction, default=True,
+                        help="the rights phase (bench_rights: a 1 GiB export, a deletion; long)")
+    bench_rights.add_options(parser)
     args = parser.parse_args(argv)
     bench_http.require_wrk()
-    # Pactra's default gunicorn settings (the Procfile, WEB_CONCURRENCY as `make run` sets it),
-    # for the stack's APIs as for `make run`'s; the floor then reads what the gateway runs with.
-    defaults = bench_http.pactra_defaults()
-    limits = {"PACTRA_RATE_LIMIT_PER_KEY": "100000/second", "PACTRA_RATE_LIMIT_PER_IP": "100000/second",
-              "WEB_CONCURRENCY": str(defaults.workers), "PACTRA_API_THREADS": str(defaults.threads)}
+    limits = rate_limits()
     print("figures from a machine shared with others' work: noisy; compare ratios measured in one run")
     stack = Stack.create(limits)
     receivers = contextlib.ExitStack()
@@ -347,6 +365,9 @@ def main(argv: list[str] | None = None) -> int:
         # does not lose the comparison with the baseline.
         if figures:
             compare(args, figures, limits, pdf)
+        # Last, on its own stack: a gigabyte's workspace would move the other phases' figures.
+        if figures and args.rights:
+            bench_rights.run(args, limits)
     return 0
 
 
