@@ -99,3 +99,19 @@ def test_chunked_uploads_over_the_limit_are_refused_at_the_edge(gateway):
                              headers={**auth(account), "Content-Type": "application/pdf"})
     assert response.status_code == 413
     assert response.json()["code"] == "payload_too_large"
+
+
+def test_what_schemathesis_found_stays_fixed(gateway):
+    """Each of these once answered wrongly (issue 12's Schemathesis run)."""
+    account = signup(gateway)
+    # A NUL in a cursor: once a database error (500).
+    cursor = requests.get(gateway + "/v1/exports?starting_after=exp_%00", headers=auth(account), timeout=10)
+    assert cursor.status_code == 422 and cursor.json()["code"] == "validation_error"
+    # An encoded "?" in a signing token: once forwarded decoded, so signing saw another route
+    # than the one the signature named (401). Now it is only a link that does not exist.
+    token = requests.get(gateway + "/s/%3F%C2%8F/info", timeout=10)
+    assert token.status_code == 404, token.text
+    # An Idempotency-Key outside the documented visible ASCII.
+    spaced = requests.post(gateway + "/v1/api-keys", json={"name": "k"}, timeout=10,
+                           headers={**auth(account), "Idempotency-Key": "has a space"})
+    assert spaced.status_code == 422 and spaced.json()["code"] == "validation_error"
