@@ -186,6 +186,12 @@ def note(agreement: TrackedAgreement, event: Event[Any], at: str,
         agreement.outcome_reason = getattr(data, "reason", None)
 
 
+def has_ended(agreement: TrackedAgreement) -> bool:
+    """Created and ended: only then can the trail be ready, so only then is the rest of it read
+    (most events of an agreement arrive before its end)."""
+    return agreement.outcome is not None and agreement.created is not None
+
+
 def ready_to_issue(agreement: TrackedAgreement, *, sent: bool, issued: bool,
                    signers: Mapping[str, SignerEvidence]) -> bool:
     """The trail holds everything the receipt should cover, and no receipt exists yet.
@@ -195,7 +201,7 @@ def ready_to_issue(agreement: TrackedAgreement, *, sent: bool, issued: bool,
     signature, (for a decline) the decliner's invitation and decline. Events arrive in any
     order; issuing on the ending alone would leave a late ``agreement.sent`` outside the
     receipt."""
-    if agreement.outcome is None or agreement.created is None or issued or not sent:
+    if not has_ended(agreement) or issued or not sent:
         return False
     if agreement.outcome == "declined":
         # A decline ends the agreement only through a signer's decline: wait for its entry so

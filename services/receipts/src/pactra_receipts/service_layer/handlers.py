@@ -37,9 +37,10 @@ def on_agreement_event(event: Event[Any], uow: ReceiptsUnitOfWork) -> None:
                                                    trail.evidence_of(event)))
     trail.note(agreement, event, at, lambda signer_id: uow.trails.signer(agreement.id, signer_id))
     uow.trails.flush()
-    if trail.ready_to_issue(agreement, sent=uow.trails.was_sent(agreement.id),
-                            issued=uow.trails.has_receipt(agreement.id),
-                            signers=uow.trails.signers(agreement.id)):
+    # The three reads only once the agreement has ended: until then it cannot be ready.
+    if trail.has_ended(agreement) and trail.ready_to_issue(
+            agreement, sent=uow.trails.was_sent(agreement.id),
+            issued=uow.trails.has_receipt(agreement.id), signers=uow.trails.signers(agreement.id)):
         uow.jobs.mark_due(agreement.id, agreement.workspace_id,
                           event.correlation_id or event.id, event.id)
 
