@@ -111,10 +111,13 @@ class Podman:
     # --- probe
 
     def configure(self) -> None:
-        missing = [tool for tool in ("podman", "mmdebstrap") if not shutil.which(tool)]
+        # iptables: netavark builds each container's network with it (without it, every
+        # container fails to start with "netavark: No such file or directory").
+        missing = [tool for tool in ("podman", "mmdebstrap", "iptables")
+                   if not shutil.which(tool) and not Path(f"/usr/sbin/{tool}").exists()]
         if missing:
             raise DeployUnavailable(f"{', '.join(missing)} not installed (Debian: apt-get install "
-                                    "podman runc mmdebstrap netavark aardvark-dns catatonit)")
+                                    "podman runc mmdebstrap netavark aardvark-dns catatonit iptables)")
         runtime = "runc" if shutil.which("runc") else "crun"
         nofile = _limit(resource.RLIMIT_NOFILE, 65536)
         # Under the hard limit is not enough everywhere: this sandbox also refuses an nproc
