@@ -201,7 +201,8 @@ def ready_to_issue(agreement: TrackedAgreement, *, sent: bool, issued: bool,
     signature, (for a decline) the decliner's invitation and decline. Events arrive in any
     order; issuing on the ending alone would leave a late ``agreement.sent`` outside the
     receipt."""
-    if not has_ended(agreement) or issued or not sent:
+    # has_ended(), spelled out so that the type checker knows `created` is set below.
+    if agreement.outcome is None or agreement.created is None or issued or not sent:
         return False
     if agreement.outcome == "declined":
         # A decline ends the agreement only through a signer's decline: wait for its entry so
