@@ -187,6 +187,38 @@ def test_fifty_parallel_sends_for_the_last_five_units_let_exactly_five_through(s
     assert sorted(a["status"] for a in listed.json()["data"]) == ["draft"] * 45 + ["sent"] * 5
 
 
+def test_a_send_counts_its_signers_whether_or_not_the_gateway_recorded_them(stack, gateway,
+                                                                          gateway_db):
+    """The usual send reads the signer count the gateway recorded when the agreement was
+    created, in the statement that reserves; an agreement without that record (made before it
+    existed) has its count from signing. Both count, and refuse, alike."""
+    account = signup(gateway, "Signer Counter")
+    workspace_id = account["workspace"]["id"]
+    set_plan(stack, workspace_id, "free")
+    document = flows.upload(gateway, account)
+    recorded = flows.create(gateway, account, document["id"], flows.people(2))["id"]
+    unrecorded = flows.create(gateway, account, document["id"], flows.people(2))["id"]
+    with gateway_db.begin() as conn:
+        assert conn.execute(text("DELETE FROM agreement_signers WHERE agreement_id = :a"),
+                            {"a": unrecorded}).rowcount == 1
+    limit = usage(gateway, account)["metrics"]["signers_invited"]["limit"]
+
+    set_used(gateway_db, workspace_id, "signers_invited", limit - 1)  # room for one signer
+    for agreement_id in (recorded, unrecorded):
+        refused = send(gateway, account, agreement_id)
+        assert refused.status_code == 402, refused.text
+        assert (refused.json()["metric"], refused.json()["used"]) == ("signers_invited", limit - 1)
+        assert flows.get(gateway, account, agreement_id)["status"] == "draft"
+
+    set_used(gateway_db, workspace_id, "signers_invited", limit - 4)  # room for both
+    for agreement_id in (recorded, unrecorded):
+        assert send(gateway, account, agreement_id).status_code == 200
+    wait_until(lambda: records_settled(gateway_db, workspace_id))
+    metrics = usage(gateway, account)["metrics"]
+    assert metrics["signers_invited"]["used"] == limit
+    assert metrics["agreements_sent"]["used"] == 2
+
+
 def test_storage_is_counted_up_and_down_and_an_upload_beyond_it_is_refused(stack, gateway,
                                                                            gateway_db):
     account = signup(gateway, "Storage Tester")

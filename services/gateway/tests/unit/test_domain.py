@@ -52,6 +52,9 @@ def test_each_forwarded_request_reserves_what_its_work_uses():
     assert quotas.sent_agreement("POST", "/v1/agreements/agr_1") is None
     send = quotas.send("agr_1", 3)
     assert send == quotas.Ask("agr_1:send", {"agreements_sent": 1, "signers_invited": 3})
+    # Without a count: the one the gateway recorded for the agreement, read where it decides.
+    assert quotas.send("agr_1") == quotas.Ask(
+        "agr_1:send", {"agreements_sent": 1, "signers_invited": None}, signers_of="agr_1")
     assert quotas.upload("req_1", 2048) == quotas.Ask("upload:req_1", {"storage_bytes": 2048})
     assert quotas.analysis("req_2", llm=False).checks == ()
     assert quotas.analysis("req_2", llm=True) == quotas.Ask("analysis:req_2", {"ai_analyses": 1},

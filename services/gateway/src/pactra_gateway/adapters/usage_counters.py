@@ -32,7 +32,7 @@ from pactra_gateway.adapters.clock import Clock
 from pactra_gateway.domain import periods
 from pactra_gateway.domain.errors import QuotaExceeded, UnknownWorkspace
 from pactra_gateway.domain.plans import METRICS, Catalogue, Plan
-from pactra_gateway.domain.quotas import exhausted, limit_of
+from pactra_gateway.domain.quotas import Ask, exhausted, limit_of
 
 log = logging.getLogger(__name__)
 RESERVATION_SECONDS = 15 * 60
@@ -62,11 +62,19 @@ PEAK = text(
 
 
 # Each metric's limit is the element of :limits at its place in :metrics.
+# A NULL quantity is the signer count the gateway recorded for agreement :a when it was created
+# (a send's), read in the same statement; when there is none (an agreement made before that
+# record existed), nothing is reserved and ``known`` is false: the caller asks signing, then
+# reserves the count it answered.
 RESERVE_IN_ONE = text(
-    "WITH rec AS ("
+    "WITH ask AS ("
+    " SELECT m, COALESCE(q, (SELECT signers FROM agreement_signers"
+    "  WHERE agreement_id = CAST(:a AS text) AND workspace_id = :w)) AS q"
+    " FROM unnest(CAST(:metrics AS text[]), CAST(:quantities AS bigint[])) AS i(m, q)),"
+    " known AS (SELECT bool_and(q IS NOT NULL) AS yes FROM ask),"
+    " rec AS ("
     " INSERT INTO usage_records (source_id, metric, workspace_id, period, quantity, state, created_at)"
-    " SELECT :s, m, :w, :p, q, 'reserved', now()"
-    " FROM unnest(CAST(:metrics AS text[]), CAST(:quantities AS bigint[])) AS i(m, q)"
+    " SELECT :s, m, :w, :p, q, 'reserved', now() FROM ask WHERE (SELECT yes FROM known)"
     " ON CONFLICT DO NOTHING RETURNING metric, quantity),"
     " up AS ("
     " INSERT INTO usage_counters AS c (workspace_id, period, metric, used)"
@@ -82,7 +90,7 @@ RESERVE_IN_ONE = text(
     # it made. So it runs on its own, without BEGIN and COMMIT round trips, and commits without
     # waiting for the WAL flush (as the nonce store does): a database crash in the next instant
     # could forget a reservation, and the work's usage.recorded event then counts it anyway.
-    " SELECT (SELECT array_agg(metric) FROM rec) AS reserved,"
+    " SELECT (SELECT yes FROM known) AS known, (SELECT array_agg(metric) FROM rec) AS reserved,"
     " 1 / CASE WHEN (SELECT count(*) FROM up) = (SELECT count(*) FROM rec) THEN 1 ELSE 0 END"
     " AS all_raised, set_config('synchronous_commit', 'off', true) AS async")
 
@@ -114,7 +122,10 @@ class Usage:
         now = self.clock.now()
         period = periods.period_of(now)
         if plan is not None and "storage_bytes" not in items:
-            return self._reserve_in_one_statement(workspace_id, source_id, items, plan, period)
+            counted = self._reserve_in_one_statement(workspace_id, source_id, dict(items), plan,
+                                                     period)
+            assert counted is not None  # every quantity given: nothing left to look up
+            return counted
         with self.engine.begin() as conn:
             plan = self.plan_of(conn, workspace_id)
             inserted = conn.execute(text(
@@ -133,21 +144,30 @@ class Usage:
                                              now)
             return counts
 
-    def _reserve_in_one_statement(self, workspace_id: str, source_id: str, items: dict[str, int],
-                                  plan: Plan, period: str) -> dict[str, int]:
+    def reserve_send(self, workspace_id: str, ask: Ask, plan: Plan) -> dict[str, int] | None:
+        """A send's reservation (:meth:`reserve`), its signer count the one recorded when the
+        agreement was created (:meth:`remember_signers`), read in the same statement: the whole
+        decision is one round trip. None, with nothing counted, when no count is recorded."""
+        return self._reserve_in_one_statement(workspace_id, ask.source_id, ask.items, plan,
+                                              periods.period_of(self.clock.now()), ask.signers_of)
+
+    def _reserve_in_one_statement(self, workspace_id: str, source_id: str,
+                                  items: dict[str, int | None], plan: Plan, period: str,
+                                  signers_of: str | None = None) -> dict[str, int] | None:
         """:meth:`reserve` for flows (not storage) in one statement: the records and every
         counter's conditional upsert (``used + n <= limit``, on the locked row); a send's
-        decision is then one round trip rather than one per step (see RESERVE_IN_ONE)."""
+        decision is then one round trip rather than one per step (see RESERVE_IN_ONE). A None
+        quantity is ``signers_of``'s recorded signer count; None when it has none."""
         metrics = sorted(items)  # one order of locking for every reservation
         unlimited = 2 ** 63 - 1
         limits = [unlimited if (limit := limit_of(plan, m, self.quotas)) is None else limit
                   for m in metrics]
         values = {"s": source_id, "w": workspace_id, "p": period, "metrics": metrics,
-                  "quantities": [items[m] for m in metrics], "limits": limits}
+                  "quantities": [items[m] for m in metrics], "limits": limits, "a": signers_of}
         try:
             with self._autocommit.connect() as conn:
                 row = conn.execute(RESERVE_IN_ONE, values).one()
-            return dict.fromkeys(row.reserved or [], 0)
+            return dict.fromkeys(row.reserved or [], 0) if row.known else None
         except DataError as exc:
             if getattr(exc.orig, "sqlstate", None) != "22012":  # division_by_zero: refused
                 raise
@@ -155,7 +175,10 @@ class Usage:
         with self.engine.connect() as conn:
             for metric, limit in zip(metrics, limits, strict=True):
                 used = conn.execute(USED, {"w": workspace_id, "p": period, "m": metric}).scalar() or 0
-                if used + items[metric] > limit:
+                quantity = items[metric]
+                if quantity is None and signers_of is not None:
+                    quantity = self.signers_of(workspace_id, signers_of)
+                if used + (quantity or 0) > limit:
                     raise QuotaExceeded(metric, limit, used, periods.bounds(period)[1])
         # Between the refusal and this look another reservation was given back: still refused
         # (the decision was made), reported at its limit.

@@ -24,8 +24,11 @@ class Ask:
     use is not known before it runs (an LLM analysis's tokens)."""
 
     source_id: str
-    items: dict[str, int]
+    # None: the quantity is the signer count the gateway recorded for ``signers_of`` (a send's,
+    # looked up where the decision is made, in the same statement).
+    items: dict[str, int | None]
     checks: tuple[str, ...] = ()
+    signers_of: str | None = None
 
 
 @dataclass(frozen=True)
@@ -47,8 +50,11 @@ def sent_agreement(method: str, path: str) -> str | None:
     return match[1] if match else None
 
 
-def send(agreement_id: str, signers: int) -> Ask:
-    return Ask(f"{agreement_id}:send", {"agreements_sent": 1, "signers_invited": signers})
+def send(agreement_id: str, signers: int | None = None) -> Ask:
+    """A send reserves the agreement and its signers: ``signers``, or (None) the count recorded
+    when the agreement was created."""
+    return Ask(f"{agreement_id}:send", {"agreements_sent": 1, "signers_invited": signers},
+               signers_of=agreement_id if signers is None else None)
 
 
 def upload(request_id: str, size: int) -> Ask:

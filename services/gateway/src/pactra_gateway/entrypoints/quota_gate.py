@@ -4,8 +4,9 @@ once when the service did not do the work (its answer was not a success).
 
 - ``POST /v1/agreements/{id}/send``: one agreement and its signers. The signer count is the
   gateway's own record, taken from signing's ``201`` answer to ``POST /v1/agreements`` (signers
-  are fixed once a draft exists); for an agreement made before that record existed, signing is
-  asked (a signed ``GET``).
+  are fixed once a draft exists), read in the statement that reserves (the usual send's whole
+  decision is one round trip); for an agreement made before that record existed, signing is
+  asked (a signed ``GET``), then the count it answered is reserved.
 - ``POST /v1/documents``: the upload's bytes (its Content-Length; documents' ``usage.recorded``
   then says the exact size stored, and the counter takes the difference).
 - ``POST /v1/documents/{id}/analysis``: one analysis; with the LLM engine, also refused when the
@@ -41,23 +42,38 @@ def before_forward(gw: Gateway, caller: Caller | None, request_id: str) -> quota
     ask = _ask(gw, caller.workspace_id, request_id)
     if ask is None:
         return None
+    plan = gw.usage.catalogue.get(caller.plan)
     try:
         for metric in ask.checks:
             gw.usage.check(caller.workspace_id, metric)
-        counted = gw.usage.reserve(caller.workspace_id, ask.source_id, ask.items,
-                                   gw.usage.catalogue.get(caller.plan))
+        if ask.signers_of is None:
+            counted = gw.usage.reserve(caller.workspace_id, ask.source_id, _given(ask), plan)
+        elif (found := gw.usage.reserve_send(caller.workspace_id, ask, plan)) is not None:
+            counted = found  # the usual send: one round trip, the signer count read with it
+        else:
+            # No signer count recorded here (an agreement made before that record existed,
+            # or none of this workspace's): signing says; no such agreement, it answers 404
+            # and there is nothing to count.
+            signers = _signers_from_signing(gw, caller.workspace_id, ask.signers_of)
+            if signers is None:
+                return None
+            ask = quotas.send(ask.signers_of, signers)
+            counted = gw.usage.reserve(caller.workspace_id, ask.source_id, _given(ask), plan)
     except QuotaExceeded as exc:
         _log_refusal(gw, caller, ask.source_id, exc)
         raise problem(exc) from exc
     return quotas.Reservation(caller.workspace_id, ask.source_id, tuple(counted))
 
 
+def _given(ask: quotas.Ask) -> dict[str, int]:
+    """An ask whose quantities are all given (only a send's signer count is ever looked up)."""
+    return {metric: quantity or 0 for metric, quantity in ask.items.items()}
+
+
 def _ask(gw: Gateway, workspace_id: str, request_id: str) -> quotas.Ask | None:
     method, path = request.method, request.path
     if agreement_id := quotas.sent_agreement(method, path):
-        signers = _signers(gw, workspace_id, agreement_id)
-        # None: no such agreement here; signing answers 404, nothing to count.
-        return None if signers is None else quotas.send(agreement_id, signers)
+        return quotas.send(agreement_id)
     if quotas.is_upload(method, path):
         # The spooled body's size when it was spooled (chunked), else what the client declared.
         return quotas.upload(request_id, g.get("body_size") or request.content_length or 0)
@@ -85,10 +101,7 @@ def _remember_signers(gw: Gateway, workspace_id: str, response: Response) -> Non
     gw.usage.remember_signers(workspace_id, agreement_id, signers)
 
 
-def _signers(gw: Gateway, workspace_id: str, agreement_id: str) -> int | None:
-    found = gw.usage.signers_of(workspace_id, agreement_id)
-    if found is not None:
-        return found
+def _signers_from_signing(gw: Gateway, workspace_id: str, agreement_id: str) -> int | None:
     answer = gw.signing.request("GET", f"/v1/agreements/{agreement_id}", workspace_id=workspace_id)
     if answer.status_code != 200:
         return None
