@@ -206,3 +206,15 @@ def test_the_download_link_needs_its_token_and_stays_out_of_logs(exported):
     stack = exported["stack"]
     for name in ("gateway", "gateway-worker"):
         assert token not in stack.log(name), name
+
+
+def test_the_stored_archive_is_sealed_under_the_workspaces_key(exported):
+    """Crypto-shredding: the archive in the bucket (kept 7 days) names the workspace's data
+    key, not the master key, and is not the zip in the clear; the download decrypts it."""
+    from pactra_platform.exports import archive_object
+
+    from .test_deletion import raw_object
+
+    stored = raw_object(exported["stack"], "exports", archive_object(exported["export"]["id"]))
+    assert stored[:4] == b"PTO2", stored[:4]  # the workspace-key format (PTO1: the master key's)
+    assert b"manifest.json" not in stored and exported["zip"][:4] not in stored[:64]

@@ -138,7 +138,8 @@ def archive_chunks(store: EncryptedObjectStore, export: Any) -> Iterator[bytes]:
 
 
 def assemble(store: EncryptedObjectStore, export: Any) -> tuple[int, str]:
-    """Write the export's archive, encrypted, to the bucket; (size, SHA-256) of the zip."""
+    """Write the export's archive, encrypted under its workspace's data key, to the bucket;
+    (size, SHA-256) of the zip."""
     digest = hashlib.sha256()
 
     def hashed() -> Iterator[bytes]:
@@ -146,5 +147,5 @@ def assemble(store: EncryptedObjectStore, export: Any) -> tuple[int, str]:
             digest.update(chunk)
             yield chunk
 
-    size = store.put(archive_object(export.id), hashed())
+    size = store.put(archive_object(export.id), hashed(), workspace_id=export.workspace_id)
     return size, digest.hexdigest()

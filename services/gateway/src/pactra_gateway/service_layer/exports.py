@@ -38,14 +38,14 @@ from pactra_gateway.domain.exports import ASSEMBLY_LEASE, KEPT, LINK_VALID, PART
 from pactra_gateway.service_layer.unit_of_work import GatewayUnitOfWork, SqlAlchemyGatewayUnitOfWork
 from pactra_platform.crypto import b64url
 from pactra_platform.exports import (
+    EXPORTS,
     PARTS,
     File,
     PartCorrupt,
     archive_object,
-    exports_store,
     json_bytes,
 )
-from pactra_platform.objects import ObjectCorrupt, ObjectMissing
+from pactra_platform.objects import EncryptedObjectStore, ObjectCorrupt, ObjectMissing
 from pactra_platform.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -152,10 +152,19 @@ def download(sessions: sessionmaker[Session], settings: Settings, token: str) ->
             raise NotFound("token")
         session.expunge(found)
     try:
-        chunks = exports_store(settings).get(archive_object(found.id))
+        chunks = archive_store(sessions, settings).get(archive_object(found.id))
     except ObjectMissing as error:
         raise NotFound("token") from error
     return Download(export_id=found.id, size=found.size or 0, sha256=found.sha256 or "", chunks=chunks)
+
+
+def archive_store(sessions: sessionmaker[Session], settings: Settings) -> EncryptedObjectStore:
+    """The exports bucket as the gateway uses it: it reads the staged parts (each sealed by the
+    master key: the service that wrote one cannot share its own workspace key with the
+    gateway, and a part lives only until the archive is written) and writes the archive under
+    the workspace's data key in the gateway's keyring, so that deleting the workspace shreds
+    every copy of the archive, a backup's too, for the 7 days it is kept."""
+    return EncryptedObjectStore(settings, EXPORTS, sessions)
 
 
 # --- the worker ------------------------------------------------------------------------------
@@ -213,7 +222,7 @@ def assemble_due(sessions: sessionmaker[Session], settings: Settings) -> int:
 
     done = 0
     while (export := _claim(sessions)) is not None:
-        store = exports_store(settings)
+        store = archive_store(sessions, settings)
         try:
             size, sha256 = assemble(store, export)
         except (PartCorrupt, ObjectCorrupt, ObjectMissing) as error:
@@ -256,7 +265,7 @@ def purge_expired(sessions: sessionmaker[Session], settings: Settings, batch: in
     are claimed with SKIP LOCKED, so N replicas share the work and never trip on each other;
     an object deleted twice is no error."""
     purged = 0
-    store = exports_store(settings)
+    store = archive_store(sessions, settings)
     while True:
         with sessions() as session:
             rows = list(session.scalars(select(Export).where(Export.expires_at <= utcnow())
