@@ -5,11 +5,12 @@ gateway workers or replicas, set it, or each process counts on its own.
 """
 
 import math
+import threading
 import time
 from dataclasses import dataclass
 
 from limits import parse
-from limits.storage import storage_from_string
+from limits.storage import MemoryStorage, Storage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
 from pactra_gateway.config import GatewaySettings
@@ -33,10 +34,47 @@ class Verdict:
         return headers
 
 
+class SweptMemoryStorage(MemoryStorage):
+    """``limits``' in-process storage, its expiry sweep on one long-lived thread. The library's
+    own starts a new 10 ms timer thread whenever the last one has finished, so on almost every
+    count, and ``Thread.start`` waits until the new thread holds the GIL: py-spy put 5 % of the
+    gateway's time per forwarded request there. An expired counter is already dropped when it
+    is read (``MemoryStorage.get``); the sweep only frees the memory of keys not seen again."""
+
+    SWEEP_SECONDS = 1.0
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._sweeper: threading.Thread | None = None
+        self._sweeper_lock = threading.Lock()
+
+    def _MemoryStorage__schedule_expiry(self) -> None:  # replaces the library's (name-mangled)
+        if self._sweeper is not None:
+            return
+        with self._sweeper_lock:
+            # Started on first use, in the serving process (gunicorn forks after import).
+            if self._sweeper is None:
+                self._sweeper = threading.Thread(target=self._sweep, name="rate-limit-sweep",
+                                                 daemon=True)
+                self._sweeper.start()
+
+    def _sweep(self) -> None:
+        while True:
+            time.sleep(self.SWEEP_SECONDS)
+            self._MemoryStorage__expire_events()  # type: ignore[attr-defined]
+
+
+def limits_storage(redis_url: str | None) -> Storage:
+    if not redis_url:
+        return SweptMemoryStorage()
+    storage = storage_from_string(redis_url)
+    assert isinstance(storage, Storage)  # redis:// is the synchronous storage (async:// is not)
+    return storage
+
+
 class RateLimits:
     def __init__(self, settings: GatewaySettings) -> None:
-        uri = settings.redis_url or "memory://"
-        self._limiter = FixedWindowRateLimiter(storage_from_string(uri))
+        self._limiter = FixedWindowRateLimiter(limits_storage(settings.redis_url))
         # PACTRA_RATE_LIMIT_PER_KEY is an operator's cap over every plan; unset, each
         # workspace's plan sets its keys' rate (domain/plans.py).
         self._per_key = parse(settings.rate_limit_per_key) if settings.rate_limit_per_key else None
