@@ -86,3 +86,28 @@ def test_a_path_in_two_parts_fails_the_archive():
     export = _export(store, {"notify": [("gateway/a.json", [b"{}"])]})
     with pytest.raises(PartCorrupt):
         list(archive_chunks(store, export))
+
+
+def test_thousands_of_files_keep_their_central_directory_out_of_memory(monkeypatch):
+    """Each entry's ZipInfo goes to a spill file as its file is written, and comes back when
+    the zip's central directory is written: the zip still lists and opens every file."""
+    from pactra_gateway.adapters import export_archive
+
+    largest = []
+    original = export_archive._SpilledEntries.append
+
+    def watching(self, info):
+        original(self, info)
+        largest.append(len(self))
+
+    monkeypatch.setattr(export_archive._SpilledEntries, "append", watching)
+    store = FakeStore()
+    many = [(f"agreements/agr_{i:05d}/agreement.json", [b'{"id": %d}' % i]) for i in range(3000)]
+    export = _export(store, {"signing": many})
+    data = b"".join(archive_chunks(store, export))
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        names = archive.namelist()
+        assert archive.testzip() is None
+        assert archive.read("agreements/agr_02999/agreement.json") == b'{"id": 2999}'
+    assert len(names) == len(set(names)) == 3000 + 2 * len(PARTS) + 2  # + README, manifest
+    assert largest[-1] == len(names)  # every entry went through the spill
