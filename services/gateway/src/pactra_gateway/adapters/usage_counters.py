@@ -58,6 +58,12 @@ ADD = text(
     "INSERT INTO usage_counters (workspace_id, period, metric, used) VALUES (:w, :p, :m, :q) "
     "ON CONFLICT (workspace_id, period, metric) DO UPDATE SET used = usage_counters.used + :q "
     "RETURNING used")
+# API requests counted in memory and added seconds later: a workspace deleted meanwhile (its
+# last requests asked for the deletion) must not have a counter row brought back after its purge.
+ADD_REQUESTS = text(
+    "INSERT INTO usage_counters (workspace_id, period, metric, used) "
+    "SELECT :w, :p, 'api_requests', :q WHERE EXISTS (SELECT 1 FROM workspaces WHERE id = :w) "
+    "ON CONFLICT (workspace_id, period, metric) DO UPDATE SET used = usage_counters.used + :q")
 PEAK = text(
     "INSERT INTO usage_counters (workspace_id, period, metric, used) VALUES (:w, :p, :m, :level) "
     "ON CONFLICT (workspace_id, period, metric) DO UPDATE "
@@ -336,8 +342,8 @@ class Usage:
         if not counts:
             return
         with self.engine.begin() as conn:
-            conn.execute(ADD, [{"w": workspace_id, "p": period, "m": "api_requests", "q": n}
-                               for (workspace_id, period), n in sorted(counts.items())])
+            conn.execute(ADD_REQUESTS, [{"w": workspace_id, "p": period, "q": n}
+                                        for (workspace_id, period), n in sorted(counts.items())])
 
     # --- reading ----------------------------------------------------------------------------
 
