@@ -17,7 +17,6 @@ costs what it costs, it just never says no.
 
 import os
 import random
-import re
 import statistics
 import subprocess
 import time
@@ -26,6 +25,7 @@ from dataclasses import replace
 import requests
 
 from . import local_s3
+from .bench_openloop import QUOTA_TIMING  # one reading of the gateway's header
 from .processes import stop_group
 from .stack import Stack, app_command
 
@@ -46,7 +46,6 @@ def _drafts(client, pdf: bytes, count: int) -> list[str]:
 # both cores busy, and every figure is then scheduling delay (the decision measured 2.2 ms that
 # way, 0.75 ms in a quiet process); latency is measured below saturation (issue 17).
 PACE_SECONDS = 0.3
-SERVER_TIMING = re.compile(r"(?:^|,)\s*quota;dur=([0-9.]+)")
 
 
 def _send_ms(http: requests.Session, gateway: str, headers: dict, agreement_id: str,
@@ -57,7 +56,7 @@ def _send_ms(http: requests.Session, gateway: str, headers: dict, agreement_id: 
     if response.status_code != 200:
         raise RuntimeError(f"send {agreement_id}: {response.status_code} {response.text[:300]}")
     if decisions is not None:
-        found = SERVER_TIMING.search(response.headers.get("Server-Timing", ""))
+        found = QUOTA_TIMING.search(response.headers.get("Server-Timing", ""))
         if found is None:
             raise RuntimeError("the quotas-on gateway sent no Server-Timing for its decision")
         decisions.append(float(found[1]))
