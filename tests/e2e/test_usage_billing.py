@@ -219,6 +219,67 @@ def test_a_send_counts_its_signers_whether_or_not_the_gateway_recorded_them(stac
     assert metrics["agreements_sent"]["used"] == 2
 
 
+def send_record(engine, agreement_id: str) -> dict[str, str]:
+    """The states of a send's reservation records, by metric."""
+    with engine.connect() as conn:
+        return dict(conn.execute(text("SELECT metric, state FROM usage_records WHERE source_id = :s"),
+                                 {"s": f"{agreement_id}:send"}).all())
+
+
+def test_a_send_decided_with_its_key_is_given_back_when_the_request_is_refused(stack, gateway,
+                                                                             gateway_db):
+    """A live send's quota decision is made in its API key's look-up, before the edge's other
+    checks: a request those checks refuse gives its reservation back; a revoked key reserves
+    nothing; a test key is never counted."""
+    account = signup(gateway, "Early Decider")
+    workspace_id = account["workspace"]["id"]
+    set_plan(stack, workspace_id, "free")
+    refused, revoked, sent = own_drafts(gateway, account, 3)
+    limit = usage(gateway, account)["metrics"]["agreements_sent"]["limit"]
+    set_used(gateway_db, workspace_id, "agreements_sent", limit - 1)  # room for one send
+
+    # Refused by the edge after the key (a NUL in the query): given back, the counter as it was.
+    answer = requests.post(f"{gateway}/v1/agreements/{refused}/send?x=%00", headers=auth(account),
+                           timeout=30)
+    assert answer.status_code == 422, answer.text
+    assert send_record(gateway_db, refused) == {"agreements_sent": "released",
+                                                "signers_invited": "released"}
+    assert usage(gateway, account)["metrics"]["agreements_sent"]["used"] == limit - 1
+
+    # A revoked key's send: 401, nothing reserved.
+    spare = racer_key(gateway, account, 0)
+    assert requests.delete(f"{gateway}/v1/api-keys/{spare['id']}", headers=auth(account),
+                           timeout=30).status_code == 204
+    answer = send(gateway, {"api_key": spare}, revoked)
+    assert answer.status_code == 401, answer.text
+    assert send_record(gateway_db, revoked) == {}
+
+    # The last unit, decided with the key (its Server-Timing says so); then the next is refused
+    # with what refused it, as any other 402.
+    answer = send(gateway, account, sent)
+    assert answer.status_code == 200, answer.text
+    assert 'desc="API key and quota decision"' in answer.headers["Server-Timing"]
+    answer = send(gateway, account, refused)
+    assert answer.status_code == 402, answer.text
+    assert (answer.json()["metric"], answer.json()["used"]) == ("agreements_sent", limit)
+    wait_until(lambda: records_settled(gateway_db, workspace_id))
+    assert send_record(gateway_db, sent) == {"agreements_sent": "recorded",
+                                             "signers_invited": "recorded"}
+    assert usage(gateway, account)["metrics"]["agreements_sent"]["used"] == limit
+
+    # A test key's send, the live quota spent: sent, and counted nowhere.
+    made = requests.post(gateway + "/v1/api-keys", json={"name": "tests", "mode": "test"},
+                         headers=auth(account), timeout=30)
+    assert made.status_code == 201, made.text
+    tester = {**account, "api_key": made.json()}
+    (tried,) = own_drafts(gateway, tester, 1)
+    answer = send(gateway, tester, tried)
+    assert answer.status_code == 200, answer.text
+    assert 'desc="API key"' in answer.headers["Server-Timing"]
+    assert send_record(gateway_db, tried) == {}
+    assert usage(gateway, account)["metrics"]["agreements_sent"]["used"] == limit
+
+
 def test_storage_is_counted_up_and_down_and_an_upload_beyond_it_is_refused(stack, gateway,
                                                                            gateway_db):
     account = signup(gateway, "Storage Tester")

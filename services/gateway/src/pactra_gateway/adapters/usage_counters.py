@@ -23,8 +23,9 @@ import atexit
 import logging
 import threading
 from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple, NoReturn
 
 import psycopg
 from sqlalchemy import Connection, Engine, text
@@ -33,6 +34,7 @@ from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 
 from pactra_gateway.adapters.clock import Clock
 from pactra_gateway.domain import periods
+from pactra_gateway.domain.api_keys import PREFIX as LIVE_KEY_PREFIX
 from pactra_gateway.domain.errors import QuotaExceeded, UnknownWorkspace
 from pactra_gateway.domain.plans import METRICS, Catalogue, Plan
 from pactra_gateway.domain.quotas import Ask, exhausted, limit_of
@@ -70,43 +72,98 @@ PEAK = text(
     "SET used = GREATEST(usage_counters.used, :level)")
 
 
-# Each metric's limit is the element of :limits at its place in :metrics.
+# A source already reserved counts nothing more (a retried send); one whose reservation was given
+# back (its request failed) is reserved again, as if new: a send refused by signing, then retried,
+# is decided again.
+RESERVED_AGAIN = (
+    " ON CONFLICT (source_id, metric) DO UPDATE SET state = 'reserved', quantity = excluded.quantity,"
+    " period = excluded.period, created_at = excluded.created_at"
+    " WHERE usage_records.state = 'released' AND usage_records.workspace_id = excluded.workspace_id")
+
+
+# A reservation in one statement (the usual send's whole decision is then one round trip),
+# written once for two heads that say who reserves (``who``: a workspace ``w`` and the row ``at``
+# of the 2-D :limits that holds its plan's limits, each metric's at its place in :metrics):
+# - RESERVE_IN_ONE: a workspace named by :w (:limits has one row, its plan's);
+# - KEY_AND_SEND_RESERVED: the workspace of the live API key whose digest is :digest, found in
+#   the same statement that reserves (the request's key look-up and its quota decision are one
+#   round trip; :limits has a row per plan, named in :plans, the first being the plan a
+#   workspace on an unknown plan is held to). A revoked or unknown key reserves nothing, and the
+#   key's row says which (accounts.authenticate decides, as for any request).
 # A NULL quantity is the signer count the gateway recorded for agreement :a when it was created
 # (a send's), read in the same statement; when there is none (an agreement made before that
 # record existed), nothing is reserved and ``known`` is false: the caller asks signing, then
 # reserves the count it answered.
-RESERVE_IN_ONE = text(
-    "WITH ask AS ("
+_LIMIT = ("(CAST(:limits AS bigint[]))[(SELECT at FROM who)]"
+          "[array_position(CAST(:metrics AS text[]), CAST({metric} AS text))]")
+# Only these constant fragments are joined into the statements; every value is a bound parameter.
+_RESERVE = (
+    " ask AS ("  # noqa: S608 - constant fragments only (above)
     " SELECT m, COALESCE(q, (SELECT signers FROM agreement_signers"
-    "  WHERE agreement_id = CAST(:a AS text) AND workspace_id = :w)) AS q"
-    " FROM unnest(CAST(:metrics AS text[]), CAST(:quantities AS bigint[])) AS i(m, q)),"
+    "  WHERE agreement_id = CAST(:a AS text) AND workspace_id = (SELECT w FROM who))) AS q"
+    " FROM unnest(CAST(:metrics AS text[]), CAST(:quantities AS bigint[])) AS i(m, q)"
+    " WHERE EXISTS (SELECT 1 FROM who)),"
     " known AS (SELECT bool_and(q IS NOT NULL) AS yes FROM ask),"
     " rec AS ("
     " INSERT INTO usage_records (source_id, metric, workspace_id, period, quantity, state, created_at)"
-    " SELECT :s, m, :w, :p, q, 'reserved', now() FROM ask WHERE (SELECT yes FROM known)"
-    " ON CONFLICT DO NOTHING RETURNING metric, quantity),"
+    " SELECT :s, m, (SELECT w FROM who), :p, q, 'reserved', now() FROM ask WHERE (SELECT yes FROM known)"
+    + RESERVED_AGAIN + " RETURNING metric, quantity),"
     " up AS ("
     " INSERT INTO usage_counters AS c (workspace_id, period, metric, used)"
-    " SELECT :w, :p, metric, quantity FROM rec WHERE quantity <="
-    " (CAST(:limits AS bigint[]))[array_position(CAST(:metrics AS text[]), CAST(metric AS text))]"
-    " ORDER BY metric"
+    " SELECT (SELECT w FROM who), :p, metric, quantity FROM rec"
+    " WHERE quantity <= " + _LIMIT.format(metric="metric") + " ORDER BY metric"
     " ON CONFLICT (workspace_id, period, metric) DO UPDATE SET used = c.used + excluded.used"
-    " WHERE c.used + excluded.used <="
-    " (CAST(:limits AS bigint[]))[array_position(CAST(:metrics AS text[]), CAST(excluded.metric AS text))]"
+    " WHERE c.used + excluded.used <= " + _LIMIT.format(metric="excluded.metric") +
     " RETURNING metric)"
     # All or nothing in this one statement: when a counter refused (fewer rose than were
     # reserved), dividing by zero aborts the statement, and with it every insert and update
-    # it made. So it runs on its own, without BEGIN and COMMIT round trips, and commits without
+    # it made (the key look-up's answer too: the caller then looks the key up on its own).
+    # So it runs on its own, without BEGIN and COMMIT round trips, and commits without
     # waiting for the WAL flush (as the nonce store does): a database crash in the next instant
     # could forget a reservation, and the work's usage.recorded event then counts it anyway.
-    " SELECT (SELECT yes FROM known) AS known, (SELECT array_agg(metric) FROM rec) AS reserved,"
+    " SELECT {columns} (SELECT yes FROM known) AS known, (SELECT array_agg(metric) FROM rec) AS reserved,"
     " 1 / CASE WHEN (SELECT count(*) FROM up) = (SELECT count(*) FROM rec) THEN 1 ELSE 0 END"
-    " AS all_raised, set_config('synchronous_commit', 'off', true) AS async")
+    " AS all_raised, set_config('synchronous_commit', 'off', true) AS async {source}")
+RESERVE_IN_ONE = text(
+    "WITH who AS (SELECT CAST(:w AS text) AS w, 1 AS at)," + _RESERVE.format(columns="", source=""))
+# The key's columns are accounts.authenticate's (its _KEY_BY_HASH's); only a live key reserves.
+KEY_COLUMNS = ("id", "key_hash", "workspace_id", "prefix", "revoked_at", "last_used_at", "plan")
+KEY_AND_SEND_RESERVED = text(
+    "WITH caller AS ("  # noqa: S608 - constant fragments only (above)
+    " SELECT k.id, k.key_hash, k.workspace_id, k.prefix, k.revoked_at, k.last_used_at, ws.plan"
+    " FROM api_keys k JOIN workspaces ws ON ws.id = k.workspace_id WHERE k.key_hash = :digest),"
+    " who AS (SELECT workspace_id AS w, COALESCE(array_position(CAST(:plans AS text[]), plan), 1) AS at"
+    "  FROM caller WHERE revoked_at IS NULL AND starts_with(prefix, :live)),"
+    + _RESERVE.format(columns="".join(f"caller.{c}, " for c in KEY_COLUMNS),
+                      source="FROM (SELECT 1) AS one LEFT JOIN caller ON true"))
 
 
-# The same statement as the driver takes it: a send's decision runs it on the pooled connection
-# itself (see Usage._run_reserve).
+# The same statements as the driver takes them: a send's decision runs them on the pooled
+# connection itself (see Usage._run_reserve).
 RESERVE_IN_ONE_SQL = str(RESERVE_IN_ONE.compile(dialect=PGDialect_psycopg()))
+KEY_AND_SEND_RESERVED_SQL = str(KEY_AND_SEND_RESERVED.compile(dialect=PGDialect_psycopg()))
+UNLIMITED = 2 ** 63 - 1
+
+
+class _KeyRow(NamedTuple):
+    """An API key's row as accounts.authenticate reads it (KEY_COLUMNS)."""
+
+    id: str
+    key_hash: str
+    workspace_id: str
+    prefix: str
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+    plan: str
+
+
+@dataclass(frozen=True)
+class KeyedReservation:
+    """KEY_AND_SEND_RESERVED's answer: the key's row (None: no such key), and what was
+    reserved (None: nothing decided: a revoked key, or no signer count recorded)."""
+
+    key: Any
+    counted: dict[str, int] | None
 
 
 class Usage:
@@ -116,6 +173,7 @@ class Usage:
         self.catalogue = catalogue
         self.clock = clock
         self.quotas = quotas
+        self._limits_by_metrics: dict[tuple[str, ...], tuple[list[str], list[list[int]]]] = {}
 
     def plan_of(self, conn: Connection, workspace_id: str) -> Plan:
         name = conn.execute(text("SELECT plan FROM workspaces WHERE id = :w"),
@@ -143,8 +201,8 @@ class Usage:
             inserted = conn.execute(text(
                 "INSERT INTO usage_records (source_id, metric, workspace_id, period, quantity, state,"
                 " created_at) SELECT :s, m, :w, :p, q, 'reserved', now() "
-                "FROM unnest(CAST(:metrics AS text[]), CAST(:quantities AS bigint[])) AS i(m, q) "
-                "ON CONFLICT DO NOTHING RETURNING metric"),
+                "FROM unnest(CAST(:metrics AS text[]), CAST(:quantities AS bigint[])) AS i(m, q)"
+                + RESERVED_AGAIN + " RETURNING metric"),
                 {"s": source_id, "w": workspace_id, "p": period, "metrics": list(items),
                  "quantities": list(items.values())}).scalars().all()
             counts = {}
@@ -163,6 +221,42 @@ class Usage:
         return self._reserve_in_one_statement(workspace_id, ask.source_id, ask.items, plan,
                                               periods.period_of(self.clock.now()), ask.signers_of)
 
+    def key_with_send_reserved(self, digest: str, ask: Ask) -> KeyedReservation | None:
+        """A send's request: the live API key whose digest is ``digest`` looked up, and its
+        workspace's send reserved (:meth:`reserve_send`), in one statement (KEY_AND_SEND_RESERVED).
+        None when a limit refused it: nothing is kept, not even the look-up's answer (the caller
+        looks the key up on its own, and the quota gate then says what refused it, 402)."""
+        metrics = sorted(ask.items)
+        names, limits = self._plans_limits(tuple(metrics))
+        values = {"digest": digest, "plans": names, "live": LIVE_KEY_PREFIX, "s": ask.source_id,
+                  "p": periods.period_of(self.clock.now()), "metrics": metrics,
+                  "quantities": [ask.items[m] for m in metrics], "limits": limits,
+                  "a": ask.signers_of}
+        try:
+            row = self._run_reserve(KEY_AND_SEND_RESERVED_SQL, values)
+        except psycopg.errors.DivisionByZero:
+            return None
+        key = row[:len(KEY_COLUMNS)]
+        known, reserved = row[len(KEY_COLUMNS)], row[len(KEY_COLUMNS) + 1]
+        return KeyedReservation(key=_KeyRow(*key) if key[0] is not None else None,
+                                counted=dict.fromkeys(reserved or [], 0) if known else None)
+
+    def _plans_limits(self, metrics: tuple[str, ...]) -> tuple[list[str], list[list[int]]]:
+        """Every plan's limits on ``metrics``, a row per plan (the fallback plan's first):
+        KEY_AND_SEND_RESERVED picks the row of the key's workspace's plan. Plans are read
+        once, at start: computed once per set of metrics."""
+        found = self._limits_by_metrics.get(metrics)
+        if found is None:
+            fallback = self.catalogue.get("")
+            plans = [fallback, *(p for p in self.catalogue.plans.values() if p is not fallback)]
+            found = ([p.name for p in plans], [self._limits_of(p, list(metrics)) for p in plans])
+            self._limits_by_metrics[metrics] = found
+        return found
+
+    def _limits_of(self, plan: Plan, metrics: list[str]) -> list[int]:
+        return [UNLIMITED if (limit := limit_of(plan, m, self.quotas)) is None else limit
+                for m in metrics]
+
     def _reserve_in_one_statement(self, workspace_id: str, source_id: str,
                                   items: dict[str, int | None], plan: Plan, period: str,
                                   signers_of: str | None = None) -> dict[str, int] | None:
@@ -171,19 +265,22 @@ class Usage:
         decision is then one round trip rather than one per step (see RESERVE_IN_ONE). A None
         quantity is ``signers_of``'s recorded signer count; None when it has none."""
         metrics = sorted(items)  # one order of locking for every reservation
-        unlimited = 2 ** 63 - 1
-        limits = [unlimited if (limit := limit_of(plan, m, self.quotas)) is None else limit
-                  for m in metrics]
+        limits = self._limits_of(plan, metrics)
         values = {"s": source_id, "w": workspace_id, "p": period, "metrics": metrics,
-                  "quantities": [items[m] for m in metrics], "limits": limits, "a": signers_of}
+                  "quantities": [items[m] for m in metrics], "limits": [limits], "a": signers_of}
         try:
-            known, reserved = self._run_reserve(values)
+            known, reserved, *_ = self._run_reserve(RESERVE_IN_ONE_SQL, values)
             return dict.fromkeys(reserved or [], 0) if known else None
         except psycopg.errors.DivisionByZero:
             pass  # refused (see RESERVE_IN_ONE)
-        # Refused, and nothing of it kept: say which metric, with what it stands at.
+        self.explain_refusal(workspace_id, dict(zip(metrics, limits, strict=True)), items, period,
+                             signers_of)
+
+    def explain_refusal(self, workspace_id: str, limits: dict[str, int], items: dict[str, int | None],
+                        period: str, signers_of: str | None) -> NoReturn:
+        """Refused, and nothing of it kept: say which metric, with what it stands at."""
         with self.engine.connect() as conn:
-            for metric, limit in zip(metrics, limits, strict=True):
+            for metric, limit in limits.items():
                 used = conn.execute(USED, {"w": workspace_id, "p": period, "m": metric}).scalar() or 0
                 quantity = items[metric]
                 if quantity is None and signers_of is not None:
@@ -192,31 +289,30 @@ class Usage:
                     raise QuotaExceeded(metric, limit, used, periods.bounds(period)[1])
         # Between the refusal and this look another reservation was given back: still refused
         # (the decision was made), reported at its limit.
-        limit_by_metric = dict(zip(metrics, limits, strict=True))
-        first = next(m for m in metrics if limit_by_metric[m] < unlimited)
-        raise QuotaExceeded(first, limit_by_metric[first], limit_by_metric[first],
-                            periods.bounds(period)[1])
+        first = next(m for m in limits if limits[m] < UNLIMITED)
+        raise QuotaExceeded(first, limits[first], limits[first], periods.bounds(period)[1])
 
-    def _run_reserve(self, values: dict[str, Any]) -> tuple[bool | None, list[str] | None]:
-        """RESERVE_IN_ONE in autocommit on a pooled connection's driver. SQLAlchemy's
-        Connection around the same statement added 0.15 ms to its 0.45 (measured in-process,
-        500 runs each), a quarter of a send's whole quota decision, paid on every send."""
+    def _run_reserve(self, sql: str, values: dict[str, Any]) -> tuple:
+        """A reservation's one statement in autocommit on a pooled connection's driver.
+        SQLAlchemy's Connection around the same statement added 0.15 ms to its 0.45 (measured
+        in-process, 500 runs each), a quarter of a send's whole quota decision, paid on every
+        send."""
         pooled = self.engine.raw_connection()
         try:
             driver = pooled.driver_connection
             assert isinstance(driver, psycopg.Connection)
             driver.autocommit = True
             try:
-                row = driver.execute(RESERVE_IN_ONE_SQL, values).fetchone()
+                row = driver.execute(sql, values).fetchone()
             finally:
                 if not driver.closed:
                     driver.autocommit = False  # back to the pool as the pool hands them out
             assert row is not None
-            return row[0], row[1]
+            return tuple(row)
         except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
             pooled.invalidate()  # the connection is gone: never back into the pool
             # As SQLAlchemy would have raised it: the edge answers 503 with Retry-After.
-            raise sa_exc.OperationalError(RESERVE_IN_ONE_SQL, None, exc) from exc
+            raise sa_exc.OperationalError(sql, None, exc) from exc
         finally:
             pooled.close()
 

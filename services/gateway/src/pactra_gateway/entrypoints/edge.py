@@ -4,6 +4,7 @@ limit, bound the body, and apply ``Idempotency-Key``."""
 import hashlib
 import logging
 import tempfile
+import time
 from typing import IO, NoReturn
 
 from flask import Flask, Response, g, request
@@ -13,7 +14,7 @@ from pactra_gateway.adapters import security_log
 from pactra_gateway.bootstrap import Gateway
 from pactra_gateway.domain.errors import InProgress, KeyReused
 from pactra_gateway.domain.idempotency import MAX_PATH_LENGTH, Claim, Replay, well_formed_key
-from pactra_gateway.entrypoints import routing
+from pactra_gateway.entrypoints import quota_gate, routing
 from pactra_gateway.entrypoints.errors import problem
 from pactra_gateway.service_layer import accounts
 from pactra_platform.problems import ProblemError
@@ -68,6 +69,15 @@ def install(app: Flask, gw: Gateway) -> None:
 
     @app.after_request
     def finish(response: Response) -> Response:
+        # A quota reservation not yet settled by the forward (the request was refused, 4xx,
+        # before it was forwarded, or the forward failed): given back unless the work was done.
+        quota_gate.settle(gw, g.pop("reservation", None), response.status_code)
+        if (timing := g.get("auth_timing")) is not None:
+            # What the key look-up took (with a send's quota decision, when it was made there),
+            # beside the quota gate's own part: for the client to see, and make bench to measure.
+            given = response.headers.get("Server-Timing")
+            response.headers["Server-Timing"] = (f'auth;dur={timing[0]:.3f};desc="{timing[1]}"'
+                                                 + (f", {given}" if given else ""))
         verdict = g.get("rate_verdict")
         if verdict is not None:
             response.headers.update(verdict.headers())
@@ -112,10 +122,19 @@ def _authenticate(gw: Gateway) -> accounts.Caller:
     scheme, _, presented = header.partition(" ")
     if scheme.lower() != "bearer" or not presented.strip():
         _refuse(gw, "Send your API key as `Authorization: Bearer <key>`.", 'Bearer realm="pactra"')
-    caller = accounts.authenticate(presented.strip(), gw.uow())
+    started = time.perf_counter()
+    ask = quota_gate.decided_with_key(gw)
+    if ask is None:
+        caller = accounts.authenticate(presented.strip(), gw.uow())
+    else:
+        # A live send: its quota decision made in the key's look-up (one round trip); held in
+        # g until the request's answer says whether to give it back (finish, below).
+        caller, g.reservation = accounts.authenticate_reserving(presented.strip(), gw.uow(), ask)
+    took = (time.perf_counter() - started) * 1000
     if caller is None:
         _refuse(gw, "The API key is invalid or has been revoked.",
                 'Bearer realm="pactra", error="invalid_token"')
+    g.auth_timing = (took, "API key and quota decision" if g.get("reservation") else "API key")
     return caller
 
 

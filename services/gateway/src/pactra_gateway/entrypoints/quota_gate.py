@@ -35,8 +35,18 @@ from pactra_gateway.service_layer.accounts import Caller
 log = logging.getLogger(__name__)
 
 
+def decided_with_key(gw: Gateway) -> quotas.Ask | None:
+    """A send's ask, when its decision is made in the API key's look-up (the usual live send:
+    accounts.authenticate_reserving); the gate below decides whatever that did not."""
+    agreement_id = quotas.sent_agreement(request.method, request.path) if gw.usage.quotas else None
+    return quotas.send(agreement_id) if agreement_id else None
+
+
 def before_forward(gw: Gateway, caller: Caller | None, request_id: str) -> quotas.Reservation | None:
-    """Reserve what the request will use, or raise 402 quota_exceeded before it is forwarded."""
+    """Reserve what the request will use, or raise 402 quota_exceeded before it is forwarded.
+    The reservation is also kept in ``g`` until :func:`settle` (or :func:`after_forward`)."""
+    if (decided := g.get("reservation")) is not None:
+        return decided  # made with the key's look-up
     if caller is None or not gw.usage.quotas or not caller.livemode:
         return None
     ask = _ask(gw, caller.workspace_id, request_id)
@@ -62,7 +72,8 @@ def before_forward(gw: Gateway, caller: Caller | None, request_id: str) -> quota
     except QuotaExceeded as exc:
         _log_refusal(gw, caller, ask.source_id, exc)
         raise problem(exc) from exc
-    return quotas.Reservation(caller.workspace_id, ask.source_id, tuple(counted))
+    g.reservation = quotas.Reservation(caller.workspace_id, ask.source_id, tuple(counted))
+    return g.reservation
 
 
 def _given(ask: quotas.Ask) -> dict[str, int]:
@@ -84,11 +95,23 @@ def _ask(gw: Gateway, workspace_id: str, request_id: str) -> quotas.Ask | None:
 
 def after_forward(gw: Gateway, reservation: quotas.Reservation | None, caller: Caller | None,
                   response: Response) -> None:
-    if reservation is not None and reservation.released_by(response.status_code):
-        gw.usage.release(reservation.source_id, reservation.metrics)
+    g.pop("reservation", None)
+    settle(gw, reservation, response.status_code)
     if (caller is not None and quotas.wants_answer(request.method, request.path)
             and response.status_code == 201):
         _remember_signers(gw, caller.workspace_id, response)
+
+
+def settle(gw: Gateway, reservation: quotas.Reservation | None, status: int) -> None:
+    """Give a reservation back when its request was not a success. A failure to give it back
+    is logged, not raised over the answer: the worker's housekeeping gives back what no event
+    confirmed (usage_counters.RESERVATION_SECONDS)."""
+    if reservation is None or not reservation.released_by(status):
+        return
+    try:
+        gw.usage.release(reservation.source_id, reservation.metrics)
+    except Exception:
+        log.exception("could not give back a quota reservation; housekeeping will")
 
 
 def _remember_signers(gw: Gateway, workspace_id: str, response: Response) -> None:

@@ -1,10 +1,11 @@
 """Workspaces, users and API keys: signup, settings, key life-cycle, authentication."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, select, text, true, update
+from sqlalchemy import ColumnElement, Connection, select, text, true, update
 from sqlalchemy.exc import IntegrityError
 
 from pactra_contracts.api import (
@@ -21,7 +22,7 @@ from pactra_contracts.ids import new_id
 from pactra_contracts.times import utcnow
 from pactra_gateway.adapters import security_log
 from pactra_gateway.adapters.models import ApiKey, User, Workspace
-from pactra_gateway.domain import api_keys
+from pactra_gateway.domain import api_keys, quotas
 from pactra_gateway.domain.errors import EmailTaken, NotFound
 from pactra_gateway.domain.plans import Plan
 from pactra_gateway.service_layer.unit_of_work import SqlAlchemyGatewayUnitOfWork
@@ -226,18 +227,52 @@ def authenticate(presented: str, uow: SqlAlchemyGatewayUnitOfWork) -> Caller | N
         # Autocommit: the look-up is one statement, with no BEGIN and ROLLBACK round trips
         # around it; the occasional last-used update commits on its own, as it did before.
         conn = uow.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-        key = conn.execute(_KEY_BY_HASH, {"digest": digest}).first()
-        if key is None:
-            return None
-        if key.revoked_at is not None:
-            return None
-        if not constant_time_equal(key.key_hash, digest):
-            return None
-        now = utcnow()
-        if key.last_used_at is None or now - key.last_used_at > LAST_USED_PRECISION:
-            conn.execute(update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now))
-        return Caller(workspace_id=key.workspace_id, api_key_id=key.id, plan=key.plan,
-                      livemode=api_keys.mode_of_prefix(key.prefix) == "live")
+        return _caller_of(digest, conn.execute(_KEY_BY_HASH, {"digest": digest}).first(),
+                          lambda key_id: _note_use(conn, key_id))
+
+
+def authenticate_reserving(presented: str, uow: SqlAlchemyGatewayUnitOfWork,
+                           ask: quotas.Ask) -> tuple[Caller | None, quotas.Reservation | None]:
+    """:func:`authenticate` for a live key's send, its quota decision made in the same round
+    trip (usage_counters.KEY_AND_SEND_RESERVED): the look-up already reads the key's workspace
+    and plan, which is all the decision needs. The reservation is None when nothing was
+    decided: the key is not a live one in force (nothing is reserved for it), no signer count
+    is recorded for the agreement, or a limit refused it; the quota gate then decides as for
+    any request (and says what refused it, 402). Whoever holds the reservation gives it back
+    when the request is refused later, before or after it is forwarded (entrypoints/edge.py)."""
+    if not api_keys.well_formed(presented) or api_keys.mode_of_prefix(presented) != "live":
+        return authenticate(presented, uow), None
+    digest = api_keys.hash_key(presented)
+    decided = uow.key_with_send_reserved(digest, ask)
+    if decided is None:  # refused: nothing kept, the look-up's answer neither
+        return authenticate(presented, uow), None
+
+    def note_use(key_id: str) -> None:
+        with uow:
+            _note_use(uow.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"}),
+                      key_id)
+
+    caller = _caller_of(digest, decided.key, note_use)
+    if caller is None or decided.counted is None:
+        return caller, None
+    return caller, quotas.Reservation(caller.workspace_id, ask.source_id, tuple(decided.counted))
+
+
+def _caller_of(digest: str, key: Any, note_use: Callable[[str], None]) -> Caller | None:
+    """The caller a key's row (_KEY_BY_HASH's columns) stands for; its last use noted now and
+    then (at most every LAST_USED_PRECISION: a write per request would cost more than it)."""
+    if key is None or key.revoked_at is not None:
+        return None
+    if not constant_time_equal(key.key_hash, digest):
+        return None
+    if key.last_used_at is None or utcnow() - key.last_used_at > LAST_USED_PRECISION:
+        note_use(key.id)
+    return Caller(workspace_id=key.workspace_id, api_key_id=key.id, plan=key.plan,
+                  livemode=api_keys.mode_of_prefix(key.prefix) == "live")
+
+
+def _note_use(conn: Connection, key_id: str) -> None:
+    conn.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=utcnow()))
 
 
 # Every request's key look-up, built once and read as plain rows: building the ORM query and

@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from pactra_contracts.events import Event
 from pactra_gateway.adapters.models import Export, WorkspaceDeletion
-from pactra_gateway.adapters.usage_counters import Usage
+from pactra_gateway.adapters.usage_counters import KeyedReservation, Usage
 from pactra_gateway.domain.plans import Catalogue
+from pactra_gateway.domain.quotas import Ask
 from pactra_platform.db_wakeups import notify_on_commit
 from pactra_platform.unit_of_work import SqlAlchemyUnitOfWork
 
@@ -113,6 +114,11 @@ class SqlAlchemyGatewayUnitOfWork(SqlAlchemyUnitOfWork):
         super().__init__(sessions)
         self._usage = usage
         self.catalogue = usage.catalogue
+
+    def key_with_send_reserved(self, digest: str, ask: Ask) -> KeyedReservation | None:
+        """An API key's look-up with a send's reservation, as one statement that commits on
+        its own, outside this unit's transaction (Usage.key_with_send_reserved)."""
+        return self._usage.key_with_send_reserved(digest, ask)
 
     def _start(self) -> None:
         self.deletions = SqlDeletions(self.session)
