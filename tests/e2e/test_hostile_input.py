@@ -100,3 +100,22 @@ def test_an_idempotency_key_on_an_over_long_path_is_414(gateway):
     answer = requests.post(gateway + "/v1/api-keys", json={"name": "after"}, timeout=30,
                            headers={**auth(account), "Idempotency-Key": "long-path-1"})
     assert answer.status_code == 201, answer.text
+
+
+def test_an_over_long_id_or_request_id_never_reaches_the_quota_counters_as_a_500(gateway):
+    """A send's quota reservation is named after its agreement id, an upload's after its
+    request id: neither may be longer than the counters hold (a 2,100-character id answered 500)."""
+    account = signup(gateway)
+    answer = requests.post(gateway + "/v1/agreements/" + "a" * 2100 + "/send", headers=auth(account),
+                           timeout=30)
+    assert 400 <= answer.status_code < 500 and answer.headers["Content-Type"] == PROBLEM, (
+        answer.status_code, answer.text[:300])
+    supplied = "r" * 200
+    uploaded = requests.post(gateway + "/v1/documents?filename=long.pdf", data=flows.FOUR_PAGES.read_bytes(),
+                             headers={**auth(account), "Content-Type": "application/pdf",
+                                      "X-Request-Id": supplied}, timeout=60)
+    assert uploaded.status_code == 201, uploaded.text
+    assert uploaded.headers["X-Request-Id"] != supplied
+    kept = requests.get(gateway + "/v1/workspace", headers={**auth(account), "X-Request-Id": "r" * 128},
+                        timeout=30)
+    assert kept.headers["X-Request-Id"] == "r" * 128

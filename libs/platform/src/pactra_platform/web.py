@@ -19,6 +19,10 @@ from .nonces import nonce_store
 from .problems import ProblemError, problem_response
 from .settings import Settings
 
+# A request id names usage a request reserves ("upload:<id>", "analysis:<id>": the gateway's
+# usage_records.source_id holds 200 characters); a longer one supplied is replaced.
+MAX_REQUEST_ID = 128
+
 log = logging.getLogger(__name__)
 
 OPERATIONS_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
@@ -103,7 +107,8 @@ def create_service_app(
     def start() -> None:
         g.started = time.perf_counter()
         supplied = request.headers.get(internal_auth.REQUEST_ID, "")
-        g.request_id = supplied if 0 < len(supplied) <= 200 and supplied.isprintable() else new_request_id()
+        g.request_id = (supplied if 0 < len(supplied) <= MAX_REQUEST_ID and supplied.isprintable()
+                        else new_request_id())
         logs.request_id.set(g.request_id)
         if request.path in OPERATIONS_PATHS or not verify_signature:
             g.identity = Identity(None, None, None, None, None)

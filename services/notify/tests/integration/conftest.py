@@ -44,9 +44,11 @@ def mailbox() -> Iterator[MailboxProcess]:
     """``pactra-dev mailbox`` on free ports, as a real process."""
     # The far end of a long block: a Stack made in this process takes the block's start.
     smtp_port, web_port = local_s3.free_port_block(40)[-2:]
-    env = dict(os.environ, PACTRA_MAILBOX_SMTP_PORT=str(smtp_port),
-               PACTRA_MAILBOX_WEB_PORT=str(web_port))
-    with tempfile.TemporaryFile() as log:
+    # Its own message directory: `pactra-dev mailbox` keeps mail in .pactra/mail by default,
+    # where a second run of these tests found the first run's messages.
+    with tempfile.TemporaryFile() as log, tempfile.TemporaryDirectory(prefix="mailbox-") as mail:
+        env = dict(os.environ, PACTRA_MAILBOX_SMTP_PORT=str(smtp_port),
+                   PACTRA_MAILBOX_WEB_PORT=str(web_port), PACTRA_MAILBOX_DIR=mail)
         process = subprocess.Popen([str(Path(sys.executable).parent / "pactra-dev"), "mailbox"],
                                    env=env, stdout=log, stderr=log, start_new_session=True)
         box = MailboxProcess(f"smtp://127.0.0.1:{smtp_port}", f"http://127.0.0.1:{web_port}")

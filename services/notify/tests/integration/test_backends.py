@@ -9,7 +9,13 @@ import pytest
 import requests
 
 from pactra_devtools.testing import wait_until
-from pactra_notify.adapters.email_backends import PermanentEmailError, ResendBackend, SmtpBackend, backend_for
+from pactra_notify.adapters.email_backends import (
+    PermanentEmailError,
+    ResendBackend,
+    SmtpBackend,
+    backend_for,
+    to_mime,
+)
 from pactra_notify.config import NotifySettings
 from pactra_notify.domain.emails import Attachment, Email
 
@@ -35,6 +41,25 @@ def test_smtp_delivers_html_text_and_attachment(mailbox: MailboxProcess) -> None
     assert received["html"].strip() == "<p>Hi &amp; bye</p>"
     assert received["attachments"] == [
         {"filename": "signed.pdf", "content_type": "application/pdf", "size": len(pdf.content)}]
+
+
+def test_mime_parts_come_back_whole_whatever_they_say() -> None:
+    """Boundaries are set rather than searched for (to_mime): a part that spells one out, a
+    line of dashes, or binary bytes, still parses back exactly; each message has its own."""
+    hostile = "--=_pactra_0\n--\n=_pactra_\n" + "\u201cNDA\u201d " * 200
+    pdf = Attachment("signed.pdf", "application/pdf", b"%PDF-1.7\n--=_pactra_\n" + bytes(range(256)) * 50)
+    composed = Email(kind="completed", to="carol@example.com", subject="Done", html=f"<p>{hostile}</p>",
+                     text=hostile, attachments=(pdf,))
+    raws = [to_mime(composed, FROM, "<m@pactra.local>").as_bytes() for _ in range(2)]
+    parsed = [email_parser.message_from_bytes(raw) for raw in raws]
+    for message in parsed:
+        alternative, attachment = message.get_payload()
+        plain, html = alternative.get_payload()
+        assert plain.get_payload(decode=True).decode() == hostile
+        assert html.get_payload(decode=True).decode() == f"<p>{hostile}</p>"
+        assert attachment.get_payload(decode=True) == pdf.content
+        assert message.get_boundary().startswith("=_pactra_")
+    assert parsed[0].get_boundary() != parsed[1].get_boundary()
 
 
 def test_a_delivery_sent_again_keeps_its_message_id_and_idempotency_key(

@@ -44,10 +44,15 @@ class Reservation:
         return bool(self.metrics) and not 200 <= status < 300
 
 
+# Agreement ids are 28 characters (``agr_`` and 24 hex digits); one longer than this names no
+# agreement, and there is nothing to reserve for it (signing answers 404, or the edge 414).
+MAX_AGREEMENT_ID = 64
+
+
 def sent_agreement(method: str, path: str) -> str | None:
     """The agreement a ``POST /v1/agreements/{id}/send`` sends."""
     match = SEND.match(path) if method == "POST" else None
-    return match[1] if match else None
+    return match[1] if match and len(match[1]) <= MAX_AGREEMENT_ID else None
 
 
 def send(agreement_id: str, signers: int | None = None) -> Ask:
