@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, Connection, select, text, true, update
+from sqlalchemy import ColumnElement, select, true, update
 from sqlalchemy.exc import IntegrityError
 
 from pactra_contracts.api import (
@@ -223,12 +223,9 @@ def authenticate(presented: str, uow: SqlAlchemyGatewayUnitOfWork) -> Caller | N
     if not api_keys.well_formed(presented):
         return None
     digest = api_keys.hash_key(presented)
-    with uow:
-        # Autocommit: the look-up is one statement, with no BEGIN and ROLLBACK round trips
-        # around it; the occasional last-used update commits on its own, as it did before.
-        conn = uow.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-        return _caller_of(digest, conn.execute(_KEY_BY_HASH, {"digest": digest}).first(),
-                          lambda key_id: _note_use(conn, key_id))
+    # One statement on its own (no BEGIN and ROLLBACK round trips, nor a Session around it);
+    # the occasional last-used update commits on its own.
+    return _caller_of(digest, uow.key_by_hash(digest), lambda key_id: _note_use_in(uow, key_id))
 
 
 def authenticate_reserving(presented: str, uow: SqlAlchemyGatewayUnitOfWork,
@@ -247,19 +244,14 @@ def authenticate_reserving(presented: str, uow: SqlAlchemyGatewayUnitOfWork,
     if decided is None:  # refused: nothing kept, the look-up's answer neither
         return authenticate(presented, uow), None
 
-    def note_use(key_id: str) -> None:
-        with uow:
-            _note_use(uow.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"}),
-                      key_id)
-
-    caller = _caller_of(digest, decided.key, note_use)
+    caller = _caller_of(digest, decided.key, lambda key_id: _note_use_in(uow, key_id))
     if caller is None or decided.counted is None:
         return caller, None
     return caller, quotas.Reservation(caller.workspace_id, ask.source_id, tuple(decided.counted))
 
 
 def _caller_of(digest: str, key: Any, note_use: Callable[[str], None]) -> Caller | None:
-    """The caller a key's row (_KEY_BY_HASH's columns) stands for; its last use noted now and
+    """The caller a key's row (api_key_lookup.KeyRow) stands for; its last use noted now and
     then (at most every LAST_USED_PRECISION: a write per request would cost more than it)."""
     if key is None or key.revoked_at is not None:
         return None
@@ -271,15 +263,10 @@ def _caller_of(digest: str, key: Any, note_use: Callable[[str], None]) -> Caller
                   livemode=api_keys.mode_of_prefix(key.prefix) == "live")
 
 
-def _note_use(conn: Connection, key_id: str) -> None:
-    conn.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=utcnow()))
-
-
-# Every request's key look-up, built once and read as plain rows: building the ORM query and
-# loading an ApiKey object for it cost more of the gateway's CPU than the query itself.
-_KEY_BY_HASH = text(
-    "SELECT k.id, k.key_hash, k.workspace_id, k.prefix, k.revoked_at, k.last_used_at, w.plan "
-    "FROM api_keys k JOIN workspaces w ON w.id = k.workspace_id WHERE k.key_hash = :digest")
+def _note_use_in(uow: SqlAlchemyGatewayUnitOfWork, key_id: str) -> None:
+    with uow:
+        conn = uow.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        conn.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=utcnow()))
 
 
 

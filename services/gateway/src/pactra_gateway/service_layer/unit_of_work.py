@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from pactra_contracts.events import Event
+from pactra_gateway.adapters.api_key_lookup import KeyRow, key_by_hash
 from pactra_gateway.adapters.models import Export, WorkspaceDeletion
 from pactra_gateway.adapters.usage_counters import KeyedReservation, Usage
 from pactra_gateway.domain.plans import Catalogue
@@ -114,6 +115,11 @@ class SqlAlchemyGatewayUnitOfWork(SqlAlchemyUnitOfWork):
         super().__init__(sessions)
         self._usage = usage
         self.catalogue = usage.catalogue
+
+    def key_by_hash(self, digest: str) -> KeyRow | None:
+        """The API key whose digest is ``digest``, with its workspace's plan: one statement
+        that commits on its own, outside this unit's transaction (every request asks it)."""
+        return key_by_hash(self._usage.engine, digest)
 
     def key_with_send_reserved(self, digest: str, ask: Ask) -> KeyedReservation | None:
         """An API key's look-up with a send's reservation, as one statement that commits on
