@@ -15,13 +15,16 @@ and to publish to its own replay exchange; it configures nothing, so it only che
 that its topology exists.
 """
 
+import asyncio
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import aio_pika
-from aio_pika.abc import AbstractChannel, ExchangeType
+import aio_pika.exceptions
+from aio_pika.abc import AbstractChannel, AbstractConnection, ExchangeType
 from faststream.rabbit import RabbitExchange
 
 from pactra_contracts.events import types_produced_by
@@ -30,6 +33,8 @@ from ..settings import Settings
 
 if TYPE_CHECKING:  # only the handlers' names and event types are read here
     from .consumer import Subscription
+
+log = logging.getLogger(__name__)
 
 QUEUE_VERSION = "v1"
 # Seven days: long enough for an operator to notice an unrouted event, short enough not to
@@ -106,7 +111,7 @@ class Topology:
 
 async def declare_topology(settings: Settings, service: str, subs: "Sequence[Subscription]") -> None:
     """Declare ``service``'s topology with the bootstrap account (PACTRA_AMQP_URL)."""
-    connection = await aio_pika.connect(settings.amqp_url)
+    connection = await _connect(settings.amqp_url)
     try:
         channel = await connection.channel()
         await Topology(settings, service).declare(channel, subs)
@@ -162,3 +167,23 @@ def broker_access(settings: Settings, service: str) -> BrokerAccess:
         # Topic read is checked when binding, which these users never do.
         topic_read="^$",
     )
+
+
+async def _connect(url: str, patience: float = 60.0) -> AbstractConnection:
+    """The broker, waited for a while: a migration started as the broker reports healthy can
+    still miss its name for a moment (podman's DNS answered "Name or service not known" to a
+    migration of `make test-deploy` whose broker was healthy). Refused credentials are not
+    waited out: they will not change."""
+    loop = asyncio.get_running_loop()
+    deadline, delay = loop.time() + patience, 0.5
+    while True:
+        try:
+            return await aio_pika.connect(url)
+        except aio_pika.exceptions.ProbableAuthenticationError:
+            raise
+        except OSError as exc:  # aio_pika's AMQPConnectionError is one
+            if loop.time() + delay > deadline:
+                raise
+            log.warning("broker not reachable yet; retrying", extra={"error": str(exc)[:200]})
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
